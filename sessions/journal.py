@@ -1,0 +1,223 @@
+"""The append-only event log and the fold that turns it into per-agent facts.
+
+Everything corral learns or does is a line here, so closing corral, or `kill -9` of it, loses
+nothing: the next start folds the same lines into the same picture. Several processes append at
+once (the runner in every pane, the command line, the app); each event is written with a single
+`write` on an O_APPEND descriptor, which keeps lines whole on local filesystems.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+Event = dict[str, Any]
+
+
+class Journal:
+    """`.corral/journal.jsonl`: written by many processes, read incrementally by byte offset."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = 0
+        self._partial = b""
+        self.skipped = 0
+
+    def append(self, event: str, agent: str | None = None, **data: Any) -> Event:
+        record: Event = {"t": round(time.time(), 3), "event": event}
+        if agent is not None:
+            record["agent"] = agent
+        record.update(data)
+        line = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        return record
+
+    def read_new(self) -> list[Event]:
+        """Events appended since the last call; a half-written last line waits for its end."""
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self._offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return []
+        self._offset += len(chunk)
+        data = self._partial + chunk
+        lines = data.split(b"\n")
+        self._partial = lines.pop()
+        return list(self._parse(lines))
+
+    def read_all(self) -> list[Event]:
+        self._offset = 0
+        self._partial = b""
+        self.skipped = 0
+        return self.read_new()
+
+    def _parse(self, lines: Iterable[bytes]) -> Iterator[Event]:
+        for raw in lines:
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                self.skipped += 1
+                continue
+            if isinstance(record, dict) and isinstance(record.get("event"), str):
+                yield record
+            else:
+                self.skipped += 1
+
+
+@dataclass(frozen=True)
+class AgentRecord:
+    """What the journal says about one agent, independent of what tmux or psutil see now."""
+
+    name: str
+    pane: str | None = None
+    worktree: str | None = None
+    branch: str | None = None
+    runs: int = 0
+    run_pid: int | None = None
+    run_started: float | None = None
+    run_ended: float | None = None
+    exit_code: int | None = None
+    end_reason: str | None = None
+    session_id: str | None = None
+    short_streak: int = 0
+    crash_looping: bool = False
+    paused: bool = False
+    paused_since: float | None = None
+    shelved: bool = False
+    shelved_since: float | None = None
+    shelf_ref: str | None = None
+    removed: bool = False
+    stopped: bool = False
+    waiting_until: float | None = None
+    last_t: float = 0.0
+
+
+@dataclass
+class Fold:
+    """Folds journal events, in order, into one `AgentRecord` per agent name."""
+
+    agents: dict[str, AgentRecord] = field(default_factory=dict)
+
+    def apply_all(self, events: Iterable[Event]) -> Fold:
+        for event in events:
+            self.apply(event)
+        return self
+
+    def apply(self, event: Event) -> None:
+        name = event.get("agent")
+        if not isinstance(name, str):
+            return
+        record = self.agents.get(name) or AgentRecord(name=name)
+        kind = event["event"]
+        t = float(event.get("t", 0.0))
+        update = _TRANSITIONS.get(kind)
+        if update is not None:
+            record = update(record, event, t)
+        self.agents[name] = replace(record, last_t=t)
+
+
+def _start(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    return replace(
+        record,
+        pane=event.get("pane", record.pane),
+        worktree=event.get("worktree", record.worktree),
+        branch=event.get("branch", record.branch),
+        session_id=event.get("session_id", record.session_id),
+        crash_looping=False,
+        short_streak=0,
+        shelved=False,
+        shelved_since=None,
+        removed=False,
+        stopped=False,
+        waiting_until=None,
+    )
+
+
+def _run_start(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    return replace(
+        record,
+        runs=record.runs + 1,
+        run_pid=event.get("pid"),
+        run_started=t,
+        run_ended=None,
+        exit_code=None,
+        end_reason=None,
+        session_id=event.get("session_id", record.session_id),
+        waiting_until=None,
+        stopped=False,
+    )
+
+
+def _run_end(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    return replace(
+        record,
+        run_pid=None,
+        run_ended=t,
+        exit_code=event.get("exit_code"),
+        end_reason=event.get("reason"),
+        short_streak=int(event.get("short_streak", 0)),
+        paused=False,
+        paused_since=None,
+    )
+
+
+def _waiting(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    return replace(record, waiting_until=t + float(event.get("delay", 0.0)))
+
+
+def _crash_loop(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    return replace(record, crash_looping=True, stopped=True, waiting_until=None)
+
+
+def _stop(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    return replace(record, stopped=True, waiting_until=None, paused=False, paused_since=None)
+
+
+def _pause(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    return replace(record, paused=True, paused_since=t)
+
+
+def _resume(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    return replace(record, paused=False, paused_since=None)
+
+
+def _shelve(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    return replace(
+        record,
+        shelved=True,
+        shelved_since=t,
+        shelf_ref=event.get("ref", record.shelf_ref),
+        paused=False,
+        paused_since=None,
+    )
+
+
+def _remove(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    return replace(record, removed=True, pane=None, run_pid=None, paused=False)
+
+
+_TRANSITIONS = {
+    "start": _start,
+    "run_start": _run_start,
+    "run_end": _run_end,
+    "waiting": _waiting,
+    "crash_loop": _crash_loop,
+    "stop": _stop,
+    "pause": _pause,
+    "resume": _resume,
+    "shelve": _shelve,
+    "rm": _remove,
+}

@@ -1,0 +1,157 @@
+"""The immutable values that cross module and thread boundaries.
+
+Everything here is a frozen dataclass or an enum so a value built on a worker thread can be
+handed to the UI thread without copies or locks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+class Kind(StrEnum):
+    """Which CLI an agent runs; decides launch and resume command lines."""
+
+    CLAUDE = "claude"
+    CODEX = "codex"
+    GEMINI = "gemini"
+    AIDER = "aider"
+    SHELL = "shell"
+    SIM = "sim"
+
+
+class Restart(StrEnum):
+    """What the runner does when the agent's process ends."""
+
+    NEVER = "never"
+    ON_FAILURE = "on-failure"
+    ALWAYS = "always"
+
+
+class State(StrEnum):
+    """What an agent is doing, as shown in the status column."""
+
+    STARTING = "starting"
+    WORKING = "working"
+    NEEDS_INPUT = "needs_input"
+    IDLE = "idle"
+    PAUSED = "paused"
+    SHELVED = "shelved"
+    EXITED = "exited"
+    CRASH_LOOPING = "crash_looping"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How the runner paces restarts and when it gives up on a crash loop."""
+
+    clean: float = 5.0
+    failure: float = 60.0
+    crash_runs: int = 5
+    crash_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """One `[[agent]]` entry of corral.toml, validated."""
+
+    name: str
+    kind: Kind
+    command: tuple[str, ...] = ()
+    prompt: str | None = None
+    restart: Restart = Restart.NEVER
+    env: tuple[tuple[str, str], ...] = ()
+    args: tuple[str, ...] = ()
+
+    @property
+    def branch(self) -> str:
+        return f"corral/{self.name}"
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    """Personal defaults from ~/.config/corral/config.toml; they never change what agents do."""
+
+    theme: str = "corral-dark"
+    keys: tuple[tuple[str, str], ...] = ()
+    bell: bool = True
+    desktop: bool = True
+    notify_send: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole of corral.toml for one repository."""
+
+    path: str
+    base: str | None
+    worktrees: str
+    agents: tuple[AgentSpec, ...]
+    backoff: Backoff = field(default_factory=Backoff)
+    width: int = 160
+    height: int = 45
+
+    def agent(self, name: str) -> AgentSpec | None:
+        for spec in self.agents:
+            if spec.name == name:
+                return spec
+        return None
+
+
+@dataclass(frozen=True)
+class PaneInfo:
+    """One row of `tmux list-panes -a` on corral's server."""
+
+    pane_id: str
+    session: str
+    agent: str
+    pid: int
+    dead: bool
+    dead_status: int | None
+    activity: float
+
+
+@dataclass(frozen=True)
+class AgentView:
+    """One agent as `corral ls` shows it: the picture adopted from tmux, git and the journal."""
+
+    name: str
+    kind: str
+    state: State
+    reason: str
+    since: float | None
+    branch: str
+    worktree: str
+    pane: str | None
+    pid: int | None
+    runner_pid: int | None
+    runs: int
+    exit_code: int | None
+    session_id: str | None
+    paused: bool
+    shelved: bool
+    in_config: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "state": self.state.value,
+            "reason": self.reason,
+            "since": self.since,
+            "branch": self.branch,
+            "worktree": self.worktree,
+            "pane": self.pane,
+            "pid": self.pid,
+            "runner_pid": self.runner_pid,
+            "runs": self.runs,
+            "exit_code": self.exit_code,
+            "session_id": self.session_id,
+            "paused": self.paused,
+            "shelved": self.shelved,
+            "in_config": self.in_config,
+        }
