@@ -146,6 +146,10 @@ def _start(record: AgentRecord, event: Event, t: float) -> AgentRecord:
     )
 
 
+def _pane(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    return replace(record, pane=event.get("pane", record.pane))
+
+
 def _run_start(record: AgentRecord, event: Event, t: float) -> AgentRecord:
     return replace(
         record,
@@ -211,6 +215,7 @@ def _remove(record: AgentRecord, event: Event, t: float) -> AgentRecord:
 
 _TRANSITIONS = {
     "start": _start,
+    "pane": _pane,
     "run_start": _run_start,
     "run_end": _run_end,
     "waiting": _waiting,

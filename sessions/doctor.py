@@ -1,0 +1,122 @@
+"""`corral doctor`: what corral needs, what is missing, and the command that fixes it.
+
+Each check is independent so one failure never hides the others.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from sessions.agents import flavor
+from sessions.config import find_config, load_config
+from sessions.errors import CorralError
+from sessions.model import Config
+from sessions.repo import Repo
+from sessions.tmux import Tmux, tmux_version
+
+MIN_GIT = (2, 38)
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    what: str
+    detail: str
+
+
+def run_checks(path: Path) -> list[Check]:
+    checks = [_python(), _git(), _tmux()]
+    repo = _repo(path, checks)
+    if repo is None:
+        return checks
+    config = _config(repo, checks)
+    if config is not None:
+        checks += [_agent_cli(config, index) for index in range(len(config.agents))]
+    checks.append(_server(repo))
+    return checks
+
+
+def _python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    return Check(sys.version_info >= (3, 11), "python", f"Python {version}")
+
+
+def _git() -> Check:
+    if not shutil.which("git"):
+        return Check(False, "git", "git is not installed: `sudo apt-get install git`")
+    output = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False)
+    match = re.search(r"(\d+)\.(\d+)", output.stdout)
+    version = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    if version < MIN_GIT:
+        return Check(
+            False,
+            "git",
+            f"{output.stdout.strip()} is older than {MIN_GIT[0]}.{MIN_GIT[1]}, which merge "
+            "previews need: upgrade git",
+        )
+    return Check(True, "git", output.stdout.strip())
+
+
+def _tmux() -> Check:
+    try:
+        major, minor = tmux_version()
+    except CorralError as error:
+        return Check(False, "tmux", str(error))
+    return Check(True, "tmux", f"tmux {major}.{minor}")
+
+
+def _repo(path: Path, checks: list[Check]) -> Repo | None:
+    try:
+        repo = Repo.discover(path)
+    except CorralError as error:
+        checks.append(Check(False, "repository", str(error)))
+        return None
+    checks.append(Check(True, "repository", str(repo.root)))
+    return repo
+
+
+def _config(repo: Repo, checks: list[Check]) -> Config | None:
+    if find_config(repo.root) is None:
+        checks.append(
+            Check(False, "config", f"no corral.toml in {repo.root}: run `corral init`")
+        )
+        return None
+    try:
+        config = load_config(repo.root)
+    except CorralError as error:
+        checks.append(Check(False, "config", str(error)))
+        return None
+    checks.append(Check(True, "config", f"{config.path}: {len(config.agents)} agents"))
+    return config
+
+
+def _agent_cli(config: Config, index: int) -> Check:
+    spec = config.agents[index]
+    kind = flavor(spec.kind)
+    command = kind.command(spec)
+    what = f"agent {spec.name}"
+    if not command:
+        return Check(False, what, "no command to run: set `command` in corral.toml")
+    if shutil.which(command[0]) is None:
+        hint = f" (install: {kind.install_hint})" if kind.install_hint else ""
+        return Check(False, what, f"`{command[0]}` is not on PATH{hint}")
+    return Check(True, what, f"{spec.kind.value}: {kind.describe(spec)}")
+
+
+def _server(repo: Repo) -> Check:
+    try:
+        tmux = Tmux(repo.socket_name)
+        panes = tmux.panes()
+    except CorralError as error:
+        return Check(False, "tmux server", str(error))
+    if not panes:
+        return Check(True, "tmux server", f"{repo.socket_name}: not running (no agents started)")
+    alive = sum(1 for pane in panes if not pane.dead)
+    return Check(
+        True, "tmux server", f"{repo.socket_name}: {len(panes)} agent panes, {alive} alive"
+    )

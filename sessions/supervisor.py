@@ -1,0 +1,419 @@
+"""The one object the command line and the app talk to: start, adopt, observe and act.
+
+A `Supervisor` holds no state of its own that matters: what runs is in tmux, what exists is in
+git, what happened is in the journal. Opening one adopts all three, so any number of command
+lines and apps can come and go while the herd runs on.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sessions import processes
+from sessions.agents import flavor
+from sessions.config import find_config, load_config
+from sessions.errors import AgentError, CorralError
+from sessions.journal import AgentRecord, Fold, Journal
+from sessions.model import AgentSpec, AgentView, Config, PaneInfo, State
+from sessions.processes import ProcessTable
+from sessions.repo import Repo
+from sessions.runner import DROPPED_ENV, LaunchPlan
+from sessions.status import derive
+from sessions.tmux import Tmux, tmux_version
+from sessions.worktrees import Worktrees
+
+DEFAULT_WORKTREES = "../{repo}.corral"
+STOP_WAIT = 8.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one action did to one agent, in a sentence the user can act on."""
+
+    agent: str
+    action: str
+    message: str
+
+
+class Supervisor:
+    """Starts, adopts, observes and acts on the herd of one repository."""
+
+    def __init__(self, repo: Repo, config: Config | None, tmux: Tmux) -> None:
+        self.repo = repo
+        self.config = config
+        self.tmux = tmux
+        self.journal = Journal(repo.journal_path)
+        self.fold = Fold()
+        self.worktrees = Worktrees(repo)
+
+    @classmethod
+    def open(cls, path: Path) -> Supervisor:
+        repo = Repo.discover(path)
+        tmux_version()
+        config = load_config(repo.root) if find_config(repo.root) else None
+        return cls(repo, config, Tmux(repo.socket_name))
+
+    # -- observation ---------------------------------------------------------------------
+
+    def records(self) -> dict[str, AgentRecord]:
+        self.fold.apply_all(self.journal.read_new())
+        return self.fold.agents
+
+    def specs(self) -> tuple[AgentSpec, ...]:
+        return self.config.agents if self.config else ()
+
+    def look(self) -> list[AgentView]:
+        """The whole herd now: one tmux call, one pass over the process table, new journal lines."""
+        records = self.records()
+        panes = {pane.agent: pane for pane in self.tmux.panes()}
+        table = ProcessTable()
+        now = time.time()
+        configured = {spec.name: spec for spec in self.specs()}
+        names = list(configured)
+        names += [n for n, r in records.items() if n not in configured and not r.removed]
+        names += [n for n in panes if n not in names]
+        views = []
+        for name in names:
+            record = records.get(name)
+            pane = panes.get(name)
+            if pane is None and (record is None or record.removed):
+                continue
+            views.append(self._view(name, configured.get(name), record, pane, table, now))
+        return views
+
+    def not_started(self) -> list[str]:
+        started = {view.name for view in self.look()}
+        return [spec.name for spec in self.specs() if spec.name not in started]
+
+    def view(self, name: str) -> AgentView:
+        for view in self.look():
+            if view.name == name:
+                return view
+        known = ", ".join(spec.name for spec in self.specs()) or "none configured"
+        raise AgentError(f"no agent named {name!r} is running or started (known: {known}).")
+
+    def _view(
+        self,
+        name: str,
+        spec: AgentSpec | None,
+        record: AgentRecord | None,
+        pane: PaneInfo | None,
+        table: ProcessTable,
+        now: float,
+    ) -> AgentView:
+        runner_pid = pane.pid if pane and not pane.dead else None
+        agent_pid = table.agent_pid(runner_pid) if runner_pid else None
+        facts = table.facts(agent_pid) if agent_pid else None
+        verdict = derive(name, record, pane, facts, now)
+        kind = spec.kind.value if spec else "unknown"
+        return AgentView(
+            name=name,
+            kind=kind,
+            state=verdict.state,
+            reason=verdict.reason,
+            since=verdict.since,
+            branch=(record.branch if record and record.branch else f"corral/{name}"),
+            worktree=(record.worktree if record and record.worktree else ""),
+            pane=pane.pane_id if pane else None,
+            pid=agent_pid,
+            runner_pid=runner_pid,
+            runs=record.runs if record else 0,
+            exit_code=record.exit_code if record else None,
+            session_id=record.session_id if record else None,
+            paused=bool(record and record.paused),
+            shelved=bool(record and record.shelved),
+            in_config=spec is not None,
+        )
+
+    # -- starting ------------------------------------------------------------------------
+
+    def spec(self, name: str) -> AgentSpec:
+        for spec in self.specs():
+            if spec.name == name:
+                return spec
+        where = self.config.path if self.config else f"{self.repo.root}/corral.toml"
+        raise AgentError(f"no agent named {name!r} in {where}: add an [[agent]] with that name.")
+
+    def base(self) -> str:
+        if self.config and self.config.base:
+            return self.config.base
+        branch = self.repo.current_branch()
+        if branch is None:
+            raise AgentError(
+                "the repository's HEAD is detached: set `base = \"<branch>\"` in corral.toml."
+            )
+        return branch
+
+    def up(self, names: Sequence[str] = ()) -> list[Outcome]:
+        """Start what is configured and not running; adopt what runs; leave shelved agents be."""
+        if self.config is None:
+            raise CorralError(
+                f"no corral.toml in {self.repo.root}: run `corral init` or copy "
+                "config.example.toml there and name your agents."
+            )
+        specs = [self.spec(name) for name in names] if names else list(self.specs())
+        views = {view.name: view for view in self.look()}
+        outcomes = []
+        for spec in specs:
+            view = views.get(spec.name)
+            outcomes.append(self._up_one(spec, view))
+        return outcomes
+
+    def _up_one(self, spec: AgentSpec, view: AgentView | None) -> Outcome:
+        name = spec.name
+        if view is not None and view.state is State.SHELVED:
+            return Outcome(name, "skipped", f"{name} is shelved: `corral unshelve {name}`.")
+        if view is not None and view.runner_pid is not None:
+            if view.paused and view.pid and not processes.is_frozen(view.pid):
+                processes.freeze(view.pid)
+                return Outcome(name, "adopted", f"{name} runs; paused again as the journal says")
+            return Outcome(name, "adopted", f"{name} already runs ({view.state.value})")
+        return self.start(spec)
+
+    def start(self, spec: AgentSpec, resume: bool = False) -> Outcome:
+        self.repo.prepare()
+        template = self.config.worktrees if self.config else DEFAULT_WORKTREES
+        path = self.worktrees.path_for(spec.name, template)
+        ensured = self.worktrees.ensure(spec.name, spec.branch, self.base(), path)
+        record = self.records().get(spec.name)
+        kind = flavor(spec.kind)
+        launch = kind.launch(spec)
+        plan = LaunchPlan(
+            agent=spec.name,
+            journal=str(self.repo.journal_path),
+            home=str(self.repo.state_dir),
+            cwd=str(ensured.path),
+            argv=list(launch.argv),
+            resume_argv=list(
+                launch.resume_argv if record and record.session_id else launch.resume_fresh_argv
+            ),
+            session_id=record.session_id if record else None,
+            restart=spec.restart.value,
+            backoff=_backoff_dict(self.config),
+            env=dict(launch.env) | dict(spec.env),
+            typed_prompt=launch.typed_prompt,
+            install_hint=kind.install_hint,
+        )
+        launch_path = self.repo.launch_dir / f"{spec.name}.json"
+        plan.save(launch_path)
+        runner = [sys.executable, "-m", "sessions.runner", str(launch_path)]
+        if resume:
+            runner.append("--resume")
+        self.journal.append(
+            "start",
+            spec.name,
+            worktree=str(ensured.path),
+            branch=ensured.branch,
+            resume=resume,
+            note=ensured.note,
+        )
+        pane = self._pane_of(spec.name)
+        env = pane_env()
+        if pane is not None:
+            self.tmux.respawn(pane.pane_id, ensured.path, runner, env)
+            pane_id = pane.pane_id
+        else:
+            width = self.config.width if self.config else 160
+            height = self.config.height if self.config else 45
+            pane_id = self.tmux.new_pane(spec.name, ensured.path, runner, env, width, height)
+        self.journal.append("pane", spec.name, pane=pane_id)
+        how = "resumed" if resume else "started"
+        note = f" ({ensured.note})" if ensured.note else ""
+        return Outcome(
+            spec.name,
+            how,
+            f"{spec.name} {how} in {ensured.path} on {ensured.branch}, pane {pane_id}{note}",
+        )
+
+    def _pane_of(self, name: str) -> PaneInfo | None:
+        return next((pane for pane in self.tmux.panes() if pane.agent == name), None)
+
+    # -- acting --------------------------------------------------------------------------
+
+    def running(self, name: str) -> AgentView:
+        view = self.view(name)
+        if view.runner_pid is None or view.pid is None:
+            raise AgentError(f"{name} is not running ({view.state.value}: {view.reason}).")
+        return view
+
+    def pause(self, names: Iterable[str]) -> list[Outcome]:
+        outcomes = []
+        for name in names:
+            view = self.running(name)
+            assert view.pid is not None and view.runner_pid is not None
+            if view.state is State.PAUSED:
+                outcomes.append(Outcome(name, "pause", f"{name} is already paused"))
+                continue
+            processes.refuse_job_control(name, view.runner_pid)
+            count = processes.freeze(view.pid)
+            self.journal.append("pause", name, pid=view.pid, processes=count)
+            outcomes.append(Outcome(name, "pause", f"{name} paused ({count} processes stopped)"))
+        return outcomes
+
+    def resume(self, names: Iterable[str]) -> list[Outcome]:
+        outcomes = []
+        for name in names:
+            view = self.running(name)
+            assert view.pid is not None
+            count = processes.thaw(view.pid)
+            self.journal.append("resume", name, pid=view.pid, processes=count)
+            outcomes.append(Outcome(name, "resume", f"{name} resumed ({count} processes)"))
+        return outcomes
+
+    def live_names(self) -> list[str]:
+        return [view.name for view in self.look() if view.pid is not None]
+
+    def kill(self, name: str, action: str = "kill") -> Outcome:
+        """Stop the agent (its worktree and branch stay); the pane keeps its last screen."""
+        view = self.view(name)
+        if view.runner_pid is None:
+            return Outcome(name, action, f"{name} was not running ({view.state.value})")
+        self.journal.append(action, name)
+        try:
+            os.kill(view.runner_pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        if not self._wait_dead(name, STOP_WAIT):
+            if view.pid:
+                processes.terminate_tree(view.pid, signal.SIGKILL)
+            processes.terminate_tree(view.runner_pid, signal.SIGKILL)
+            self._wait_dead(name, 2.0)
+        return Outcome(name, action, f"{name} stopped; worktree and branch {view.branch} kept")
+
+    def _wait_dead(self, name: str, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            pane = self._pane_of(name)
+            if pane is None or pane.dead:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def restart(self, name: str) -> Outcome:
+        self.kill(name, action="restart")
+        outcome = self.start(self.spec(name))
+        return Outcome(name, "restart", outcome.message.replace(" started ", " restarted ", 1))
+
+    def shelve(self, name: str) -> Outcome:
+        view = self.view(name)
+        if view.state is State.SHELVED:
+            return Outcome(name, "shelve", f"{name} is already shelved")
+        self.kill(name, action="stop_for_shelve")
+        ref = f"refs/corral/shelf/{name}"
+        saved = None
+        if view.worktree and Path(view.worktree).is_dir():
+            saved = self.worktrees.snapshot(
+                Path(view.worktree), ref, f"corral: {name} shelved with uncommitted work"
+            )
+        self.journal.append(
+            "shelve", name, ref=ref if saved else None, commit=saved.commit if saved else None
+        )
+        kept = (
+            f"its uncommitted work ({saved.files} files) is also saved in {ref} "
+            f"({saved.commit[:10]}); "
+            if saved
+            else ""
+        )
+        return Outcome(
+            name,
+            "shelve",
+            f"{name} shelved: worktree {view.worktree} and branch {view.branch} kept as they "
+            f"were; {kept}`corral unshelve {name}` resumes it",
+        )
+
+    def unshelve(self, name: str) -> Outcome:
+        view = self.view(name)
+        if view.state is not State.SHELVED:
+            raise AgentError(f"{name} is not shelved ({view.state.value}).")
+        return self.start(self.spec(name), resume=True)
+
+    def remove(self, name: str) -> Outcome:
+        view = self.view(name)
+        if view.runner_pid is not None:
+            self.kill(name, action="stop_for_rm")
+        worktree = Path(view.worktree) if view.worktree else None
+        message = f"{name} removed"
+        if worktree is not None and worktree.is_dir():
+            removal = self.worktrees.remove(worktree, name, view.branch, self.base())
+            message = removal.message
+            self.journal.append(
+                "rm",
+                name,
+                branch_kept=removal.branch_kept,
+                ref=removal.snapshot.ref if removal.snapshot else None,
+                commit=removal.snapshot.commit if removal.snapshot else None,
+            )
+        else:
+            self.journal.append("rm", name, branch_kept=True)
+        self.tmux.kill_session(name)
+        (self.repo.launch_dir / f"{name}.json").unlink(missing_ok=True)
+        return Outcome(name, "rm", message)
+
+    def send(self, name: str, text: str) -> Outcome:
+        view = self.running(name)
+        if view.state is State.PAUSED:
+            raise AgentError(f"{name} is paused: `corral resume {name}` first, then send.")
+        assert view.pane is not None
+        self.tmux.send_text(view.pane, text)
+        self.journal.append("send", name, chars=len(text))
+        return Outcome(name, "send", f"sent {len(text)} characters to {name}")
+
+
+def pane_env() -> dict[str, str]:
+    """The user's environment for the pane, so agents see the PATH and keys of today's shell."""
+    return {key: value for key, value in os.environ.items() if not DROPPED_ENV.match(key)}
+
+
+def _backoff_dict(config: Config | None) -> dict[str, float]:
+    if config is None:
+        return {}
+    backoff = config.backoff
+    return {
+        "clean": backoff.clean,
+        "failure": backoff.failure,
+        "crash_runs": backoff.crash_runs,
+        "crash_seconds": backoff.crash_seconds,
+    }
+
+
+@dataclass(frozen=True)
+class AttachPlan:
+    """How to show an agent's pane in the user's terminal, and how they get back."""
+
+    argv: tuple[str, ...]
+    how: str
+    back: str
+
+
+def attach_plan(tmux: Tmux, pane_id: str, name: str, environ: dict[str, str]) -> AttachPlan:
+    """Outside tmux: attach here. Inside the user's tmux: a popup on their server, no nesting."""
+    attach = tmux.attach_argv(pane_id)
+    outer = environ.get("TMUX", "")
+    if not outer:
+        return AttachPlan(tuple(attach), "attach", "detach with Ctrl-b d to come back")
+    outer_socket = outer.split(",")[0]
+    if outer_socket == tmux.socket_path():
+        argv = (*attach[:3], "switch-client", "-t", pane_id)
+        return AttachPlan(argv, "switch", "switch back with Ctrl-b s")
+    inner = ["env", "-u", "TMUX", "-u", "TMUX_PANE", *attach]
+    assert tmux.tmux_bin is not None
+    popup = (
+        tmux.tmux_bin,
+        "display-popup",
+        "-E",
+        "-w",
+        "90%",
+        "-h",
+        "90%",
+        "-T",
+        f" corral: {name} (Ctrl-b d closes) ",
+        shlex.join(inner),
+    )
+    return AttachPlan(popup, "popup", "detach with Ctrl-b d to close the popup")

@@ -1,0 +1,216 @@
+"""corral's own tmux server: one per repository, on a private socket, panes addressed by id.
+
+Every query goes through `list-panes -a` once for the whole herd, so the cost of looking at the
+herd is one process spawn however many agents there are. Text for a pane is passed as arguments
+or through a paste buffer, never through a shell string.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import libtmux
+from libtmux import exc as tmux_exc
+
+from sessions.errors import TmuxError
+from sessions.model import PaneInfo
+
+MIN_VERSION = (3, 2)
+AGENT_OPTION = "@corral_agent"
+PANE_FORMAT = "\t".join(
+    (
+        "#{pane_id}",
+        "#{session_name}",
+        "#{pane_pid}",
+        "#{pane_dead}",
+        "#{pane_dead_status}",
+        "#{" + AGENT_OPTION + "}",
+        "#{window_activity}",
+    )
+)
+INSTALL_HINT = (
+    "tmux is not installed: install it with `sudo apt-get install tmux` "
+    "(or your system's package manager) and try again."
+)
+NO_SERVER = ("no server running", "error connecting to", "No such file or directory")
+
+
+def tmux_version(tmux_bin: str | None = None) -> tuple[int, int]:
+    """The installed tmux's version; raises TmuxError when tmux is missing or too old."""
+    binary = tmux_bin or shutil.which("tmux")
+    if not binary:
+        raise TmuxError(INSTALL_HINT)
+    output = subprocess.run([binary, "-V"], capture_output=True, text=True, check=False).stdout
+    match = re.search(r"(\d+)\.(\d+)", output)
+    if not match:
+        raise TmuxError(f"cannot read tmux's version from {output.strip()!r}: reinstall tmux.")
+    version = (int(match.group(1)), int(match.group(2)))
+    if version < MIN_VERSION:
+        raise TmuxError(
+            f"tmux {version[0]}.{version[1]} is too old: corral needs tmux "
+            f"{MIN_VERSION[0]}.{MIN_VERSION[1]} or newer; upgrade it."
+        )
+    return version
+
+
+class Tmux:
+    """The tmux server on corral's socket for one repository."""
+
+    def __init__(self, socket_name: str, tmux_bin: str | None = None) -> None:
+        self.socket_name = socket_name
+        self.tmux_bin = tmux_bin or shutil.which("tmux")
+        if not self.tmux_bin:
+            raise TmuxError(INSTALL_HINT)
+        self.server = libtmux.Server(socket_name=socket_name, tmux_bin=self.tmux_bin)
+
+    def run(self, *args: str, ok_if_no_server: bool = False) -> list[str]:
+        try:
+            result = self.server.cmd(*args)
+        except tmux_exc.TmuxCommandNotFound as error:
+            raise TmuxError(INSTALL_HINT) from error
+        if result.returncode != 0:
+            message = " ".join(result.stderr).strip()
+            if ok_if_no_server and any(marker in message for marker in NO_SERVER):
+                return []
+            raise TmuxError(f"tmux {args[0]} failed: {message or 'no reason given'}.")
+        return list(result.stdout)
+
+    def is_running(self) -> bool:
+        return bool(self.run("list-sessions", "-F", "#{session_name}", ok_if_no_server=True))
+
+    def panes(self) -> list[PaneInfo]:
+        """Every agent pane on the server, from one `list-panes -a` call."""
+        panes: list[PaneInfo] = []
+        for line in self.run("list-panes", "-a", "-F", PANE_FORMAT, ok_if_no_server=True):
+            parts = line.split("\t")
+            if len(parts) != 7 or not parts[5]:
+                continue
+            pane_id, session, pid, dead, status, agent, activity = parts
+            panes.append(
+                PaneInfo(
+                    pane_id=pane_id,
+                    session=session,
+                    agent=agent,
+                    pid=int(pid or 0),
+                    dead=dead == "1",
+                    dead_status=int(status) if status.lstrip("-").isdigit() else None,
+                    activity=float(activity or 0),
+                )
+            )
+        return panes
+
+    def new_pane(
+        self,
+        agent: str,
+        cwd: Path,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        width: int,
+        height: int,
+    ) -> str:
+        """Start `argv` in a new session named after the agent; returns the pane id.
+
+        The options are set in the same tmux command list as the session is created, so a
+        process that exits at once still leaves its pane (and exit status) behind.
+        """
+        lines = self.run(
+            "new-session",
+            "-d",
+            "-s",
+            agent,
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            "-c",
+            str(cwd),
+            *_env_args(env),
+            "-P",
+            "-F",
+            "#{pane_id}",
+            "--",
+            *argv,
+            ";",
+            "set-option",
+            "-w",
+            "remain-on-exit",
+            "on",
+            ";",
+            "set-option",
+            "-p",
+            AGENT_OPTION,
+            agent,
+            ";",
+            "set-option",
+            "-g",
+            "status",
+            "off",
+        )
+        pane_id = next((line for line in lines if line.startswith("%")), None)
+        if pane_id is None:
+            raise TmuxError(f"tmux did not report a pane for {agent}: run `corral doctor`.")
+        return pane_id
+
+    def respawn(self, pane_id: str, cwd: Path, argv: Sequence[str], env: Mapping[str, str]) -> None:
+        self.run("respawn-pane", "-k", "-t", pane_id, "-c", str(cwd), *_env_args(env), *argv)
+
+    def capture(self, pane_id: str, ansi: bool = False, history: int = 0) -> str:
+        args = ["capture-pane", "-p", "-t", pane_id]
+        if ansi:
+            args.append("-e")
+        if history:
+            args += ["-S", str(-history)]
+        return "\n".join(self.run(*args))
+
+    def send_text(self, pane_id: str, text: str, enter: bool = True) -> None:
+        """Type `text` into the pane as a prompt: literally, and whole even when multi-line.
+
+        One line goes as literal keys; several lines go through a paste buffer pasted with
+        bracketed-paste markers, so the agent receives them as one prompt, not one per line.
+        """
+        if "\n" not in text and len(text) < 2000:
+            if text:
+                self.run("send-keys", "-t", pane_id, "-l", "--", text)
+        else:
+            self._paste(pane_id, text)
+        if enter:
+            self.run("send-keys", "-t", pane_id, "Enter")
+
+    def _paste(self, pane_id: str, text: str) -> None:
+        buffer = f"corral-{os.getpid()}-{pane_id.lstrip('%')}"
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+            handle.write(text)
+            path = handle.name
+        try:
+            self.run("load-buffer", "-b", buffer, path)
+            self.run("paste-buffer", "-p", "-d", "-b", buffer, "-t", pane_id)
+        finally:
+            os.unlink(path)
+
+    def kill_session(self, session: str) -> None:
+        self.run("kill-session", "-t", f"={session}", ok_if_no_server=True)
+
+    def kill_server(self) -> None:
+        self.run("kill-server", ok_if_no_server=True)
+
+    def attach_argv(self, pane_id: str) -> list[str]:
+        """The command that attaches a terminal to the pane's session on corral's server."""
+        assert self.tmux_bin is not None
+        return [self.tmux_bin, "-L", self.socket_name, "attach-session", "-t", pane_id]
+
+    def socket_path(self) -> str | None:
+        lines = self.run("display-message", "-p", "#{socket_path}", ok_if_no_server=True)
+        return lines[0] if lines else None
+
+
+def _env_args(env: Mapping[str, str]) -> list[str]:
+    args: list[str] = []
+    for key, value in env.items():
+        args += ["-e", f"{key}={value}"]
+    return args

@@ -1,0 +1,81 @@
+"""Fixtures shared by every test folder: real git repositories and corral's real tmux server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_ENV}
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def wait_for(
+    condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.05, what: str = ""
+) -> object:
+    """Poll `condition` until it returns something truthy, or fail after `timeout` seconds."""
+    end = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < end:
+        last = condition()
+        if last:
+            return last
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout} s waiting for {what or condition}; last: {last!r}")
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> Callable[..., Path]:
+    """A real repository with one commit on `main`, and a corral.toml if given."""
+
+    def make(config: str | None = None, name: str = "project") -> Path:
+        root = tmp_path / name
+        root.mkdir()
+        git(root, "init", "-q", "-b", "main")
+        (root / "README.md").write_text("# project\n")
+        (root / "src").mkdir()
+        (root / "src" / "app.py").write_text("def main() -> int:\n    return 0\n")
+        (root / "PROGRESS.md").write_text("# Progress\n\n- [ ] first task\n- [ ] second task\n")
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "initial")
+        if config is not None:
+            (root / "corral.toml").write_text(config)
+        return root
+
+    return make
+
+
+@pytest.fixture
+def tmux_cleanup() -> Iterator[list[str]]:
+    """Socket names to kill after the test, so no tmux server outlives it."""
+    sockets: list[str] = []
+    yield sockets
+    tmux = shutil.which("tmux")
+    for socket in sockets:
+        if tmux:
+            subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True, check=False)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if shutil.which("tmux"):
+        return
+    skip = pytest.mark.skip(reason="tmux is not installed: `sudo apt-get install tmux`")
+    for item in items:
+        if "tmux" in item.keywords:
+            item.add_marker(skip)
