@@ -122,7 +122,12 @@ class Runner:
     def __init__(self, plan: LaunchPlan, resume: bool = False) -> None:
         self.plan = plan
         self.resume = resume
-        self.backoff = Backoff(**plan.backoff)
+        self.backoff = Backoff(
+            clean=plan.backoff.get("clean", Backoff.clean),
+            failure=plan.backoff.get("failure", Backoff.failure),
+            crash_runs=int(plan.backoff.get("crash_runs", Backoff.crash_runs)),
+            crash_seconds=plan.backoff.get("crash_seconds", Backoff.crash_seconds),
+        )
         self.journal = Journal(Path(plan.journal))
         self.stopping = False
         self.child: subprocess.Popen[bytes] | None = None

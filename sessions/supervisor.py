@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sessions import processes
 from sessions.agents import flavor
-from sessions.config import find_config, load_config
+from sessions.config import DEFAULT_WORKTREES, find_config, load_config
 from sessions.errors import AgentError, CorralError
 from sessions.journal import AgentRecord, Fold, Journal
 from sessions.model import AgentSpec, AgentView, Config, PaneInfo, State
@@ -29,7 +29,7 @@ from sessions.status import derive
 from sessions.tmux import Tmux, tmux_version
 from sessions.worktrees import Worktrees
 
-DEFAULT_WORKTREES = "../{repo}.corral"
+
 STOP_WAIT = 8.0
 
 

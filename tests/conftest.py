@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.invalid",
-}
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, **GIT_ENV}
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    ).stdout
-
-
-def wait_for(
-    condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.05, what: str = ""
-) -> object:
-    """Poll `condition` until it returns something truthy, or fail after `timeout` seconds."""
-    end = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < end:
-        last = condition()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout} s waiting for {what or condition}; last: {last!r}")
+from tests.helpers import git
 
 
 @pytest.fixture

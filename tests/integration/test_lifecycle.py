@@ -1,0 +1,198 @@
+"""Agents run under corral's runner in real tmux panes and real git worktrees.
+
+These tests use plain commands as agents (kind "shell") so each one shows one piece of the
+lifecycle: the restart loop, the crash-loop stop, a missing command, the environment, pause and
+resume of a whole process tree, kill and restart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from sessions.errors import AgentError
+from sessions.model import State
+from sessions.repo import Repo
+from sessions.supervisor import Supervisor
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.tmux
+
+FAST = """
+[backoff]
+clean = 0.1
+failure = 0.1
+crash_runs = 3
+crash_seconds = 20
+"""
+
+
+@pytest.fixture
+def open_herd(
+    make_repo: Callable[..., Path], tmux_cleanup: list[str]
+) -> Iterator[Callable[[str], Supervisor]]:
+    def open_(config: str) -> Supervisor:
+        root = make_repo(config)
+        tmux_cleanup.append(Repo.discover(root).socket_name)
+        return Supervisor.open(root)
+
+    yield open_
+
+
+def state_of(supervisor: Supervisor, name: str) -> State:
+    return supervisor.view(name).state
+
+
+def shell_agent(name: str, command: str, restart: str = "never", extra: str = "") -> str:
+    return (
+        f'[[agent]]\nname = "{name}"\nkind = "shell"\n'
+        f"command = {json.dumps(command)}\nrestart = \"{restart}\"\n{extra}\n"
+    )
+
+
+def test_agent_runs_in_its_worktree_with_a_clean_environment(
+    open_herd: Callable[[str], Supervisor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAUDECODE", "1")
+    monkeypatch.setenv("CLAUDE_CODE_ENTRYPOINT", "cli")
+    config = shell_agent(
+        "env-1", "sh -c 'env > env.txt; pwd > pwd.txt; sleep 60'", extra='env = { EXTRA = "x y" }'
+    )
+    supervisor = open_herd(config)
+    [outcome] = supervisor.up()
+    assert outcome.action == "started"
+    view = supervisor.view("env-1")
+    worktree = Path(view.worktree)
+    assert worktree.name == "env-1" and worktree.parent.name == "project.corral"
+    env_file = worktree / "env.txt"
+    wait_for(lambda: env_file.exists() and "EXTRA" in env_file.read_text(), what="env.txt")
+    env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    assert env["CORRAL_AGENT"] == "env-1"
+    assert env["CORRAL_HOME"] == str(supervisor.repo.state_dir)
+    assert env["EXTRA"] == "x y"
+    assert not any(key.startswith(("TMUX", "CLAUDE_CODE_")) or key == "CLAUDECODE" for key in env)
+    assert (worktree / "pwd.txt").read_text().strip() == str(worktree)
+    branch = os.popen(f"git -C {worktree} branch --show-current").read().strip()
+    assert branch == "corral/env-1"
+    wait_for(lambda: supervisor.view("env-1").state is State.WORKING, what="working")
+    assert supervisor.view("env-1").pid == psutil.Process(view.runner_pid).children()[0].pid
+
+
+def test_restart_always_runs_again_and_journals_every_run(
+    open_herd: Callable[[str], Supervisor],
+) -> None:
+    config = FAST.replace("crash_seconds = 20", "crash_seconds = 0.01") + shell_agent(
+        "loop-1", "sh -c 'sleep 0.1'", restart="always"
+    )
+    supervisor = open_herd(config)
+    supervisor.up()
+    wait_for(lambda: supervisor.view("loop-1").runs >= 3, what="three runs")
+    events = [e for e in supervisor.journal.read_all() if e.get("agent") == "loop-1"]
+    ends = [e for e in events if e["event"] == "run_end"]
+    assert len(ends) >= 2
+    assert all(e["exit_code"] == 0 and e["duration"] >= 0.1 for e in ends)
+
+
+def test_crash_loop_stops_restarting_and_says_so(open_herd: Callable[[str], Supervisor]) -> None:
+    supervisor = open_herd(FAST + shell_agent("crash-1", "sh -c 'exit 3'", restart="on-failure"))
+    supervisor.up()
+    wait_for(
+        lambda: state_of(supervisor, "crash-1") is State.CRASH_LOOPING, what="crash loop state"
+    )
+    view = supervisor.view("crash-1")
+    assert view.runs == 3
+    assert view.exit_code == 3
+    assert "corral restart crash-1" in view.reason
+    assert view.pane is not None
+    screen = supervisor.tmux.capture(view.pane, history=100)
+    assert "crash loop" in screen
+
+
+def test_missing_agent_cli_is_shown_in_pane_and_state_without_a_loop(
+    open_herd: Callable[[str], Supervisor],
+) -> None:
+    config = FAST + (
+        '[[agent]]\nname = "ghost"\nkind = "claude"\ncommand = "no-such-agent-cli-x"\n'
+        'restart = "always"\n'
+    )
+    supervisor = open_herd(config)
+    supervisor.up()
+    wait_for(lambda: supervisor.view("ghost").state is State.EXITED, what="exited")
+    view = supervisor.view("ghost")
+    assert "not installed" in view.reason
+    assert view.runs == 1
+    assert view.pane is not None
+    screen = wait_for(
+        lambda: "no-such-agent-cli-x" in (s := supervisor.tmux.capture(view.pane or "")) and s
+    )
+    assert "npm install -g @anthropic-ai/claude-code" in str(screen)
+
+
+def test_pause_stops_the_whole_tree_and_resume_continues_it(
+    open_herd: Callable[[str], Supervisor],
+) -> None:
+    supervisor = open_herd(shell_agent("tree-1", "sh -c 'sleep 300 & sleep 300 & wait'"))
+    supervisor.up()
+
+    def tree() -> list[psutil.Process]:
+        pid = supervisor.view("tree-1").pid
+        if pid is None:
+            return []
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+
+    wait_for(lambda: len(tree()) == 3, what="three processes")
+    runner = psutil.Process(supervisor.view("tree-1").runner_pid)
+    supervisor.pause(["tree-1"])
+    wait_for(lambda: all(p.status() == psutil.STATUS_STOPPED for p in tree()), what="stopped")
+    assert runner.status() != psutil.STATUS_STOPPED
+    view = supervisor.view("tree-1")
+    assert view.state is State.PAUSED and view.paused
+    again = Supervisor.open(supervisor.repo.root)
+    assert again.view("tree-1").state is State.PAUSED
+    supervisor.resume(["tree-1"])
+    wait_for(lambda: all(p.status() != psutil.STATUS_STOPPED for p in tree()), what="running")
+    assert supervisor.view("tree-1").state in (State.WORKING, State.STARTING)
+
+
+def test_kill_keeps_worktree_and_restart_runs_again(open_herd: Callable[[str], Supervisor]) -> None:
+    supervisor = open_herd(shell_agent("k-1", "sh -c 'echo hello > out.txt; sleep 300'"))
+    supervisor.up()
+    out = wait_for(lambda: (p := Path(supervisor.view("k-1").worktree) / "out.txt").exists() and p)
+    first_pid = supervisor.view("k-1").pid
+    outcome = supervisor.kill("k-1")
+    assert "kept" in outcome.message
+    view = supervisor.view("k-1")
+    assert view.state is State.EXITED and view.pid is None
+    assert Path(str(out)).read_text() == "hello\n"
+    supervisor.restart("k-1")
+    wait_for(lambda: supervisor.view("k-1").pid not in (None, first_pid), what="new pid")
+    assert supervisor.view("k-1").runs == 2
+
+
+def test_paused_agent_can_still_be_killed(open_herd: Callable[[str], Supervisor]) -> None:
+    supervisor = open_herd(shell_agent("pk-1", "sleep 300"))
+    supervisor.up()
+    wait_for(lambda: supervisor.view("pk-1").pid, what="pid")
+    supervisor.pause(["pk-1"])
+    supervisor.kill("pk-1")
+    assert supervisor.view("pk-1").state is State.EXITED
+
+
+def test_pause_refuses_an_interactive_job_control_shell(
+    open_herd: Callable[[str], Supervisor],
+) -> None:
+    supervisor = open_herd(shell_agent("sh-1", "bash --norc -i"))
+    supervisor.up()
+    wait_for(lambda: supervisor.view("sh-1").pid, what="pid")
+    view = supervisor.view("sh-1")
+    assert view.pane is not None
+    wait_for(lambda: "bash-" in supervisor.tmux.capture(view.pane or ""), what="prompt")
+    with pytest.raises(AgentError, match="job control"):
+        supervisor.pause(["sh-1"])
+    assert supervisor.view("sh-1").state is not State.PAUSED
