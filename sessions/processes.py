@@ -50,7 +50,9 @@ class ProcessTable:
 
     def agent_pid(self, runner_pid: int) -> int | None:
         """The agent is the runner's child; a runner between runs has none."""
-        kids = [pid for pid in self.children.get(runner_pid, []) if self.status.get(pid) != "zombie"]
+        kids = [
+            pid for pid in self.children.get(runner_pid, []) if self.status.get(pid) != "zombie"
+        ]
         return min(kids) if kids else None
 
     def descendants(self, pid: int) -> list[int]:

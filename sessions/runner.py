@@ -223,8 +223,10 @@ class Runner:
         self.journal.append(
             "run_start", self.plan.agent, run=self.run_number, pid=None, session_id=session
         )
-        problem = "is not installed or not on PATH" if isinstance(error, FileNotFoundError) else (
-            "cannot be run (permission denied or not a program)"
+        problem = (
+            "is not installed or not on PATH"
+            if isinstance(error, FileNotFoundError)
+            else ("cannot be run (permission denied or not a program)")
         )
         hint = f" ({self.plan.install_hint})" if self.plan.install_hint else ""
         message = f"cannot start {self.plan.agent}: `{argv[0]}` {problem}{hint}"

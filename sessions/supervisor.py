@@ -29,7 +29,6 @@ from sessions.status import derive
 from sessions.tmux import Tmux, tmux_version
 from sessions.worktrees import Worktrees
 
-
 STOP_WAIT = 8.0
 
 
@@ -147,7 +146,7 @@ class Supervisor:
         branch = self.repo.current_branch()
         if branch is None:
             raise AgentError(
-                "the repository's HEAD is detached: set `base = \"<branch>\"` in corral.toml."
+                'the repository\'s HEAD is detached: set `base = "<branch>"` in corral.toml.'
             )
         return branch
 
@@ -385,11 +384,16 @@ def _backoff_dict(config: Config | None) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class AttachPlan:
-    """How to show an agent's pane in the user's terminal, and how they get back."""
+    """How to show an agent's pane in the user's terminal, and how they get back.
+
+    `fallback` runs when `argv` fails: a popup needs a client on the user's server, a new
+    window does not.
+    """
 
     argv: tuple[str, ...]
     how: str
     back: str
+    fallback: tuple[str, ...] = ()
 
 
 def attach_plan(tmux: Tmux, pane_id: str, name: str, environ: dict[str, str]) -> AttachPlan:
@@ -402,18 +406,14 @@ def attach_plan(tmux: Tmux, pane_id: str, name: str, environ: dict[str, str]) ->
     if outer_socket == tmux.socket_path():
         argv = (*attach[:3], "switch-client", "-t", pane_id)
         return AttachPlan(argv, "switch", "switch back with Ctrl-b s")
-    inner = ["env", "-u", "TMUX", "-u", "TMUX_PANE", *attach]
     assert tmux.tmux_bin is not None
-    popup = (
-        tmux.tmux_bin,
-        "display-popup",
-        "-E",
-        "-w",
-        "90%",
-        "-h",
-        "90%",
-        "-T",
-        f" corral: {name} (Ctrl-b d closes) ",
-        shlex.join(inner),
+    inner = ("env", "-u", "TMUX", "-u", "TMUX_PANE", *attach)
+    title = f" corral: {name} (Ctrl-b d closes) "
+    popup = (tmux.tmux_bin, "display-popup", "-E", "-w", "90%", "-h", "90%", "-T", title)
+    window = (tmux.tmux_bin, "new-window", "-n", f"corral:{name}", "--", *inner)
+    return AttachPlan(
+        (*popup, shlex.join(inner)),
+        "popup",
+        "detach with Ctrl-b d to close it",
+        fallback=window,
     )
-    return AttachPlan(popup, "popup", "detach with Ctrl-b d to close the popup")

@@ -145,7 +145,9 @@ def format_table(views: Sequence[AgentView]) -> str:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[-1]
         for row in rows
     )
 
@@ -179,7 +181,9 @@ def cmd_resume(args: argparse.Namespace, repo: Path) -> int:
     return _print_outcomes(supervisor.resume(_names_or_all(args, supervisor, "resume")))
 
 
-def _single(action: Callable[[Supervisor, str], Outcome]) -> Callable[[argparse.Namespace, Path], int]:
+def _single(
+    action: Callable[[Supervisor, str], Outcome],
+) -> Callable[[argparse.Namespace, Path], int]:
     def run(args: argparse.Namespace, repo: Path) -> int:
         return _print_outcomes([action(Supervisor.open(repo), args.name)])
 
@@ -198,7 +202,12 @@ def cmd_attach(args: argparse.Namespace, repo: Path) -> int:
         raise CorralError(f"{args.name} has no pane ({view.reason}).")
     plan = attach_plan(supervisor.tmux, view.pane, args.name, dict(os.environ))
     print(f"attaching to {args.name} ({plan.back})", flush=True)
-    result = subprocess.run(plan.argv, check=False)
+    result = subprocess.run(plan.argv, check=False, capture_output=plan.how != "attach")
+    if result.returncode != 0 and plan.fallback:
+        result = subprocess.run(plan.fallback, check=False)
+        if result.returncode == 0:
+            print(f"{args.name} opened in a new window of your tmux")
+            return 0
     if result.returncode != 0:
         raise CorralError(f"could not attach to {args.name}: tmux exited with {result.returncode}.")
     if plan.how == "attach":

@@ -51,7 +51,7 @@ def state_of(supervisor: Supervisor, name: str) -> State:
 def shell_agent(name: str, command: str, restart: str = "never", extra: str = "") -> str:
     return (
         f'[[agent]]\nname = "{name}"\nkind = "shell"\n'
-        f"command = {json.dumps(command)}\nrestart = \"{restart}\"\n{extra}\n"
+        f'command = {json.dumps(command)}\nrestart = "{restart}"\n{extra}\n'
     )
 
 

@@ -1,0 +1,190 @@
+"""A herd of simulated agents through the real command line: start, outlive it, adopt, act.
+
+The command line runs as a separate process each time, as a user runs it, so these tests show
+that nothing the herd needs lives in a corral process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from sessions.journal import Journal
+from sessions.repo import Repo
+from sessions.tmux import Tmux
+from tests.helpers import git, wait_for
+
+pytestmark = pytest.mark.tmux
+
+SIX = "\n".join(
+    f'[[agent]]\nname = "sim-{n}"\nkind = "sim"\nargs = ["--speed", "0.05"]\n' for n in range(1, 7)
+)
+
+
+def corral(
+    root: Path, *args: str, check: bool = True, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--repo", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        **kwargs,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"corral {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+    return result
+
+
+def ls(root: Path) -> dict[str, dict[str, Any]]:
+    agents = json.loads(corral(root, "ls", "--json").stdout)["agents"]
+    return {agent["name"]: agent for agent in agents}
+
+
+@pytest.fixture
+def herd(make_repo: Callable[..., Path], tmux_cleanup: list[str]) -> Path:
+    root = make_repo(SIX)
+    tmux_cleanup.append(Repo.discover(root).socket_name)
+    return root
+
+
+def idle_box_shown(tmux: Tmux, pane: str) -> bool:
+    return "❯" in tmux.capture(pane)
+
+
+def test_six_agents_start_outlive_the_command_line_and_are_adopted(herd: Path) -> None:
+    started = corral(herd, "up")
+    assert started.stdout.count(" started in ") == 6
+    agents = wait_for(
+        lambda: (a := ls(herd)) and all(x["pid"] for x in a.values()) and a, what="six pids"
+    )
+    assert isinstance(agents, dict) and len(agents) == 6
+    for name, agent in agents.items():
+        process = psutil.Process(agent["pid"])
+        assert process.is_running()
+        assert process.ppid() == agent["runner_pid"]
+        assert Path(agent["worktree"]).name == name
+        assert agent["branch"] == f"corral/{name}"
+        assert agent["state"] in ("starting", "working")
+    again = corral(herd, "up")
+    assert again.stdout.count("already runs") == 6
+    adopted = ls(herd)
+    assert {n: a["pid"] for n, a in adopted.items()} == {n: a["pid"] for n, a in agents.items()}
+    assert {n: a["pane"] for n, a in adopted.items()} == {n: a["pane"] for n, a in agents.items()}
+    branches = git(herd, "for-each-ref", "--format=%(refname:short)", "refs/heads/corral/")
+    assert branches.split() == [f"corral/sim-{n}" for n in range(1, 7)]
+
+
+def test_send_reaches_the_right_agent_whole(herd: Path) -> None:
+    corral(herd, "up", "sim-1", "sim-2")
+    tmux = Tmux(Repo.discover(herd).socket_name)
+    panes = {p.agent: p.pane_id for p in tmux.panes()}
+    for pane in panes.values():
+        wait_for(lambda pane=pane: idle_box_shown(tmux, pane), what="input box")
+    corral(herd, "send", "sim-2", "refactor the parser please")
+    text = "first line of a long prompt\nsecond line\nthird line"
+    corral(herd, "send", "sim-1", "-", input=text)
+    journal = Journal(Repo.discover(herd).journal_path)
+
+    def prompts() -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for event in journal.read_all():
+            if event["event"] == "prompt":
+                found.setdefault(event["agent"], []).append(event)
+        return found
+
+    received = wait_for(lambda: len(p := prompts()) == 2 and p, what="two prompts")
+    assert isinstance(received, dict)
+    assert [e["text"] for e in received["sim-2"]] == ["refactor the parser please"]
+    assert [e["chars"] for e in received["sim-1"]] == [len(text)]
+
+
+def test_attach_shows_the_agent_pane_and_comes_back(
+    herd: Path, tmux_cleanup: list[str], tmp_path: Path
+) -> None:
+    corral(herd, "up", "sim-3")
+    tmux = Tmux(Repo.discover(herd).socket_name)
+    pane = tmux.panes()[0].pane_id
+    wait_for(lambda: idle_box_shown(tmux, pane), what="input box")
+    tmux.send_text(pane, "", enter=False)
+    outer_socket = f"corral-test-outer-{os.getpid()}"
+    tmux_cleanup.append(outer_socket)
+    outer = Tmux(outer_socket)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+    script = tmp_path / "attach.sh"
+    script.write_text(
+        f"env -u TMUX {sys.executable} -m tui.cli --repo {herd} attach sim-3\n"
+        "echo attach-exit=$?; sleep 30\n"
+    )
+    outer_pane = outer.new_pane("outer", herd, ["sh", str(script)], env, 120, 40)
+    wait_for(lambda: "simulated" in outer.capture(outer_pane), what="agent screen in outer pane")
+    outer.run("send-keys", "-t", outer_pane, "C-b", "d")
+    screen = wait_for(
+        lambda: "attach-exit=0" in (s := outer.capture(outer_pane)) and s, what="return"
+    )
+    assert "back from sim-3" in str(screen)
+
+
+def test_killed_tmux_server_is_reported_and_up_restarts_the_herd(herd: Path) -> None:
+    corral(herd, "up", "sim-1", "sim-2")
+    first = wait_for(lambda: (a := ls(herd)) and all(x["pid"] for x in a.values()) and a)
+    Tmux(Repo.discover(herd).socket_name).kill_server()
+    gone = ls(herd)
+    assert {a["state"] for a in gone.values()} == {"exited"}
+    assert all("pane is gone" in a["reason"] for a in gone.values())
+    assert isinstance(first, dict)
+    for agent in first.values():
+        wait_for(lambda pid=agent["pid"]: not psutil.pid_exists(pid), what="agent ended")
+    corral(herd, "up", "sim-1", "sim-2")
+    back = wait_for(lambda: (a := ls(herd)) and all(x["pid"] for x in a.values()) and a)
+    assert isinstance(back, dict) and set(back) == {"sim-1", "sim-2"}
+
+
+def test_kill_minus_nine_during_up_loses_nothing(herd: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "--repo", str(herd), "up"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    tmux = Tmux(Repo.discover(herd).socket_name)
+    wait_for(lambda: tmux.panes() or process.poll() is not None, what="first pane")
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    corral(herd, "up")
+    agents = wait_for(lambda: (a := ls(herd)) and all(x["pid"] for x in a.values()) and a)
+    assert isinstance(agents, dict) and len(agents) == 6
+    assert len(tmux.panes()) == 6
+    worktrees = git(herd, "worktree", "list", "--porcelain").count("worktree ")
+    assert worktrees == 7
+
+
+def test_attach_inside_the_users_tmux_opens_a_window_there_without_nesting(
+    herd: Path, tmux_cleanup: list[str], tmp_path: Path
+) -> None:
+    corral(herd, "up", "sim-4")
+    tmux = Tmux(Repo.discover(herd).socket_name)
+    wait_for(lambda: idle_box_shown(tmux, tmux.panes()[0].pane_id), what="input box")
+    outer_socket = f"corral-test-user-{os.getpid()}"
+    tmux_cleanup.append(outer_socket)
+    outer = Tmux(outer_socket)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+    script = tmp_path / "attach.sh"
+    script.write_text(
+        f"{sys.executable} -m tui.cli --repo {herd} attach sim-4\necho attach-exit=$?; sleep 30\n"
+    )
+    outer_pane = outer.new_pane("user", herd, ["sh", str(script)], env, 120, 40)
+    wait_for(lambda: "attach-exit=0" in outer.capture(outer_pane), what="attach returned")
+    windows = outer.run("list-windows", "-a", "-F", "#{window_name} #{pane_id}")
+    new = [line.split()[1] for line in windows if line.startswith("corral:sim-4")]
+    assert len(new) == 1
+    wait_for(lambda: "simulated" in outer.capture(new[0]), what="agent screen in new window")
