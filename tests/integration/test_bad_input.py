@@ -1,0 +1,153 @@
+"""Mistakes a user can make end in one sentence that says what to do, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sessions.repo import Repo
+from tests.helpers import git, wait_for
+
+pytestmark = pytest.mark.tmux
+
+SIM = '[[agent]]\nname = "sim-1"\nkind = "sim"\nargs = ["--speed", "0.05"]\n'
+
+
+def corral(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--repo", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+
+
+def one_clear_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("corral: ")
+    return lines[0]
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    line = one_clear_line(corral(tmp_path, "ls"))
+    assert "not inside a git repository" in line and "git init" in line
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    line = one_clear_line(corral(tmp_path / "nope", "up"))
+    assert "is not a folder" in line
+
+
+def test_repository_without_a_commit(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    line = one_clear_line(corral(tmp_path, "up"))
+    assert "no commit yet" in line
+
+
+def test_no_config(make_repo: Callable[..., Path]) -> None:
+    line = one_clear_line(corral(make_repo(), "up"))
+    assert "no corral.toml" in line and "corral init" in line
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ('[[agent]]\nname = "a"\nkind = "robot"\n', "corral.toml:3: agent[1].kind"),
+        ('[[agent]]\nname = "a b"\nkind = "sim"\n', "corral.toml:2: agent[1].name"),
+        (
+            '[[agent]]\nname = "a"\nkind = "sim"\n[[agent]]\nname = "a"\nkind = "sim"\n',
+            "corral.toml:5: agent[2].name",
+        ),
+        ('[[agent]]\nname = "a"\nkind = "shell"\n', "agent[1]"),
+        ("base = \n", "corral.toml:1"),
+    ],
+)
+def test_invalid_config_names_file_line_and_key(
+    make_repo: Callable[..., Path], config: str, expected: str
+) -> None:
+    line = one_clear_line(corral(make_repo(config), "up"))
+    assert expected in line
+
+
+def test_tmux_missing(make_repo: Callable[..., Path], tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    git_path = shutil.which("git")
+    assert git_path is not None
+    (bin_dir / "git").symlink_to(git_path)
+    env = {**os.environ, "PATH": str(bin_dir)}
+    line = one_clear_line(corral(make_repo(SIM), "up", env=env))
+    assert "tmux is not installed" in line and "apt-get install tmux" in line
+
+
+def test_tmux_too_old(make_repo: Callable[..., Path], tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "tmux"
+    fake.write_text("#!/bin/sh\necho 'tmux 2.9'\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    line = one_clear_line(corral(make_repo(SIM), "ls", env=env))
+    assert "too old" in line
+
+
+def test_unknown_agent_name(make_repo: Callable[..., Path], tmux_cleanup: list[str]) -> None:
+    root = make_repo(SIM)
+    tmux_cleanup.append(Repo.discover(root).socket_name)
+    line = one_clear_line(corral(root, "up", "nobody"))
+    assert "no agent named 'nobody'" in line
+    line = one_clear_line(corral(root, "pause", "nobody"))
+    assert "nobody" in line
+
+
+def test_worktree_deleted_by_hand_is_recreated_with_its_commits(
+    make_repo: Callable[..., Path], tmux_cleanup: list[str]
+) -> None:
+    root = make_repo(SIM)
+    tmux_cleanup.append(Repo.discover(root).socket_name)
+    assert corral(root, "up").returncode == 0
+    worktree = root.parent / "project.corral" / "sim-1"
+    (worktree / "work.txt").write_text("committed work\n")
+    git(worktree, "add", "work.txt")
+    git(worktree, "commit", "-q", "-m", "agent work")
+    head = git(worktree, "rev-parse", "HEAD")
+    assert corral(root, "kill", "sim-1").returncode == 0
+    shutil.rmtree(worktree)
+    result = corral(root, "up")
+    assert result.returncode == 0, result.stderr
+    assert "deleted by hand" in result.stdout
+    assert git(worktree, "rev-parse", "HEAD") == head
+    assert (worktree / "work.txt").read_text() == "committed work\n"
+
+
+def test_doctor_says_what_is_missing(make_repo: Callable[..., Path]) -> None:
+    config = '[[agent]]\nname = "c"\nkind = "claude"\ncommand = "no-such-claude-x"\n'
+    result = corral(make_repo(config), "doctor")
+    assert result.returncode == 1
+    assert "no-such-claude-x` is not on PATH" in result.stdout
+    assert "npm install -g @anthropic-ai/claude-code" in result.stdout
+    assert "ok  tmux" in result.stdout
+
+
+def test_pause_of_an_exited_agent_says_it_is_not_running(
+    make_repo: Callable[..., Path], tmux_cleanup: list[str]
+) -> None:
+    root = make_repo('[[agent]]\nname = "quick"\nkind = "shell"\ncommand = "true"\n')
+    tmux_cleanup.append(Repo.discover(root).socket_name)
+    corral(root, "up")
+    wait_for(lambda: "exited" in corral(root, "ls").stdout, what="exited")
+    line = one_clear_line(corral(root, "pause", "quick"))
+    assert "quick is not running (exited" in line
