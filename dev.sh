@@ -65,12 +65,12 @@ run_tests() {
 run_demo() {
   .venv/bin/corral --help
   local dir="${CORRAL_DEMO_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/corral/demo}"
-  .venv/bin/python -m sessions.demo_repo "$dir"
+  .venv/bin/python -m sessions.sandbox "$dir"
   .venv/bin/corral --repo "$dir" up
   .venv/bin/corral --repo "$dir" ls
   say ""
   say "The herd runs in $dir. Try: .venv/bin/corral --repo $dir attach builder-1"
-  say "Stop it with: .venv/bin/corral --repo $dir kill builder-1 (and the others), or tmux -L \$(...) kill-server"
+  say "Pause them all with: .venv/bin/corral --repo $dir pause --all"
 }
 
 case "${1:-}" in
