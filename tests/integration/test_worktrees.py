@@ -1,0 +1,605 @@
+"""Agents' worktrees and branches on real repositories: reuse, repair, snapshots, removal.
+
+The promise under test is that no commit and no uncommitted change is ever lost, and that the
+recovery commands corral prints really bring the work back.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sessions.errors import AgentError
+from sessions.repo import Repo
+from sessions.worktrees import Worktrees
+
+BRANCH = "corral/a"
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+IGNORED = {"ignored.log": b"log line\n", "build/out.o": b"\x7fELF\x00"}
+
+
+@pytest.fixture(autouse=True)
+def _no_user_git_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The developer's own git settings (signing, hooks, identity) must not change results."""
+    empty = tmp_path_factory.getbasetemp() / "empty.gitconfig"
+    empty.touch()
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+def git(cwd: Path, *args: str) -> str:
+    """git as a user (or an agent) runs it, with an identity of its own for the commits."""
+    env = {**os.environ, **IDENTITY}
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def new_repo(folder: Path) -> Repo:
+    root = folder / "project"
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    (root / "README.md").write_text("# project\n")
+    (root / ".gitignore").write_text("*.log\nbuild/\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    return Repo.discover(root)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return new_repo(tmp_path)
+
+
+def agent_path(repo: Repo, name: str = "a") -> Path:
+    return Worktrees(repo).path_for(name, "../{repo}.corral")
+
+
+def commit(folder: Path, files: dict[str, bytes], message: str = "work") -> str:
+    write(folder, files)
+    git(folder, "add", "--", *files)
+    git(folder, "commit", "-q", "-m", message)
+    return head(folder)
+
+
+def write(folder: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def head(folder: Path, rev: str = "HEAD") -> str:
+    return git(folder, "rev-parse", rev).strip()
+
+
+def status(folder: Path) -> str:
+    """Status without optional locks, so asking does not refresh the index being compared."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    return subprocess.run(
+        ["git", "status", "--porcelain=v1", "-z", "--untracked-files=all"],
+        cwd=folder, env=env, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+
+
+def files_of(folder: Path, ignored: bool = True) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for path in folder.rglob("*"):
+        name = path.relative_to(folder).as_posix()
+        if name == ".git" or not path.is_file():
+            continue
+        if not ignored and (name.endswith(".log") or name.startswith("build/")):
+            continue
+        found[name] = path.read_bytes()
+    return found
+
+
+def tree_files(repo: Repo, rev: str, scratch: Path) -> dict[str, bytes]:
+    """The files of a commit's tree, checked out into an empty scratch folder."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", rev], cwd=repo.root, check=True, capture_output=True
+    ).stdout
+    scratch.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(scratch, filter="data")
+    return files_of(scratch)
+
+
+def staged_entries(folder: Path) -> set[tuple[str, str, str]]:
+    out = git(folder, "ls-files", "-s", "-z")
+    entries = set()
+    for item in filter(None, out.split("\0")):
+        meta, path = item.split("\t", 1)
+        mode, sha, _stage = meta.split()
+        entries.add((mode, sha, path))
+    return entries
+
+
+def tree_entries(repo: Repo, rev: str) -> set[tuple[str, str, str]]:
+    out = git(repo.root, "ls-tree", "-r", "-z", rev)
+    entries = set()
+    for item in filter(None, out.split("\0")):
+        meta, path = item.split("\t", 1)
+        mode, _kind, sha = meta.split()
+        entries.add((mode, sha, path))
+    return entries
+
+
+def reachable(repo: Repo, commit_id: str) -> bool:
+    return bool(git(repo.root, "for-each-ref", "--contains", commit_id).strip())
+
+
+def recover(removal_recovery: tuple[tuple[str, ...], ...]) -> None:
+    for command in removal_recovery:
+        subprocess.run(list(command), check=True, capture_output=True)
+
+
+# -- path_for and list ------------------------------------------------------------------------
+
+
+def test_path_for_resolves_templates_against_the_repository(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    sibling = repo.root.parent / f"{repo.root.name}.corral" / "a"
+    assert worktrees.path_for("a", "../{repo}.corral") == sibling
+    assert worktrees.path_for("a", ".trees") == repo.root / ".trees" / "a"
+    assert worktrees.path_for("a", "/srv/{repo}") == Path("/srv/project/a")
+
+
+def test_list_reports_branches_and_folders_deleted_by_hand(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    entries = worktrees.list()
+    assert [(e.path, e.branch, e.prunable) for e in entries] == [
+        (repo.root, "main", False),
+        (path, BRANCH, False),
+    ]
+    assert entries[1].head == head(repo.root)
+    shutil.rmtree(path)
+    assert worktrees.list()[1].prunable
+
+
+# -- ensure -----------------------------------------------------------------------------------
+
+
+def test_ensure_creates_branch_and_worktree_from_base(repo: Repo) -> None:
+    path = agent_path(repo)
+    ensured = Worktrees(repo).ensure("a", BRANCH, "main", path)
+    assert (ensured.created_worktree, ensured.created_branch, ensured.note) == (True, True, None)
+    assert ensured.path == path
+    assert head(path) == head(repo.root)
+    assert git(path, "symbolic-ref", "--short", "HEAD").strip() == BRANCH
+    assert f"branch.{BRANCH}." not in git(repo.root, "config", "--list")
+
+
+def test_ensure_again_reuses_the_worktree_with_its_uncommitted_work(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    tip = commit(path, {"one.txt": b"1\n"})
+    write(path, {"one.txt": b"changed\n", "new.txt": b"new\n"})
+    git(path, "add", "new.txt")
+    before = (files_of(path), status(path))
+    again = worktrees.ensure("a", BRANCH, "main", path)
+    assert (again.created_worktree, again.created_branch, again.note) == (False, False, None)
+    assert head(path) == tip
+    assert (files_of(path), status(path)) == before
+
+
+def test_existing_branch_ahead_of_base_is_reused_not_reset(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    tip = commit(path, {"agent.txt": b"agent work\n"})
+    git(repo.root, "worktree", "remove", str(path))
+    commit(repo.root, {"main.txt": b"moved on\n"})
+    ensured = worktrees.ensure("a", BRANCH, "main", path)
+    assert (ensured.created_worktree, ensured.created_branch) == (True, False)
+    assert head(path) == tip
+    assert (path / "agent.txt").read_bytes() == b"agent work\n"
+    assert not (path / "main.txt").exists()
+
+
+def test_folder_deleted_by_hand_is_recreated_from_its_branch(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    tip = commit(path, {"agent.txt": b"keep me\n"})
+    shutil.rmtree(path)
+    ensured = worktrees.ensure("a", BRANCH, "main", path)
+    assert (ensured.created_worktree, ensured.created_branch) == (True, False)
+    assert ensured.note is not None
+    assert "deleted by hand" in ensured.note
+    assert BRANCH in ensured.note
+    assert head(path) == tip
+    assert (path / "agent.txt").read_bytes() == b"keep me\n"
+
+
+def test_branch_whose_old_folder_is_gone_moves_to_the_new_path(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    old = worktrees.path_for("a", "old-trees")
+    worktrees.ensure("a", BRANCH, "main", old)
+    tip = commit(old, {"agent.txt": b"x\n"})
+    shutil.rmtree(old)
+    new = agent_path(repo)
+    ensured = worktrees.ensure("a", BRANCH, "main", new)
+    assert ensured.note is not None
+    assert str(old) in ensured.note
+    assert head(new) == tip
+    assert [e.path for e in worktrees.list()] == [repo.root, new]
+
+
+def test_foreign_folder_at_the_path_raises_and_is_left_alone(repo: Repo) -> None:
+    path = agent_path(repo)
+    write(path, {"mine.txt": b"not corral's\n"})
+    with pytest.raises(AgentError, match="already exists and is not the worktree of corral/a"):
+        Worktrees(repo).ensure("a", BRANCH, "main", path)
+    assert files_of(path) == {"mine.txt": b"not corral's\n"}
+    assert git(repo.root, "branch", "--list", BRANCH) == ""
+
+
+def test_worktree_of_another_branch_at_the_path_raises(repo: Repo) -> None:
+    path = agent_path(repo)
+    git(repo.root, "worktree", "add", "-q", "-b", "feature", str(path), "main")
+    with pytest.raises(AgentError, match="worktree of branch feature, not of corral/a"):
+        Worktrees(repo).ensure("a", BRANCH, "main", path)
+
+
+def test_branch_checked_out_elsewhere_raises(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    worktrees.ensure("a", BRANCH, "main", agent_path(repo))
+    with pytest.raises(AgentError, match="already checked out in"):
+        worktrees.ensure("a", BRANCH, "main", agent_path(repo, "elsewhere"))
+    git(repo.root, "branch", "corral/b")
+    git(repo.root, "switch", "-q", "corral/b")
+    with pytest.raises(AgentError, match="checked out in the main checkout"):
+        worktrees.ensure("b", "corral/b", "main", agent_path(repo, "b"))
+
+
+def test_missing_base_raises_and_names_it(repo: Repo) -> None:
+    with pytest.raises(AgentError, match=r"'develop'.*base = \"main\".*corral\.toml"):
+        Worktrees(repo).ensure("a", BRANCH, "develop", agent_path(repo))
+    assert git(repo.root, "branch", "--list", BRANCH) == ""
+    assert not agent_path(repo).exists()
+
+
+def test_bad_branch_name_raises(repo: Repo) -> None:
+    with pytest.raises(AgentError, match="not a valid name"):
+        Worktrees(repo).ensure("a", "corral/a..b", "main", agent_path(repo))
+
+
+# -- snapshot ---------------------------------------------------------------------------------
+
+
+def test_snapshot_of_a_clean_worktree_is_none(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    write(path, IGNORED)
+    assert worktrees.snapshot(path, "refs/corral/test", "nothing") is None
+    assert git(repo.root, "for-each-ref", "refs/corral") == ""
+
+
+def test_snapshot_into_an_existing_ref_keeps_the_earlier_one(repo: Repo, tmp_path: Path) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    write(path, {"first.txt": b"1\n"})
+    first = worktrees.snapshot(path, "refs/corral/shelf/a", "first")
+    write(path, {"second.txt": b"2\n"})
+    second = worktrees.snapshot(path, "refs/corral/shelf/a", "second")
+    assert first is not None and second is not None
+    assert head(repo.root, "refs/corral/shelf/a") == second.commit
+    assert head(repo.root, f"{second.commit}^2^2") == first.commit
+    assert first.commit[:7] in git(repo.root, "log", "-1", "--format=%B", second.commit)
+    # The chained commit still applies like a stash.
+    shutil.rmtree(path)
+    git(repo.root, "worktree", "prune")
+    git(repo.root, "worktree", "add", "-q", str(path), BRANCH)
+    git(path, "stash", "apply", "--index", "refs/corral/shelf/a")
+    assert files_of(path) == tree_files(repo, second.commit, tmp_path / "scratch")
+
+
+def test_snapshot_without_a_git_identity_still_saves(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    git(repo.root, "config", "user.useConfigOnly", "true")
+    write(path, {"work.txt": b"w\n"})
+    saved = worktrees.snapshot(path, "refs/corral/test", "no identity")
+    assert saved is not None
+    assert git(repo.root, "log", "-1", "--format=%an", saved.commit).strip() == "corral"
+
+
+def test_snapshot_records_conflicted_files_as_they_are(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    commit(path, {"same.txt": b"agent\n"})
+    commit(repo.root, {"same.txt": b"main\n"})
+    with pytest.raises(subprocess.CalledProcessError):
+        git(path, "merge", "-q", "main")
+    index = index_file(path)
+    index_before = index.read_bytes()
+    saved = worktrees.snapshot(path, "refs/corral/test", "mid-merge")
+    assert saved is not None
+    in_index = git(repo.root, "show", f"{saved.commit}^2:same.txt")
+    assert in_index == (path / "same.txt").read_text()
+    assert "<<<<<<<" in in_index
+    assert index.read_bytes() == index_before
+    assert git(path, "ls-files", "-u", "--", "same.txt")  # still mid-merge
+
+
+def test_snapshot_refuses_a_plain_folder(repo: Repo) -> None:
+    folder = repo.root / "src"
+    folder.mkdir()
+    with pytest.raises(AgentError, match="not the top folder of a git worktree"):
+        Worktrees(repo).snapshot(folder, "refs/corral/test", "x")
+
+
+# -- remove -----------------------------------------------------------------------------------
+
+
+def test_remove_of_a_merged_branch_deletes_it(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    tip = commit(path, {"done.txt": b"done\n"})
+    git(repo.root, "merge", "-q", "--ff-only", BRANCH)
+    removal = worktrees.remove(path, "a", BRANCH, "main")
+    assert (removal.branch_kept, removal.snapshot) == (False, None)
+    assert not path.exists()
+    assert git(repo.root, "branch", "--list", BRANCH) == ""
+    assert "deleted" in removal.message and tip in removal.message
+    recover(removal.recovery)
+    assert head(path) == tip
+    assert git(path, "symbolic-ref", "--short", "HEAD").strip() == BRANCH
+
+
+def test_remove_of_an_unmerged_branch_keeps_it_and_its_work(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    tip = commit(path, {"wip.txt": b"committed\n", "gone.txt": b"x\n"})
+    write(path, {"wip.txt": b"uncommitted\n", "new dir/new file": b"\x00\x01"})
+    (path / "gone.txt").unlink()
+    git(path, "add", "new dir/new file")
+    before = (files_of(path, ignored=False), status(path))
+    removal = worktrees.remove(path, "a", BRANCH, "main")
+    assert removal.branch_kept
+    assert head(repo.root, BRANCH) == tip
+    assert removal.snapshot is not None
+    assert re.fullmatch(r"refs/corral/trash/a/\d{8}T\d{6}Z", removal.snapshot.ref)
+    assert removal.snapshot.files == 3
+    assert "1 commit is not in main" in removal.message
+    # Run the commands as the user reads them in the message.
+    shown = removal.message.split("To get it back:\n", 1)[1].splitlines()
+    commands = tuple(tuple(shlex.split(line)) for line in shown)
+    assert commands == removal.recovery
+    recover(commands)
+    assert (files_of(path, ignored=False), status(path)) == before
+
+
+def test_remove_keeps_the_branch_when_the_base_is_gone(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    removal = worktrees.remove(path, "a", BRANCH, "develop")
+    assert removal.branch_kept
+    assert "develop was not found" in removal.message
+    assert head(repo.root, BRANCH) == head(repo.root)
+
+
+def test_remove_keeps_a_detached_head_that_no_branch_holds(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    git(path, "switch", "-q", "--detach")
+    lone = commit(path, {"lone.txt": b"only here\n"})
+    removal = worktrees.remove(path, "a", BRANCH, "main")
+    assert removal.head_ref is not None
+    assert head(repo.root, removal.head_ref) == lone
+    assert not removal.branch_kept  # corral/a itself had nothing beyond main
+    recover(removal.recovery)
+    assert head(path) == lone
+
+
+def test_repeated_removals_keep_every_snapshot(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    refs: list[str] = []
+    for _ in range(2):
+        path = agent_path(repo)
+        worktrees.ensure("a", BRANCH, "main", path)
+        write(path, {"w.txt": str(len(refs)).encode()})
+        removal = worktrees.remove(path, "a", BRANCH, "main")
+        assert removal.snapshot is not None
+        refs.append(removal.snapshot.ref)
+    listed = git(repo.root, "for-each-ref", "--format=%(refname)", "refs/corral/trash/a/")
+    assert set(listed.split()) == set(refs)
+
+
+def test_remove_of_a_folder_deleted_by_hand_forgets_it(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    tip = commit(path, {"kept.txt": b"k\n"})
+    shutil.rmtree(path)
+    removal = worktrees.remove(path, "a", BRANCH, "main")
+    assert "already gone" in removal.message
+    assert removal.branch_kept and head(repo.root, BRANCH) == tip
+    assert [e.path for e in worktrees.list()] == [repo.root]
+
+
+def test_remove_refuses_the_main_checkout_and_foreign_folders(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    with pytest.raises(AgentError, match="main checkout"):
+        worktrees.remove(repo.root, "a", BRANCH, "main")
+    foreign = agent_path(repo)
+    write(foreign, {"mine.txt": b"m"})
+    with pytest.raises(AgentError, match="leaves it alone"):
+        worktrees.remove(foreign, "a", BRANCH, "main")
+    assert (foreign / "mine.txt").exists()
+
+
+def test_is_merged_of_a_missing_branch_raises(repo: Repo) -> None:
+    with pytest.raises(AgentError, match="does not exist"):
+        Worktrees(repo).is_merged("corral/nope", "main")
+
+
+# -- properties: random worktree states ---------------------------------------------------------
+
+POOL = (
+    "a.txt",
+    "with space.txt",
+    "dir/b.bin",
+    "dir/sub dir/c",
+    "deep/er/still/d.txt",
+    "e",
+    "-dash",
+    "ünï cödé.txt",
+    "x/y/z/empty",
+    'quote"d.txt',
+    "tab\there.txt",
+)
+TRACKED_OPS = (
+    "keep",
+    "modify",
+    "delete",
+    "stage",
+    "stage_then_modify",
+    "stage_then_delete",
+    "stage_delete",
+    "untrack",
+)
+NEW_OPS = ("untracked", "stage", "stage_then_modify", "stage_then_delete")
+contents = st.binary(max_size=40)
+
+
+@dataclass
+class State:
+    committed: dict[str, bytes]
+    tracked: dict[str, tuple[str, bytes, bytes]]
+    new: dict[str, tuple[str, bytes, bytes]] = field(default_factory=dict)
+
+
+@st.composite
+def states(draw: st.DrawFn) -> State:
+    names = draw(st.lists(st.sampled_from(POOL), unique=True, max_size=6))
+    committed = {name: draw(contents) for name in names}
+    tracked = {
+        name: (draw(st.sampled_from(TRACKED_OPS)), draw(contents), draw(contents))
+        for name in [*names, "README.md"]
+    }
+    rest = [name for name in POOL if name not in committed]
+    fresh = draw(st.lists(st.sampled_from(rest), unique=True, max_size=4)) if rest else []
+    new = {name: (draw(st.sampled_from(NEW_OPS)), draw(contents), draw(contents)) for name in fresh}
+    return State(committed, tracked, new)
+
+
+def build(state: State, path: Path) -> None:
+    """Commit, stage and edit as an agent would, in three phases to keep git calls few."""
+    if state.committed:
+        commit(path, state.committed, "agent commit")
+    changes = {**state.tracked, **state.new}
+    staged = [
+        n for n, (op, _, _) in changes.items() if op.startswith("stage") and op != "stage_delete"
+    ]
+    write(path, {name: changes[name][1] for name in staged})
+    if staged:
+        git(path, "add", "--", *staged)
+    unstaged = [n for n, (op, _, _) in changes.items() if op in ("stage_delete", "untrack")]
+    if unstaged:
+        git(path, "rm", "-q", "--cached", "--", *unstaged)
+    for name, (op, first, second) in changes.items():
+        target = path / name
+        if op in ("delete", "stage_then_delete", "stage_delete"):
+            target.unlink()
+        elif op in ("modify", "untracked"):
+            write(path, {name: first})
+        elif op == "stage_then_modify":
+            write(path, {name: second})
+    write(path, IGNORED)
+
+
+@contextmanager
+def example_repo() -> Iterator[Repo]:
+    """A fresh repository per generated example; a fixture would be shared between them."""
+    with tempfile.TemporaryDirectory(prefix="corral-worktrees-") as folder:
+        yield new_repo(Path(folder))
+
+
+def index_file(path: Path) -> Path:
+    found = git(path, "rev-parse", "--path-format=absolute", "--git-path", "index")
+    return Path(found.strip())
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(state=states())
+def test_snapshot_saves_every_change_and_touches_nothing(state: State) -> None:
+    with example_repo() as repo:
+        worktrees = Worktrees(repo)
+        path = agent_path(repo)
+        worktrees.ensure("a", BRANCH, "main", path)
+        build(state, path)
+        tip = head(path)
+        index = index_file(path)
+        before = (index.read_bytes(), files_of(path), status(path))
+        saved = worktrees.snapshot(path, "refs/corral/test/a", "property")
+        assert (index.read_bytes(), files_of(path), status(path)) == before
+        assert head(repo.root, BRANCH) == tip and reachable(repo, tip)
+        if saved is None:
+            assert before[2] == ""
+            return
+        assert head(repo.root, f"{saved.commit}^1") == tip
+        scratch = repo.root.parent / "scratch"
+        assert tree_files(repo, saved.commit, scratch) == files_of(path, ignored=False)
+        assert tree_entries(repo, f"{saved.commit}^2") == staged_entries(path)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(state=states())
+def test_remove_loses_nothing_and_its_recovery_restores_all(state: State) -> None:
+    with example_repo() as repo:
+        worktrees = Worktrees(repo)
+        path = agent_path(repo)
+        worktrees.ensure("a", BRANCH, "main", path)
+        build(state, path)
+        tip = head(path)
+        expected = (files_of(path, ignored=False), status(path))
+        removal = worktrees.remove(path, "a", BRANCH, "main")
+        assert not path.exists()
+        assert reachable(repo, tip)
+        assert removal.branch_kept == bool(state.committed)
+        if removal.snapshot is None:
+            assert expected[1] == ""
+        else:
+            scratch = repo.root.parent / "scratch"
+            assert tree_files(repo, removal.snapshot.commit, scratch) == expected[0]
+        recover(removal.recovery)
+        assert head(path) == tip
+        assert (files_of(path, ignored=False), status(path)) == expected
