@@ -406,7 +406,6 @@ def attach_plan(tmux: Tmux, pane_id: str, name: str, environ: dict[str, str]) ->
     if outer_socket == tmux.socket_path():
         argv = (*attach[:3], "switch-client", "-t", pane_id)
         return AttachPlan(argv, "switch", "switch back with Ctrl-b s")
-    assert tmux.tmux_bin is not None
     inner = ("env", "-u", "TMUX", "-u", "TMUX_PANE", *attach)
     title = f" corral: {name} (Ctrl-b d closes) "
     popup = (tmux.tmux_bin, "display-popup", "-E", "-w", "90%", "-h", "90%", "-T", title)

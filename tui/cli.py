@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sessions.doctor import run_checks
 from sessions.errors import CorralError
 from sessions.journal import Journal
 from sessions.model import AgentView, State
@@ -234,6 +233,8 @@ def cmd_log(args: argparse.Namespace, repo_path: Path) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, repo: Path) -> int:
+    from sessions.doctor import run_checks
+
     checks = run_checks(repo)
     for check in checks:
         mark = "ok " if check.ok else "NO "
