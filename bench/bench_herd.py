@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -126,6 +127,7 @@ def main() -> int:
                     herds.append(result[3])
                 supervisor = herds[-1]
                 root = supervisor.repo.root
+
                 rows += [
                     row("up returns (worktrees + panes)", size, returned),
                     row("every agent process running", size, running),
@@ -134,12 +136,12 @@ def main() -> int:
                     row(
                         "ls: per-agent tmux + psutil",
                         size,
-                        sample(lambda s=supervisor: naive_look(s), args.looks),
+                        sample(partial(naive_look, supervisor), args.looks),
                     ),
                     row(
                         "`corral ls --json` (new process)",
                         size,
-                        sample(lambda r=root: cli_ls(r), max(5, args.looks // 3)),
+                        sample(partial(cli_ls, root), max(5, args.looks // 3)),
                     ),
                 ]
             finally:

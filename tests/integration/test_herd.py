@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,10 @@ def herd(make_repo: Callable[..., Path], tmux_cleanup: list[str]) -> Path:
     return root
 
 
+def gone(pid: int) -> bool:
+    return not psutil.pid_exists(pid)
+
+
 def idle_box_shown(tmux: Tmux, pane: str) -> bool:
     return "❯" in tmux.capture(pane)
 
@@ -90,7 +95,7 @@ def test_send_reaches_the_right_agent_whole(herd: Path) -> None:
     tmux = Tmux(Repo.discover(herd).socket_name)
     panes = {p.agent: p.pane_id for p in tmux.panes()}
     for pane in panes.values():
-        wait_for(lambda pane=pane: idle_box_shown(tmux, pane), what="input box")
+        wait_for(partial(idle_box_shown, tmux, pane), what="input box")
     corral(herd, "send", "sim-2", "refactor the parser please")
     text = "first line of a long prompt\nsecond line\nthird line"
     corral(herd, "send", "sim-1", "-", input=text)
@@ -144,7 +149,7 @@ def test_killed_tmux_server_is_reported_and_up_restarts_the_herd(herd: Path) -> 
     assert all("pane is gone" in a["reason"] for a in gone.values())
     assert isinstance(first, dict)
     for agent in first.values():
-        wait_for(lambda pid=agent["pid"]: not psutil.pid_exists(pid), what="agent ended")
+        wait_for(partial(gone, agent["pid"]), what="agent ended")
     corral(herd, "up", "sim-1", "sim-2")
     back = wait_for(lambda: (a := ls(herd)) and all(x["pid"] for x in a.values()) and a)
     assert isinstance(back, dict) and set(back) == {"sim-1", "sim-2"}
