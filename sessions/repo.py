@@ -66,8 +66,10 @@ class Repo:
             raise NotARepoError(
                 f"{common} is a bare repository: run corral in a checkout with a working tree."
             )
-        root = common.parent if common.name == ".git" else Path(
-            git(start, "rev-parse", "--show-toplevel").stdout.strip()
+        root = (
+            common.parent
+            if common.name == ".git"
+            else Path(git(start, "rev-parse", "--show-toplevel").stdout.strip())
         )
         repo = cls(root=root.resolve(), common_dir=common.resolve())
         if git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).returncode:

@@ -59,7 +59,7 @@ def herd(make_repo: Callable[..., Path], tmux_cleanup: list[str]) -> Path:
     return root
 
 
-def gone(pid: int) -> bool:
+def ended(pid: int) -> bool:
     return not psutil.pid_exists(pid)
 
 
@@ -149,7 +149,7 @@ def test_killed_tmux_server_is_reported_and_up_restarts_the_herd(herd: Path) -> 
     assert all("pane is gone" in a["reason"] for a in gone.values())
     assert isinstance(first, dict)
     for agent in first.values():
-        wait_for(partial(gone, agent["pid"]), what="agent ended")
+        wait_for(partial(ended, agent["pid"]), what="agent ended")
     corral(herd, "up", "sim-1", "sim-2")
     back = wait_for(lambda: (a := ls(herd)) and all(x["pid"] for x in a.values()) and a)
     assert isinstance(back, dict) and set(back) == {"sim-1", "sim-2"}
