@@ -57,10 +57,13 @@ class Journal:
         return list(self._parse(lines))
 
     def read_all(self) -> list[Event]:
-        self._offset = 0
-        self._partial = b""
+        """Every whole event in the file; leaves the incremental position of `read_new` alone."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
         self.skipped = 0
-        return self.read_new()
+        return list(self._parse(data.split(b"\n")[:-1]))
 
     def _parse(self, lines: Iterable[bytes]) -> Iterator[Event]:
         for raw in lines:

@@ -206,7 +206,7 @@ class Runner:
         duration = time.time() - started
         short = duration < self.backoff.crash_seconds
         self.streak = self.streak + 1 if short else 0
-        limited = bool(code != 0 and RATE_LIMIT.search(screen_tail()))
+        limited = not self.stopping and bool(RATE_LIMIT.search(screen_tail()))
         self.journal.append(
             "run_end",
             self.plan.agent,

@@ -196,3 +196,46 @@ def test_pause_refuses_an_interactive_job_control_shell(
     with pytest.raises(AgentError, match="job control"):
         supervisor.pause(["sh-1"])
     assert supervisor.view("sh-1").state is not State.PAUSED
+
+
+def test_rate_limit_message_waits_the_failure_delay_even_after_a_clean_exit(
+    open_herd: Callable[[str], Supervisor],
+) -> None:
+    config = FAST.replace("failure = 0.1", "failure = 30") + shell_agent(
+        "limited", "sh -c 'echo Error: 429 Too Many Requests; exit 0'", restart="always"
+    )
+    supervisor = open_herd(config)
+    supervisor.up()
+
+    def waiting() -> list[dict[str, object]]:
+        return [
+            e
+            for e in supervisor.journal.read_all()
+            if e["event"] == "waiting" and e.get("agent") == "limited"
+        ]
+
+    events = wait_for(waiting, what="back-off")
+    assert isinstance(events, list) and len(events) == 1
+    assert events[0]["delay"] == 30
+    ends = [e for e in supervisor.journal.read_all() if e["event"] == "run_end"]
+    assert ends[0]["reason"] == "rate_limit" and ends[0]["exit_code"] == 0
+    view = supervisor.view("limited")
+    assert view.state is State.EXITED and "restarting in" in view.reason
+
+
+def test_log_lists_runs_for_one_agent(
+    open_herd: Callable[[str], Supervisor], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import main
+
+    supervisor = open_herd(shell_agent("quick", "true") + shell_agent("other", "true"))
+    supervisor.up()
+    wait_for(lambda: supervisor.view("quick").state is State.EXITED, what="exited")
+    assert main(["--repo", str(supervisor.repo.root), "log", "quick", "--json"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {e["agent"] for e in events} == {"quick"}
+    assert [e["event"] for e in events][:2] == ["start", "pane"]
+    assert any(e["event"] == "run_end" and e["exit_code"] == 0 for e in events)
+    assert main(["--repo", str(supervisor.repo.root), "ls"]) == 0
+    table = capsys.readouterr().out
+    assert "quick" in table and "✕ exited" in table and "exited with code 0" in table
