@@ -12,7 +12,7 @@ import shlex
 import signal
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +71,7 @@ class Supervisor:
     def look(self) -> list[AgentView]:
         """The whole herd now: one tmux call, one pass over the process table, new journal lines."""
         records = self.records()
-        panes = {pane.agent: pane for pane in self.tmux.panes()}
+        panes = self._panes()
         table = ProcessTable()
         now = time.time()
         configured = {spec.name: spec for spec in self.specs()}
@@ -159,13 +159,13 @@ class Supervisor:
             )
         specs = [self.spec(name) for name in names] if names else list(self.specs())
         views = {view.name: view for view in self.look()}
-        outcomes = []
-        for spec in specs:
-            view = views.get(spec.name)
-            outcomes.append(self._up_one(spec, view))
-        return outcomes
+        panes = self._panes()
+        base = self.base()
+        return [self._up_one(spec, views.get(spec.name), panes, base) for spec in specs]
 
-    def _up_one(self, spec: AgentSpec, view: AgentView | None) -> Outcome:
+    def _up_one(
+        self, spec: AgentSpec, view: AgentView | None, panes: dict[str, PaneInfo], base: str
+    ) -> Outcome:
         name = spec.name
         if view is not None and view.state is State.SHELVED:
             return Outcome(name, "skipped", f"{name} is shelved: `corral unshelve {name}`.")
@@ -174,13 +174,20 @@ class Supervisor:
                 processes.freeze(view.pid)
                 return Outcome(name, "adopted", f"{name} runs; paused again as the journal says")
             return Outcome(name, "adopted", f"{name} already runs ({view.state.value})")
-        return self.start(spec)
+        return self.start(spec, panes=panes, base=base)
 
-    def start(self, spec: AgentSpec, resume: bool = False) -> Outcome:
+    def start(
+        self,
+        spec: AgentSpec,
+        resume: bool = False,
+        panes: Mapping[str, PaneInfo] | None = None,
+        base: str | None = None,
+    ) -> Outcome:
+        """Start one agent in its worktree; `panes` and `base` save lookups when `up` has them."""
         self.repo.prepare()
         template = self.config.worktrees if self.config else DEFAULT_WORKTREES
         path = self.worktrees.path_for(spec.name, template)
-        ensured = self.worktrees.ensure(spec.name, spec.branch, self.base(), path)
+        ensured = self.worktrees.ensure(spec.name, spec.branch, base or self.base(), path)
         record = self.records().get(spec.name)
         kind = flavor(spec.kind)
         launch = kind.launch(spec)
@@ -213,7 +220,7 @@ class Supervisor:
             resume=resume,
             note=ensured.note,
         )
-        pane = self._pane_of(spec.name)
+        pane = (panes if panes is not None else self._panes()).get(spec.name)
         env = pane_env()
         if pane is not None:
             self.tmux.respawn(pane.pane_id, ensured.path, runner, env)
@@ -231,8 +238,11 @@ class Supervisor:
             f"{spec.name} {how} in {ensured.path} on {ensured.branch}, pane {pane_id}{note}",
         )
 
+    def _panes(self) -> dict[str, PaneInfo]:
+        return {pane.agent: pane for pane in self.tmux.panes()}
+
     def _pane_of(self, name: str) -> PaneInfo | None:
-        return next((pane for pane in self.tmux.panes() if pane.agent == name), None)
+        return self._panes().get(name)
 
     # -- acting --------------------------------------------------------------------------
 
