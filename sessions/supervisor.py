@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +28,10 @@ from sessions.repo import Repo
 from sessions.runner import DROPPED_ENV, LaunchPlan
 from sessions.status import derive
 from sessions.tmux import Tmux, tmux_version
-from sessions.worktrees import Worktrees
+from sessions.worktrees import Ensured, Worktrees
 
 STOP_WAIT = 8.0
+WORKTREE_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -159,13 +161,29 @@ class Supervisor:
             )
         specs = [self.spec(name) for name in names] if names else list(self.specs())
         views = {view.name: view for view in self.look()}
-        panes = self._panes()
-        base = self.base()
-        return [self._up_one(spec, views.get(spec.name), panes, base) for spec in specs]
+        outcomes: dict[str, Outcome] = {}
+        to_start = []
+        for spec in specs:
+            adopted = self._adopt(spec, views.get(spec.name))
+            if adopted is not None:
+                outcomes[spec.name] = adopted
+            else:
+                to_start.append(spec)
+        if to_start:
+            self.repo.prepare()
+            base = self.base()
+            with ThreadPoolExecutor(max_workers=WORKTREE_WORKERS) as pool:
+                ensured = list(pool.map(lambda spec: self._try_ensure(spec, base), to_start))
+            panes = self._panes()
+            for spec, worktree in zip(to_start, ensured, strict=True):
+                if isinstance(worktree, Outcome):
+                    outcomes[spec.name] = worktree
+                else:
+                    outcomes[spec.name] = self._guarded(spec, worktree, panes)
+        return [outcomes[spec.name] for spec in specs]
 
-    def _up_one(
-        self, spec: AgentSpec, view: AgentView | None, panes: dict[str, PaneInfo], base: str
-    ) -> Outcome:
+    def _adopt(self, spec: AgentSpec, view: AgentView | None) -> Outcome | None:
+        """The outcome for an agent `up` must leave alone, or None when it needs starting."""
         name = spec.name
         if view is not None and view.state is State.SHELVED:
             return Outcome(name, "skipped", f"{name} is shelved: `corral unshelve {name}`.")
@@ -174,20 +192,39 @@ class Supervisor:
                 processes.freeze(view.pid)
                 return Outcome(name, "adopted", f"{name} runs; paused again as the journal says")
             return Outcome(name, "adopted", f"{name} already runs ({view.state.value})")
-        return self.start(spec, panes=panes, base=base)
+        return None
 
-    def start(
-        self,
-        spec: AgentSpec,
-        resume: bool = False,
-        panes: Mapping[str, PaneInfo] | None = None,
-        base: str | None = None,
-    ) -> Outcome:
-        """Start one agent in its worktree; `panes` and `base` save lookups when `up` has them."""
-        self.repo.prepare()
+    def _ensure(self, spec: AgentSpec, base: str) -> Ensured:
         template = self.config.worktrees if self.config else DEFAULT_WORKTREES
         path = self.worktrees.path_for(spec.name, template)
-        ensured = self.worktrees.ensure(spec.name, spec.branch, base or self.base(), path)
+        return self.worktrees.ensure(spec.name, spec.branch, base, path)
+
+    def _try_ensure(self, spec: AgentSpec, base: str) -> Ensured | Outcome:
+        """The agent's worktree, or the reason it cannot have one; other agents start anyway."""
+        try:
+            return self._ensure(spec, base)
+        except CorralError as error:
+            return Outcome(spec.name, "failed", f"{spec.name} not started: {error}")
+
+    def _guarded(self, spec: AgentSpec, ensured: Ensured, panes: Mapping[str, PaneInfo]) -> Outcome:
+        try:
+            return self.launch(spec, ensured, panes=panes)
+        except CorralError as error:
+            return Outcome(spec.name, "failed", f"{spec.name} not started: {error}")
+
+    def start(self, spec: AgentSpec, resume: bool = False) -> Outcome:
+        """Start one agent in its worktree (created from the base, or reused as it is)."""
+        self.repo.prepare()
+        return self.launch(spec, self._ensure(spec, self.base()), resume=resume)
+
+    def launch(
+        self,
+        spec: AgentSpec,
+        ensured: Ensured,
+        resume: bool = False,
+        panes: Mapping[str, PaneInfo] | None = None,
+    ) -> Outcome:
+        """Run the agent's runner in its pane: a dead pane is respawned, else a new one made."""
         record = self.records().get(spec.name)
         kind = flavor(spec.kind)
         launch = kind.launch(spec)

@@ -97,9 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _print_outcomes(outcomes: Sequence[Outcome]) -> int:
+    """Print every outcome; exit 1 when any agent failed, after the others were done."""
     for outcome in outcomes:
-        print(outcome.message)
-    return 0
+        if outcome.action == "failed":
+            print(f"corral: {outcome.message}", file=sys.stderr)
+        else:
+            print(outcome.message)
+    return 1 if any(outcome.action == "failed" for outcome in outcomes) else 0
 
 
 def cmd_up(args: argparse.Namespace, repo: Path) -> int:

@@ -151,3 +151,20 @@ def test_pause_of_an_exited_agent_says_it_is_not_running(
     wait_for(lambda: "exited" in corral(root, "ls").stdout, what="exited")
     line = one_clear_line(corral(root, "pause", "quick"))
     assert "quick is not running (exited" in line
+
+
+def test_one_agent_that_cannot_start_does_not_stop_the_others(
+    make_repo: Callable[..., Path], tmux_cleanup: list[str]
+) -> None:
+    config = SIM + SIM.replace("sim-1", "sim-2")
+    root = make_repo(config)
+    tmux_cleanup.append(Repo.discover(root).socket_name)
+    blocker = root.parent / "project.corral" / "sim-1"
+    blocker.mkdir(parents=True)
+    (blocker / "someone else's file").write_text("keep me\n")
+    result = corral(root, "up")
+    assert result.returncode == 1
+    assert "sim-2 started" in result.stdout
+    line = one_clear_line(result)
+    assert "sim-1 not started" in line and "already exists" in line
+    assert (blocker / "someone else's file").read_text() == "keep me\n"
