@@ -48,9 +48,20 @@ def wait_running(supervisor: Supervisor, size: int, timeout: float = 120.0) -> N
     raise SystemExit(f"the herd of {size} did not start within {timeout} s")
 
 
-def time_start(base: Path, size: int, index: int) -> tuple[float, float, float, Supervisor]:
+def settle(timeout: float = 15.0) -> None:
+    """Wait for the machine to go quiet, so one run's starting agents don't slow the next."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and psutil.cpu_percent(interval=0.25) > 25:
+        pass
+
+
+def time_start(
+    base: Path, size: int, index: int, workers: int
+) -> tuple[float, float, float, Supervisor]:
     """Seconds for `up` to return, until every agent process runs, and for `up` to adopt."""
     supervisor = Supervisor.open(make_repo(base, size, index))
+    supervisor.worktree_workers = workers
+    settle()
     began = time.perf_counter()
     supervisor.up()
     returned = time.perf_counter() - began
@@ -59,6 +70,7 @@ def time_start(base: Path, size: int, index: int) -> tuple[float, float, float, 
     began = time.perf_counter()
     Supervisor.open(supervisor.repo.root).up()
     adopted = time.perf_counter() - began
+    settle()
     return returned, running, adopted, supervisor
 
 
@@ -119,17 +131,23 @@ def main() -> int:
             returned, running, adopted = [], [], []
             herds: list[Supervisor] = []
             try:
+                serial: list[float] = []
                 for index in range(args.starts):
-                    result = time_start(base, size, index)
+                    result = time_start(base, size, index, workers=2)
                     returned.append(result[0])
                     running.append(result[1])
                     adopted.append(result[2])
                     herds.append(result[3])
-                supervisor = herds[-1]
+                    one_by_one = time_start(base, size, index + args.starts, workers=1)
+                    serial.append(one_by_one[0])
+                    herds.append(one_by_one[3])
+                    one_by_one[3].tmux.kill_server()
+                supervisor = herds[-2]
                 root = supervisor.repo.root
 
                 rows += [
-                    row("up returns (worktrees + panes)", size, returned),
+                    row("up returns (worktrees 2 at a time)", size, returned),
+                    row("up returns (worktrees 1 at a time)", size, serial),
                     row("every agent process running", size, running),
                     row("up again (adopt a running herd)", size, adopted),
                     row("ls: corral look (one pass)", size, sample(supervisor.look, args.looks)),

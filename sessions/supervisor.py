@@ -31,7 +31,6 @@ from sessions.tmux import Tmux, tmux_version
 from sessions.worktrees import Ensured, Worktrees
 
 STOP_WAIT = 8.0
-WORKTREE_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,10 @@ class Outcome:
 
 class Supervisor:
     """Starts, adopts, observes and acts on the herd of one repository."""
+
+    # Worktrees created at once by `up`: two halves the time of a 30-agent start on two cores,
+    # more gains nothing (bench/README.md).
+    worktree_workers = 2
 
     def __init__(self, repo: Repo, config: Config | None, tmux: Tmux) -> None:
         self.repo = repo
@@ -172,7 +175,7 @@ class Supervisor:
         if to_start:
             self.repo.prepare()
             base = self.base()
-            with ThreadPoolExecutor(max_workers=WORKTREE_WORKERS) as pool:
+            with ThreadPoolExecutor(max_workers=self.worktree_workers) as pool:
                 ensured = list(pool.map(lambda spec: self._try_ensure(spec, base), to_start))
             panes = self._panes()
             for spec, worktree in zip(to_start, ensured, strict=True):
