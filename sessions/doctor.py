@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sessions.agents import flavor
-from sessions.config import find_config, load_config
+from sessions.config import find_config, load_config, load_user_settings, user_config_path
 from sessions.errors import CorralError
 from sessions.model import Config
 from sessions.repo import Repo
@@ -30,7 +30,7 @@ class Check:
 
 
 def run_checks(path: Path) -> list[Check]:
-    checks = [_python(), _git(), _tmux()]
+    checks = [_python(), _git(), _tmux(), _user_settings()]
     repo = _repo(path, checks)
     if repo is None:
         return checks
@@ -68,6 +68,17 @@ def _tmux() -> Check:
     except CorralError as error:
         return Check(False, "tmux", str(error))
     return Check(True, "tmux", f"tmux {major}.{minor}")
+
+
+def _user_settings() -> Check:
+    path = user_config_path()
+    if not path.exists():
+        return Check(True, "user config", f"{path}: not there, defaults apply")
+    try:
+        load_user_settings(path)
+    except CorralError as error:
+        return Check(False, "user config", str(error))
+    return Check(True, "user config", str(path))
 
 
 def _repo(path: Path, checks: list[Check]) -> Repo | None:

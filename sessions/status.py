@@ -83,6 +83,13 @@ def _running(name: str, record: AgentRecord | None, agent: ProcFacts, now: float
                 record.paused_since,
             )
         return Verdict(State.PAUSED, "its processes were stopped by a signal outside corral", now)
+    if record is not None and record.paused:
+        return Verdict(
+            State.WORKING,
+            f"paused by corral at {clock(record.paused_since)}, but something outside corral "
+            f"continued it; `corral pause {name}` or `corral up` freezes it again",
+            now,
+        )
     if started is not None and now - started < STARTING_SECONDS:
         return Verdict(State.STARTING, f"run started at {clock(started)}", started)
     runs = f" (run {record.runs})" if record and record.runs > 1 else ""

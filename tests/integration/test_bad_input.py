@@ -168,3 +168,14 @@ def test_one_agent_that_cannot_start_does_not_stop_the_others(
     line = one_clear_line(result)
     assert "sim-1 not started" in line and "already exists" in line
     assert (blocker / "someone else's file").read_text() == "keep me\n"
+
+
+def test_doctor_reports_a_bad_user_config(make_repo: Callable[..., Path], tmp_path: Path) -> None:
+    config_home = tmp_path / "config"
+    (config_home / "corral").mkdir(parents=True)
+    (config_home / "corral" / "config.toml").write_text('theme = "dark"\nbel = true\n')
+    env = {**os.environ, "XDG_CONFIG_HOME": str(config_home)}
+    result = corral(make_repo(SIM), "doctor", env=env)
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if "user config" in line]
+    assert line.startswith("NO") and "config.toml:2: bel" in line

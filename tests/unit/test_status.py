@@ -69,3 +69,10 @@ def test_shelved_wins_and_gone_pane_says_how_to_restart() -> None:
     assert derive("a", shelved, None, None, NOW).state is State.SHELVED
     gone = derive("a", AgentRecord("a", runs=1), None, None, NOW)
     assert gone.state is State.EXITED and "corral up a" in gone.reason
+
+
+def test_paused_by_corral_but_running_says_it_was_continued_outside() -> None:
+    record = AgentRecord("a", runs=1, run_started=NOW - 60, paused=True, paused_since=NOW - 5)
+    verdict = derive("a", record, pane(), proc(stopped=False), NOW)
+    assert verdict.state is State.WORKING
+    assert "continued it" in verdict.reason
