@@ -114,29 +114,35 @@ def test_send_reaches_the_right_agent_whole(herd: Path) -> None:
     assert [e["chars"] for e in received["sim-1"]] == [len(text)]
 
 
+@pytest.fixture
+def user_terminal(
+    tmp_path: Path, tmux_cleanup: list[str]
+) -> Callable[[str, bool], tuple[Tmux, str]]:
+    """A terminal of the user's own, played by a separate tmux server running a script."""
+
+    def open_(command: str, inside_tmux: bool) -> tuple[Tmux, str]:
+        socket = f"corral-test-user-{os.getpid()}"
+        tmux_cleanup.append(socket)
+        outer = Tmux(socket)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+        script = tmp_path / "user.sh"
+        prefix = "" if inside_tmux else "env -u TMUX "
+        script.write_text(f"{prefix}{command}\necho attach-exit=$?; sleep 30\n")
+        return outer, outer.new_pane("user", tmp_path, ["sh", str(script)], env, 120, 40)
+
+    return open_
+
+
 def test_attach_shows_the_agent_pane_and_comes_back(
-    herd: Path, tmux_cleanup: list[str], tmp_path: Path
+    herd: Path, user_terminal: Callable[[str, bool], tuple[Tmux, str]]
 ) -> None:
     corral(herd, "up", "sim-3")
     tmux = Tmux(Repo.discover(herd).socket_name)
-    pane = tmux.panes()[0].pane_id
-    wait_for(lambda: idle_box_shown(tmux, pane), what="input box")
-    tmux.send_text(pane, "", enter=False)
-    outer_socket = f"corral-test-outer-{os.getpid()}"
-    tmux_cleanup.append(outer_socket)
-    outer = Tmux(outer_socket)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
-    script = tmp_path / "attach.sh"
-    script.write_text(
-        f"env -u TMUX {sys.executable} -m tui.cli --repo {herd} attach sim-3\n"
-        "echo attach-exit=$?; sleep 30\n"
-    )
-    outer_pane = outer.new_pane("outer", herd, ["sh", str(script)], env, 120, 40)
-    wait_for(lambda: "simulated" in outer.capture(outer_pane), what="agent screen in outer pane")
-    outer.run("send-keys", "-t", outer_pane, "C-b", "d")
-    screen = wait_for(
-        lambda: "attach-exit=0" in (s := outer.capture(outer_pane)) and s, what="return"
-    )
+    wait_for(lambda: idle_box_shown(tmux, tmux.panes()[0].pane_id), what="input box")
+    outer, pane = user_terminal(f"{sys.executable} -m tui.cli --repo {herd} attach sim-3", False)
+    wait_for(lambda: "simulated" in outer.capture(pane), what="agent screen in user terminal")
+    outer.run("send-keys", "-t", pane, "C-b", "d")
+    screen = wait_for(lambda: "attach-exit=0" in (s := outer.capture(pane)) and s, what="return")
     assert "back from sim-3" in str(screen)
 
 
@@ -162,7 +168,7 @@ def test_kill_minus_nine_during_up_loses_nothing(herd: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     tmux = Tmux(Repo.discover(herd).socket_name)
-    wait_for(lambda: tmux.panes() or process.poll() is not None, what="first pane")
+    wait_for(lambda: tmux.panes() or process.poll() is not None, interval=0.002, what="first pane")
     process.send_signal(signal.SIGKILL)
     process.wait()
     corral(herd, "up")
@@ -174,21 +180,13 @@ def test_kill_minus_nine_during_up_loses_nothing(herd: Path) -> None:
 
 
 def test_attach_inside_the_users_tmux_opens_a_window_there_without_nesting(
-    herd: Path, tmux_cleanup: list[str], tmp_path: Path
+    herd: Path, user_terminal: Callable[[str, bool], tuple[Tmux, str]]
 ) -> None:
     corral(herd, "up", "sim-4")
     tmux = Tmux(Repo.discover(herd).socket_name)
     wait_for(lambda: idle_box_shown(tmux, tmux.panes()[0].pane_id), what="input box")
-    outer_socket = f"corral-test-user-{os.getpid()}"
-    tmux_cleanup.append(outer_socket)
-    outer = Tmux(outer_socket)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
-    script = tmp_path / "attach.sh"
-    script.write_text(
-        f"{sys.executable} -m tui.cli --repo {herd} attach sim-4\necho attach-exit=$?; sleep 30\n"
-    )
-    outer_pane = outer.new_pane("user", herd, ["sh", str(script)], env, 120, 40)
-    wait_for(lambda: "attach-exit=0" in outer.capture(outer_pane), what="attach returned")
+    outer, pane = user_terminal(f"{sys.executable} -m tui.cli --repo {herd} attach sim-4", True)
+    wait_for(lambda: "attach-exit=0" in outer.capture(pane), what="attach returned")
     windows = outer.run("list-windows", "-a", "-F", "#{window_name} #{pane_id}")
     new = [line.split()[1] for line in windows if line.startswith("corral:sim-4")]
     assert len(new) == 1
