@@ -94,6 +94,7 @@ class AgentRecord:
     run_ended: float | None = None
     exit_code: int | None = None
     end_reason: str | None = None
+    end_message: str | None = None
     session_id: str | None = None
     short_streak: int = 0
     crash_looping: bool = False
@@ -105,6 +106,7 @@ class AgentRecord:
     removed: bool = False
     stopped: bool = False
     waiting_until: float | None = None
+    launched: float | None = None
     last_t: float = 0.0
 
 
@@ -113,6 +115,7 @@ class Fold:
     """Folds journal events, in order, into one `AgentRecord` per agent name."""
 
     agents: dict[str, AgentRecord] = field(default_factory=dict)
+    skipped: int = 0
 
     def apply_all(self, events: Iterable[Event]) -> Fold:
         for event in events:
@@ -124,11 +127,14 @@ class Fold:
         if not isinstance(name, str):
             return
         record = self.agents.get(name) or AgentRecord(name=name)
-        kind = event["event"]
-        t = float(event.get("t", 0.0))
-        update = _TRANSITIONS.get(kind)
-        if update is not None:
-            record = update(record, event, t)
+        update = _TRANSITIONS.get(event["event"])
+        try:
+            t = float(event.get("t", 0.0))
+            if update is not None:
+                record = update(record, event, t)
+        except (TypeError, ValueError):
+            self.skipped += 1
+            return
         self.agents[name] = replace(record, last_t=t)
 
 
@@ -146,6 +152,12 @@ def _start(record: AgentRecord, event: Event, t: float) -> AgentRecord:
         removed=False,
         stopped=False,
         waiting_until=None,
+        paused=False,
+        paused_since=None,
+        exit_code=None,
+        end_reason=None,
+        end_message=None,
+        launched=t,
     )
 
 
@@ -165,6 +177,8 @@ def _run_start(record: AgentRecord, event: Event, t: float) -> AgentRecord:
         session_id=event.get("session_id", record.session_id),
         waiting_until=None,
         stopped=False,
+        paused=False,
+        paused_since=None,
     )
 
 
@@ -175,6 +189,7 @@ def _run_end(record: AgentRecord, event: Event, t: float) -> AgentRecord:
         run_ended=t,
         exit_code=event.get("exit_code"),
         end_reason=event.get("reason"),
+        end_message=event.get("message"),
         short_streak=int(event.get("short_streak", 0)),
         paused=False,
         paused_since=None,

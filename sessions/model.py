@@ -113,6 +113,7 @@ class PaneInfo:
     dead: bool
     dead_status: int | None
     activity: float
+    dead_signal: int | None = None
 
 
 @dataclass(frozen=True)

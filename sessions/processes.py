@@ -24,11 +24,9 @@ class ProcFacts:
     """What psutil says about an agent's process tree at one moment."""
 
     pid: int
-    name: str
     alive: bool
     stopped: bool
     processes: int
-    rss: int
 
 
 class ProcessTable:
@@ -37,23 +35,21 @@ class ProcessTable:
     def __init__(self) -> None:
         self.children: dict[int, list[int]] = defaultdict(list)
         self.status: dict[int, str] = {}
-        self.names: dict[int, str] = {}
-        self.rss: dict[int, int] = {}
-        for proc in psutil.process_iter(["pid", "ppid", "status", "name", "memory_info"]):
+        for proc in psutil.process_iter(["pid", "ppid", "status"]):
             info = proc.info
             pid = info["pid"]
             self.children[info["ppid"] or 0].append(pid)
             self.status[pid] = info["status"] or ""
-            self.names[pid] = info["name"] or ""
-            memory = info.get("memory_info")
-            self.rss[pid] = memory.rss if memory else 0
 
-    def agent_pid(self, runner_pid: int) -> int | None:
-        """The agent is the runner's child; a runner between runs has none."""
-        kids = [
-            pid for pid in self.children.get(runner_pid, []) if self.status.get(pid) != "zombie"
-        ]
-        return min(kids) if kids else None
+    def agent_pid(self, runner_pid: int, run_pid: int | None) -> int | None:
+        """The agent is the process the runner journaled for this run, while it is its child.
+
+        The runner has other children at times (a tmux call after a run, processes the agent
+        left behind), so "any child" would name the wrong process.
+        """
+        if run_pid is None or run_pid not in self.children.get(runner_pid, []):
+            return None
+        return run_pid if self.status.get(run_pid) != psutil.STATUS_ZOMBIE else None
 
     def descendants(self, pid: int) -> list[int]:
         found: list[int] = []
@@ -66,48 +62,61 @@ class ProcessTable:
 
     def facts(self, pid: int) -> ProcFacts:
         tree = [p for p in self.descendants(pid) if p in self.status]
-        statuses = [self.status[p] for p in tree if self.status[p] != "zombie"]
+        statuses = [self.status[p] for p in tree if self.status[p] != psutil.STATUS_ZOMBIE]
         return ProcFacts(
             pid=pid,
-            name=self.names.get(pid, ""),
             alive=bool(statuses),
             stopped=bool(statuses) and all(s == psutil.STATUS_STOPPED for s in statuses),
             processes=len(statuses),
-            rss=sum(self.rss.get(p, 0) for p in tree),
         )
 
 
-def _signal_tree(pid: int, sig: signal.Signals, rounds: int = 5) -> int:
+def _signal_tree(pid: int, sig: signal.Signals, rounds: int = 5) -> tuple[int, list[int]]:
     """Send `sig` to `pid` and its descendants, top-down, until no new process appears.
 
     Stopping the parent first keeps it from starting children the pass would miss; repeating
-    the pass catches any that were forked while it ran.
+    the pass catches any that were forked while it ran. Returns how many processes got the
+    signal, and the pids that refused it (owned by another user).
     """
-    signalled: set[int] = set()
+    seen: set[int] = set()
+    sent = 0
+    refused: list[int] = []
     for _ in range(rounds):
         try:
             root = psutil.Process(pid)
             tree = [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
+        except psutil.Error:
             break
-        fresh = [proc for proc in tree if proc.pid not in signalled]
+        fresh = [proc for proc in tree if proc.pid not in seen]
         if not fresh:
             break
         for proc in fresh:
+            seen.add(proc.pid)
             try:
-                proc.send_signal(sig)
-                signalled.add(proc.pid)
-            except psutil.NoSuchProcess:
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    proc.send_signal(sig)
+                    sent += 1
+            except psutil.AccessDenied:
+                refused.append(proc.pid)
+            except psutil.Error:
                 continue
-    return len(signalled)
+    return sent, refused
 
 
 def freeze(agent_pid: int) -> int:
-    return _signal_tree(agent_pid, signal.SIGSTOP)
+    """Stop the agent's whole tree, or none of it: a half-frozen agent would be a lie."""
+    sent, refused = _signal_tree(agent_pid, signal.SIGSTOP)
+    if refused:
+        _signal_tree(agent_pid, signal.SIGCONT)
+        raise AgentError(
+            f"cannot freeze process {refused[0]} below the agent (another user owns it, "
+            "perhaps through sudo): nothing was paused."
+        )
+    return sent
 
 
 def thaw(agent_pid: int) -> int:
-    return _signal_tree(agent_pid, signal.SIGCONT)
+    return _signal_tree(agent_pid, signal.SIGCONT)[0]
 
 
 def terminate_tree(pid: int, sig: signal.Signals = signal.SIGTERM) -> None:
@@ -119,10 +128,11 @@ def terminate_tree(pid: int, sig: signal.Signals = signal.SIGTERM) -> None:
 def is_frozen(agent_pid: int) -> bool:
     try:
         root = psutil.Process(agent_pid)
-        tree = [root, *root.children(recursive=True)]
-        return all(p.status() == psutil.STATUS_STOPPED for p in tree)
-    except psutil.NoSuchProcess:
+        statuses = [p.status() for p in (root, *root.children(recursive=True))]
+    except psutil.Error:
         return False
+    live = [status for status in statuses if status != psutil.STATUS_ZOMBIE]
+    return bool(live) and all(status == psutil.STATUS_STOPPED for status in live)
 
 
 def job_control_owner(runner_pid: int) -> str | None:
@@ -137,16 +147,21 @@ def job_control_owner(runner_pid: int) -> str | None:
     except OSError:
         return None
     foreground = int(fields[5])
-    if foreground <= 0 or foreground == os.getpgid(runner_pid):
+    try:
+        if foreground <= 0 or foreground == os.getpgid(runner_pid):
+            return None
+        tree = psutil.Process(runner_pid).children(recursive=True)
+    except (psutil.Error, ProcessLookupError):
         return None
-    for proc in psutil.Process(runner_pid).children(recursive=True):
+    for proc in tree:
         try:
-            if proc.name() in SHELLS and os.getpgid(proc.pid) == foreground:
+            if os.getpgid(proc.pid) != foreground:
+                continue
+            if proc.name() in SHELLS:
                 return proc.name()
-            if os.getpgid(proc.pid) == foreground:
-                parent = proc.parent()
-                return parent.name() if parent else proc.name()
-        except (psutil.NoSuchProcess, ProcessLookupError):
+            parent = proc.parent()
+            return parent.name() if parent else proc.name()
+        except (psutil.Error, ProcessLookupError):
             continue
     return "another process group"
 

@@ -2,75 +2,40 @@
 
 The runner is the pane's own process and the agent is its child, so the agent can be frozen
 without tmux undoing it, and the runner can restart the agent by policy, spot a crash loop, and
-journal each run even when no corral command line or app is open.
+journal each run even when no corral command line or app is open. It is a child subreaper, so
+what the agent leaves running in the background stays below it and is stopped with it.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import ctypes
 import os
 import re
 import select
 import signal
 import subprocess
 import sys
+import termios
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from sessions.agents import SESSION_TOKEN
 from sessions.journal import Journal
+from sessions.launch import LaunchPlan
 from sessions.model import Backoff, Restart
+from sessions.processes import terminate_tree
 
-DROPPED_ENV = re.compile(r"^(TMUX.*|CLAUDECODE|CLAUDE_CODE_.*)$")
 RATE_LIMIT = re.compile(r"rate[ -]?limit|too many requests|quota|\b429\b", re.IGNORECASE)
+RATE_LIMIT_LINES = 15
 NOT_FOUND_CODE = 127
 STOP_GRACE = 5.0
-
-
-@dataclass
-class LaunchPlan:
-    """The launch file the supervisor writes for the runner (`.corral/agents/<name>.json`)."""
-
-    agent: str
-    journal: str
-    home: str
-    cwd: str
-    argv: list[str]
-    resume_argv: list[str]
-    session_id: str | None = None
-    restart: str = Restart.NEVER.value
-    backoff: dict[str, float] = field(default_factory=dict)
-    env: dict[str, str] = field(default_factory=dict)
-    typed_prompt: str | None = None
-    install_hint: str = ""
-
-    @classmethod
-    def load(cls, path: Path) -> LaunchPlan:
-        data: dict[str, Any] = json.loads(path.read_text())
-        return cls(**data)
-
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.__dict__, indent=2))
-        os.replace(temporary, path)
-
-
-def child_env(plan: LaunchPlan, base: dict[str, str]) -> dict[str, str]:
-    """The agent's environment: the user's, minus tmux's and a parent agent's, plus corral's."""
-    env = {key: value for key, value in base.items() if not DROPPED_ENV.match(key)}
-    env["CORRAL_AGENT"] = plan.agent
-    env["CORRAL_HOME"] = plan.home
-    env.update(plan.env)
-    return env
-
-
-def _ignore(signum: int, frame: object) -> None:
-    """A handler, not SIG_IGN: caught signals reset to default in the agent at exec."""
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def say(text: str) -> None:
@@ -79,41 +44,87 @@ def say(text: str) -> None:
     sys.stdout.flush()
 
 
-def tmux_argv(*args: str) -> list[str] | None:
-    """tmux talking to the server this pane lives on, or None outside tmux."""
-    socket = os.environ.get("TMUX", "").split(",")[0]
-    pane = os.environ.get("TMUX_PANE")
-    if not socket or not pane:
-        return None
-    return ["tmux", "-S", socket, *[pane if a == "{pane}" else a for a in args]]
+def _ignore(signum: int, frame: object) -> None:
+    """A handler, not SIG_IGN: caught signals reset to default in the agent at exec."""
 
 
-def screen_tail(lines: int = 50) -> str:
-    argv = tmux_argv("capture-pane", "-p", "-t", "{pane}", "-S", str(-lines))
-    if argv is None:
-        return ""
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ""
+class OwnPane:
+    """The runner's handle on the tmux pane it runs in, through the server's own socket."""
+
+    def __init__(self, tmux: str) -> None:
+        self.tmux = tmux
+        self.socket = os.environ.get("TMUX", "").split(",")[0]
+        self.pane = os.environ.get("TMUX_PANE", "")
+
+    def _run(self, *args: str, timeout: float = 5.0) -> str:
+        if not self.socket or not self.pane:
+            return ""
+        try:
+            result = subprocess.run(
+                [self.tmux, "-S", self.socket, *args],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return result.stdout
+
+    def screen(self) -> str:
+        return self._run("capture-pane", "-p", "-t", self.pane)
+
+    def last_lines(self, count: int) -> str:
+        lines = [line for line in self.screen().splitlines() if line.strip()]
+        return "\n".join(lines[-count:])
+
+    def type_prompt(self, prompt: str, alive: threading.Event, deadline: float = 30.0) -> None:
+        """Type a first prompt for CLIs without a prompt flag, once their screen stops changing.
+
+        The buffer is named after the pane, so agents starting together never swap prompts.
+        """
+        previous = None
+        end = time.monotonic() + deadline
+        while time.monotonic() < end and alive.is_set():
+            time.sleep(0.5)
+            current = self.screen()
+            if current.strip() and current == previous:
+                break
+            previous = current
+        if not alive.is_set():
+            return
+        buffer = f"corral-prompt-{self.pane.lstrip('%')}"
+        self._run("set-buffer", "-b", buffer, "--", prompt)
+        self._run("paste-buffer", "-p", "-d", "-b", buffer, "-t", self.pane)
+        self._run("send-keys", "-t", self.pane, "Enter")
 
 
-def type_prompt_when_settled(prompt: str, deadline: float = 30.0) -> None:
-    """Type a first prompt for CLIs without a prompt flag, once their screen stops changing."""
-    previous = None
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        time.sleep(0.5)
-        current = screen_tail(0)
-        if current.strip() and current == previous:
-            break
-        previous = current
-    load = tmux_argv("set-buffer", "-b", "corral-prompt", "--", prompt)
-    paste = tmux_argv("paste-buffer", "-p", "-d", "-b", "corral-prompt", "-t", "{pane}")
-    enter = tmux_argv("send-keys", "-t", "{pane}", "Enter")
-    for argv in (load, paste, enter):
-        if argv is not None:
-            subprocess.run(argv, capture_output=True, check=False)
+class Terminal:
+    """The pane's terminal as the runner found it, put back after every run.
+
+    An agent that dies in raw mode, or an interactive shell that took the foreground, would
+    otherwise leave the runner unable to read Enter during its back-off.
+    """
+
+    def __init__(self) -> None:
+        self.fd = sys.stdin.fileno() if sys.stdin.isatty() else None
+        self.saved: list[Any] | None = None
+        if self.fd is not None:
+            with contextlib.suppress(termios.error):
+                self.saved = termios.tcgetattr(self.fd)
+
+    def restore(self) -> None:
+        if self.fd is None:
+            return
+        previous = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+        try:
+            with contextlib.suppress(OSError):
+                os.tcsetpgrp(self.fd, os.getpgrp())
+            if self.saved is not None:
+                with contextlib.suppress(termios.error):
+                    termios.tcsetattr(self.fd, termios.TCSANOW, self.saved)
+        finally:
+            signal.signal(signal.SIGTTOU, previous)
 
 
 class Runner:
@@ -129,16 +140,25 @@ class Runner:
             crash_seconds=plan.backoff.get("crash_seconds", Backoff.crash_seconds),
         )
         self.journal = Journal(Path(plan.journal))
-        self.stopping = False
+        self.pane = OwnPane(plan.tmux)
+        self.terminal = Terminal()
+        self.stop_signal: str | None = None
         self.child: subprocess.Popen[bytes] | None = None
+        self.alive = threading.Event()
         self.streak = 0
         self.run_number = 0
         self.unstartable = False
         self.last_limited = False
         self._wake_read, self._wake_write = os.pipe()
 
+    @property
+    def stopping(self) -> bool:
+        return self.stop_signal is not None
+
     def install_signals(self) -> None:
-        """Keyboard signals belong to the agent; SIGTERM and SIGHUP mean corral wants a stop."""
+        """Keyboard signals belong to the agent; SIGTERM and SIGHUP mean a stop."""
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
             signal.signal(sig, _ignore)
         os.set_blocking(self._wake_write, False)
@@ -147,24 +167,40 @@ class Runner:
         signal.signal(signal.SIGHUP, self._on_stop)
 
     def _on_stop(self, signum: int, frame: object) -> None:
-        self.stopping = True
+        self.stop_signal = signal.Signals(signum).name
+        self._stop_child()
+
+    def _stop_child(self) -> None:
+        """Continue and terminate the agent's whole tree; kill what is left after a grace."""
         child = self.child
-        if child is not None and child.poll() is None:
-            try:
-                os.kill(child.pid, signal.SIGCONT)
-                os.kill(child.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                return
-            timer = threading.Timer(STOP_GRACE, self._kill_child, args=(child,))
-            timer.daemon = True
-            timer.start()
+        if child is None or child.poll() is not None:
+            return
+        terminate_tree(child.pid)
+        timer = threading.Timer(STOP_GRACE, self._kill_below)
+        timer.daemon = True
+        timer.start()
 
     @staticmethod
-    def _kill_child(child: subprocess.Popen[bytes]) -> None:
-        from sessions.processes import terminate_tree
+    def _kill_below() -> None:
+        with contextlib.suppress(psutil.Error):
+            for proc in psutil.Process().children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
 
-        if child.poll() is None:
-            terminate_tree(child.pid, signal.SIGKILL)
+    def _sweep(self) -> None:
+        """Stop what the agent left behind (it was reparented to this subreaper), then reap."""
+        with contextlib.suppress(psutil.Error):
+            left = psutil.Process().children(recursive=True)
+            for proc in left:
+                with contextlib.suppress(psutil.Error):
+                    terminate_tree(proc.pid)
+            _, alive = psutil.wait_procs(left, timeout=2.0)
+            for proc in alive:
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
 
     def argv_for_run(self) -> tuple[list[str], str]:
         if self.resume and self.run_number == 1:
@@ -178,70 +214,83 @@ class Runner:
     def run_once(self) -> int:
         self.run_number += 1
         argv, session = self.argv_for_run()
+        if not Path(self.plan.cwd).is_dir():
+            return self.unstartable_run(
+                argv, session, f"its worktree {self.plan.cwd} is missing", "worktree_missing"
+            )
         started = time.time()
         try:
             self.child = subprocess.Popen(
-                argv,
-                cwd=self.plan.cwd,
-                env=child_env(self.plan, dict(os.environ)),
+                argv, cwd=self.plan.cwd, env=self.plan.child_env(dict(os.environ))
             )
-        except (FileNotFoundError, PermissionError, NotADirectoryError) as error:
-            return self.record_unstartable(argv, session, error)
+        except OSError as error:
+            return self.unstartable_run(argv, session, _cannot_run(argv[0], error), "not_found")
+        if self.stopping:
+            self._stop_child()
+        self.alive.set()
         self.journal.append(
             "run_start",
             self.plan.agent,
             run=self.run_number,
             pid=self.child.pid,
             session_id=session,
-            pane=os.environ.get("TMUX_PANE"),
+            pane=self.pane.pane or None,
             command=argv[0],
         )
         if self.plan.typed_prompt and self.run_number == 1 and not self.resume:
             threading.Thread(
-                target=type_prompt_when_settled, args=(self.plan.typed_prompt,), daemon=True
+                target=self.pane.type_prompt,
+                args=(self.plan.typed_prompt, self.alive),
+                daemon=True,
             ).start()
         code = self.child.wait()
+        self.alive.clear()
         self.child = None
+        if self.stopping:
+            self._sweep()
+        self.terminal.restore()
+        return self.record_end(code, started)
+
+    def record_end(self, code: int, started: float) -> int:
         code = 128 - code if code < 0 else code
         duration = time.time() - started
-        short = duration < self.backoff.crash_seconds
-        self.streak = self.streak + 1 if short else 0
-        limited = not self.stopping and bool(RATE_LIMIT.search(screen_tail()))
+        self.streak = self.streak + 1 if duration < self.backoff.crash_seconds else 0
+        tail = "" if self.stopping else self.pane.last_lines(RATE_LIMIT_LINES)
+        self.last_limited = bool(RATE_LIMIT.search(tail))
+        reason = "stopped" if self.stopping else ("rate_limit" if self.last_limited else "exited")
         self.journal.append(
             "run_end",
             self.plan.agent,
             run=self.run_number,
             exit_code=code,
             duration=round(duration, 3),
-            reason="stopped" if self.stopping else ("rate_limit" if limited else "exited"),
+            reason=reason,
+            signal=self.stop_signal,
             short_streak=self.streak,
         )
-        self.last_limited = limited
         return code
 
-    def record_unstartable(self, argv: list[str], session: str, error: OSError) -> int:
+    def unstartable_run(self, argv: list[str], session: str, problem: str, reason: str) -> int:
+        """A run that could not start ends the runner: retrying it would only loop."""
         self.journal.append(
             "run_start", self.plan.agent, run=self.run_number, pid=None, session_id=session
         )
-        problem = (
-            "is not installed or not on PATH"
-            if isinstance(error, FileNotFoundError)
-            else ("cannot be run (permission denied or not a program)")
-        )
-        hint = f" ({self.plan.install_hint})" if self.plan.install_hint else ""
-        message = f"cannot start {self.plan.agent}: `{argv[0]}` {problem}{hint}"
+        hint = ""
+        if reason == "not_found" and self.plan.install_hint:
+            hint = f" ({self.plan.install_hint})"
+        message = f"cannot start {self.plan.agent}: {problem}{hint}"
         self.journal.append(
             "run_end",
             self.plan.agent,
             run=self.run_number,
             exit_code=NOT_FOUND_CODE,
             duration=0.0,
-            reason="not_found",
+            reason=reason,
             message=message,
             short_streak=0,
         )
-        self.journal.append("stop", self.plan.agent, reason="not_found", message=message)
-        say(message + ". Fix it, then `corral restart " + self.plan.agent + "`.")
+        self.journal.append("stop", self.plan.agent, reason=reason, message=message)
+        say(f"{message}. Fix it, then `corral restart {self.plan.agent}`.")
         self.unstartable = True
         return NOT_FOUND_CODE
 
@@ -256,8 +305,8 @@ class Runner:
         self.journal.append("waiting", self.plan.agent, delay=delay)
         say(f"restarting {self.plan.agent} in {delay:.0f} s (Enter: now)")
         watched = [self._wake_read]
-        if sys.stdin.isatty():
-            watched.append(sys.stdin.fileno())
+        if self.terminal.fd is not None:
+            watched.append(self.terminal.fd)
         end = time.monotonic() + delay
         while not self.stopping:
             remaining = end - time.monotonic()
@@ -266,14 +315,15 @@ class Runner:
             ready, _, _ = select.select(watched, [], [], remaining)
             if self._wake_read in ready:
                 os.read(self._wake_read, 512)
-            if sys.stdin.isatty() and sys.stdin.fileno() in ready:
-                sys.stdin.readline()
-                return True
+            if self.terminal.fd is not None and self.terminal.fd in ready:
+                typed = os.read(self.terminal.fd, 1024)
+                if b"\r" in typed or b"\n" in typed:
+                    return True
         return False
 
     def loop(self) -> int:
         code = 0
-        while True:
+        while not self.stopping:
             code = self.run_once()
             if not self.should_restart(code):
                 break
@@ -289,12 +339,28 @@ class Runner:
             if not self.wait_backoff(self.backoff.failure if failed else self.backoff.clean):
                 break
         if not self.unstartable:
-            reason = "stopped by corral" if self.stopping else f"exited with code {code}"
-            self.journal.append("stop", self.plan.agent, reason=reason, exit_code=code)
+            self.journal.append(
+                "stop", self.plan.agent, reason=self.stop_reason(code), exit_code=code
+            )
             if not self.stopping:
                 again = f"`corral restart {self.plan.agent}` runs it again"
-                say(f"{self.plan.agent} {reason}; {again}.")
+                say(f"{self.plan.agent} {self.stop_reason(code)}; {again}.")
         return code
+
+    def stop_reason(self, code: int) -> str:
+        if self.stop_signal == "SIGTERM":
+            return "stopped by corral"
+        if self.stop_signal is not None:
+            return f"stopped by {self.stop_signal} (its tmux pane or server went away?)"
+        return f"exited with code {code}"
+
+
+def _cannot_run(program: str, error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return f"`{program}` is not installed or not on PATH"
+    if isinstance(error, PermissionError):
+        return f"`{program}` cannot be run (permission denied)"
+    return f"`{program}` cannot be run ({error.strerror or error})"
 
 
 def main(argv: list[str] | None = None) -> int:

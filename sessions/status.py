@@ -50,6 +50,13 @@ def derive(
             since,
         )
     if pane.dead:
+        if pane.dead_status is None and pane.dead_signal:
+            return Verdict(
+                State.EXITED,
+                f"its runner was killed by signal {pane.dead_signal}; `corral up {name}` "
+                "starts it again",
+                record.last_t if record else None,
+            )
         return _ended(name, record, pane.dead_status)
     if agent is not None and agent.alive:
         return _running(name, record, agent, now)
@@ -66,8 +73,9 @@ def _ended(name: str, record: AgentRecord | None, status: int | None) -> Verdict
             f"`corral restart {name}`",
             record.last_t,
         )
-    if record is not None and record.end_reason == "not_found":
-        return Verdict(State.EXITED, "its command is not installed or not on PATH", since)
+    if record is not None and record.end_reason in ("not_found", "worktree_missing"):
+        message = record.end_message or "its command is not installed or not on PATH"
+        return Verdict(State.EXITED, message.removeprefix(f"cannot start {name}: "), since)
     code = record.exit_code if record and record.exit_code is not None else status
     how = "stopped by corral" if record and record.end_reason == "stopped" else "exited"
     return Verdict(State.EXITED, f"{how} with code {code} at {clock(since)}", since)
@@ -103,6 +111,8 @@ def _running(name: str, record: AgentRecord | None, agent: ProcFacts, now: float
 def _between_runs(name: str, record: AgentRecord | None, now: float) -> Verdict:
     if record is None or record.runs == 0:
         return Verdict(State.STARTING, "its runner is starting the agent", now)
+    if record.launched is not None and record.launched > (record.run_started or 0):
+        return Verdict(State.STARTING, "its runner is starting the agent", record.launched)
     if record.crash_looping:
         return _ended(name, record, record.exit_code)
     if record.waiting_until is not None and record.waiting_until >= now - 1:

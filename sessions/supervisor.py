@@ -2,19 +2,24 @@
 
 A `Supervisor` holds no state of its own that matters: what runs is in tmux, what exists is in
 git, what happened is in the journal. Opening one adopts all three, so any number of command
-lines and apps can come and go while the herd runs on.
+lines and apps can come and go while the herd runs on. Actions that change the herd hold a lock
+on `.corral/`, so two of them (two terminals, or the app and a terminal) never interleave.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shlex
+import shutil
 import signal
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sessions import processes
@@ -22,10 +27,10 @@ from sessions.agents import flavor
 from sessions.config import DEFAULT_WORKTREES, find_config, load_config
 from sessions.errors import AgentError, CorralError
 from sessions.journal import AgentRecord, Fold, Journal
+from sessions.launch import LaunchPlan, clean_env
 from sessions.model import AgentSpec, AgentView, Config, PaneInfo, State
 from sessions.processes import ProcessTable
 from sessions.repo import Repo
-from sessions.runner import DROPPED_ENV, LaunchPlan
 from sessions.status import derive
 from sessions.tmux import Tmux, tmux_version
 from sessions.worktrees import Ensured, Worktrees
@@ -40,6 +45,10 @@ class Outcome:
     agent: str
     action: str
     message: str
+
+    @property
+    def failed(self) -> bool:
+        return self.action == "failed"
 
 
 class Supervisor:
@@ -63,6 +72,17 @@ class Supervisor:
         tmux_version()
         config = load_config(repo.root) if find_config(repo.root) else None
         return cls(repo, config, Tmux(repo.socket_name))
+
+    @contextmanager
+    def acting(self) -> Iterator[None]:
+        """Hold the herd's lock while an action changes it."""
+        self.repo.prepare()
+        with (self.repo.state_dir / "lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- observation ---------------------------------------------------------------------
 
@@ -92,16 +112,14 @@ class Supervisor:
             views.append(self._view(name, configured.get(name), record, pane, table, now))
         return views
 
-    def not_started(self) -> list[str]:
-        started = {view.name for view in self.look()}
-        return [spec.name for spec in self.specs() if spec.name not in started]
-
-    def view(self, name: str) -> AgentView:
-        for view in self.look():
+    def view(self, name: str, views: Sequence[AgentView] | None = None) -> AgentView:
+        for view in self.look() if views is None else views:
             if view.name == name:
                 return view
+        if any(spec.name == name for spec in self.specs()):
+            raise AgentError(f"{name} has not been started: `corral up {name}` starts it.")
         known = ", ".join(spec.name for spec in self.specs()) or "none configured"
-        raise AgentError(f"no agent named {name!r} is running or started (known: {known}).")
+        raise AgentError(f"no agent named {name!r} (in corral.toml: {known}).")
 
     def _view(
         self,
@@ -113,13 +131,13 @@ class Supervisor:
         now: float,
     ) -> AgentView:
         runner_pid = pane.pid if pane and not pane.dead else None
-        agent_pid = table.agent_pid(runner_pid) if runner_pid else None
+        run_pid = record.run_pid if record else None
+        agent_pid = table.agent_pid(runner_pid, run_pid) if runner_pid else None
         facts = table.facts(agent_pid) if agent_pid else None
         verdict = derive(name, record, pane, facts, now)
-        kind = spec.kind.value if spec else "unknown"
         return AgentView(
             name=name,
-            kind=kind,
+            kind=spec.kind.value if spec else "unknown",
             state=verdict.state,
             reason=verdict.reason,
             since=verdict.since,
@@ -135,6 +153,9 @@ class Supervisor:
             shelved=bool(record and record.shelved),
             in_config=spec is not None,
         )
+
+    def _panes(self) -> dict[str, PaneInfo]:
+        return {pane.agent: pane for pane in self.tmux.panes()}
 
     # -- starting ------------------------------------------------------------------------
 
@@ -156,46 +177,55 @@ class Supervisor:
         return branch
 
     def up(self, names: Sequence[str] = ()) -> list[Outcome]:
-        """Start what is configured and not running; adopt what runs; leave shelved agents be."""
+        """Start what is configured and not running; adopt what runs; leave shelved agents be.
+
+        An agent whose last run never ended (its tmux server died, the machine rebooted) is
+        resumed in its session rather than started afresh.
+        """
         if self.config is None:
             raise CorralError(
                 f"no corral.toml in {self.repo.root}: run `corral init` or copy "
                 "config.example.toml there and name your agents."
             )
         specs = [self.spec(name) for name in names] if names else list(self.specs())
-        views = {view.name: view for view in self.look()}
-        outcomes: dict[str, Outcome] = {}
-        to_start = []
-        for spec in specs:
-            adopted = self._adopt(spec, views.get(spec.name))
-            if adopted is not None:
-                outcomes[spec.name] = adopted
-            else:
-                to_start.append(spec)
-        if to_start:
-            self.repo.prepare()
-            base = self.base()
-            with ThreadPoolExecutor(max_workers=self.worktree_workers) as pool:
-                ensured = list(pool.map(lambda spec: self._try_ensure(spec, base), to_start))
-            panes = self._panes()
-            for spec, worktree in zip(to_start, ensured, strict=True):
-                if isinstance(worktree, Outcome):
-                    outcomes[spec.name] = worktree
+        with self.acting():
+            views = {view.name: view for view in self.look()}
+            outcomes: dict[str, Outcome] = {}
+            to_start = []
+            for spec in specs:
+                adopted = self._adopt(spec, views.get(spec.name))
+                if adopted is not None:
+                    outcomes[spec.name] = adopted
                 else:
-                    outcomes[spec.name] = self._guarded(spec, worktree, panes)
+                    to_start.append(spec)
+            if to_start:
+                base = self.base()
+                with ThreadPoolExecutor(max_workers=self.worktree_workers) as pool:
+                    ensured = list(pool.map(lambda spec: self._try_ensure(spec, base), to_start))
+                panes = self._panes()
+                records = self.records()
+                for spec, worktree in zip(to_start, ensured, strict=True):
+                    if isinstance(worktree, Outcome):
+                        outcomes[spec.name] = worktree
+                        continue
+                    resume = _interrupted(records.get(spec.name))
+                    start = partial(self.launch, spec, worktree, resume, panes)
+                    outcomes[spec.name] = self._guarded(spec.name, start)
         return [outcomes[spec.name] for spec in specs]
 
     def _adopt(self, spec: AgentSpec, view: AgentView | None) -> Outcome | None:
         """The outcome for an agent `up` must leave alone, or None when it needs starting."""
         name = spec.name
-        if view is not None and view.state is State.SHELVED:
+        if view is None:
+            return None
+        if view.state is State.SHELVED:
             return Outcome(name, "skipped", f"{name} is shelved: `corral unshelve {name}`.")
-        if view is not None and view.runner_pid is not None:
-            if view.paused and view.pid and not processes.is_frozen(view.pid):
-                processes.freeze(view.pid)
-                return Outcome(name, "adopted", f"{name} runs; paused again as the journal says")
-            return Outcome(name, "adopted", f"{name} already runs ({view.state.value})")
-        return None
+        if view.runner_pid is None:
+            return None
+        if view.paused and view.pid and view.state is not State.PAUSED:
+            processes.freeze(view.pid)
+            return Outcome(name, "adopted", f"{name} runs; paused again as the journal says")
+        return Outcome(name, "adopted", f"{name} already runs ({view.state.value})")
 
     def _ensure(self, spec: AgentSpec, base: str) -> Ensured:
         template = self.config.worktrees if self.config else DEFAULT_WORKTREES
@@ -209,15 +239,16 @@ class Supervisor:
         except CorralError as error:
             return Outcome(spec.name, "failed", f"{spec.name} not started: {error}")
 
-    def _guarded(self, spec: AgentSpec, ensured: Ensured, panes: Mapping[str, PaneInfo]) -> Outcome:
+    @staticmethod
+    def _guarded(name: str, action: Callable[[], Outcome]) -> Outcome:
+        """One agent's failure becomes its outcome, so an action on many goes on with the rest."""
         try:
-            return self.launch(spec, ensured, panes=panes)
+            return action()
         except CorralError as error:
-            return Outcome(spec.name, "failed", f"{spec.name} not started: {error}")
+            return Outcome(name, "failed", str(error))
 
     def start(self, spec: AgentSpec, resume: bool = False) -> Outcome:
         """Start one agent in its worktree (created from the base, or reused as it is)."""
-        self.repo.prepare()
         return self.launch(spec, self._ensure(spec, self.base()), resume=resume)
 
     def launch(
@@ -230,26 +261,28 @@ class Supervisor:
         """Run the agent's runner in its pane: a dead pane is respawned, else a new one made."""
         record = self.records().get(spec.name)
         kind = flavor(spec.kind)
-        launch = kind.launch(spec)
+        lines = kind.launch(spec)
+        known_session = bool(record and record.session_id)
         plan = LaunchPlan(
             agent=spec.name,
             journal=str(self.repo.journal_path),
             home=str(self.repo.state_dir),
             cwd=str(ensured.path),
-            argv=list(launch.argv),
-            resume_argv=list(
-                launch.resume_argv if record and record.session_id else launch.resume_fresh_argv
-            ),
+            argv=list(lines.argv),
+            resume_argv=list(lines.resume_argv if known_session else lines.resume_fresh_argv),
             session_id=record.session_id if record else None,
             restart=spec.restart.value,
             backoff=_backoff_dict(self.config),
-            env=dict(launch.env) | dict(spec.env),
-            typed_prompt=launch.typed_prompt,
+            env=dict(lines.env) | dict(spec.env),
+            typed_prompt=lines.typed_prompt,
             install_hint=kind.install_hint,
+            tmux=self.tmux.tmux_bin,
         )
         launch_path = self.repo.launch_dir / f"{spec.name}.json"
         plan.save(launch_path)
-        runner = [sys.executable, "-m", "sessions.runner", str(launch_path)]
+        # -P keeps the worktree (the runner's working directory) off sys.path, so a project
+        # with its own `sessions` package never replaces corral's runner.
+        runner = [sys.executable, "-P", "-m", "sessions.runner", str(launch_path)]
         if resume:
             runner.append("--resume")
         self.journal.append(
@@ -261,7 +294,7 @@ class Supervisor:
             note=ensured.note,
         )
         pane = (panes if panes is not None else self._panes()).get(spec.name)
-        env = pane_env()
+        env = clean_env(dict(os.environ))
         if pane is not None:
             self.tmux.respawn(pane.pane_id, ensured.path, runner, env)
             pane_id = pane.pane_id
@@ -272,56 +305,65 @@ class Supervisor:
         self.journal.append("pane", spec.name, pane=pane_id)
         how = "resumed" if resume else "started"
         note = f" ({ensured.note})" if ensured.note else ""
-        return Outcome(
-            spec.name,
-            how,
-            f"{spec.name} {how} in {ensured.path} on {ensured.branch}, pane {pane_id}{note}",
-        )
-
-    def _panes(self) -> dict[str, PaneInfo]:
-        return {pane.agent: pane for pane in self.tmux.panes()}
-
-    def _pane_of(self, name: str) -> PaneInfo | None:
-        return self._panes().get(name)
+        message = f"{spec.name} {how} in {ensured.path} on {ensured.branch}, pane {pane_id}{note}"
+        program = plan.argv[0]
+        if shutil.which(program, path=env.get("PATH")) is None and "/" not in program:
+            hint = f" (install: {kind.install_hint})" if kind.install_hint else ""
+            return Outcome(
+                spec.name,
+                "failed",
+                f"{message}, but `{program}` is not installed or not on PATH{hint}: "
+                "it exits at once, as its pane shows",
+            )
+        return Outcome(spec.name, how, message)
 
     # -- acting --------------------------------------------------------------------------
 
-    def running(self, name: str) -> AgentView:
-        view = self.view(name)
+    def _running(self, name: str, views: Sequence[AgentView]) -> AgentView:
+        view = self.view(name, views)
         if view.runner_pid is None or view.pid is None:
             raise AgentError(f"{name} is not running ({view.state.value}: {view.reason}).")
         return view
 
     def pause(self, names: Iterable[str]) -> list[Outcome]:
-        outcomes = []
-        for name in names:
-            view = self.running(name)
-            assert view.pid is not None and view.runner_pid is not None
-            if view.state is State.PAUSED:
-                outcomes.append(Outcome(name, "pause", f"{name} is already paused"))
-                continue
-            processes.refuse_job_control(name, view.runner_pid)
-            count = processes.freeze(view.pid)
-            self.journal.append("pause", name, pid=view.pid, processes=count)
-            outcomes.append(Outcome(name, "pause", f"{name} paused ({count} processes stopped)"))
-        return outcomes
+        with self.acting():
+            views = self.look()
+            return [self._guarded(name, partial(self._pause, name, views)) for name in names]
+
+    def _pause(self, name: str, views: Sequence[AgentView]) -> Outcome:
+        view = self._running(name, views)
+        assert view.pid is not None and view.runner_pid is not None
+        if view.state is State.PAUSED:
+            return Outcome(name, "pause", f"{name} is already paused")
+        processes.refuse_job_control(name, view.runner_pid)
+        count = processes.freeze(view.pid)
+        if count == 0:
+            raise AgentError(f"{name} is not running: its process ended before it could pause.")
+        self.journal.append("pause", name, pid=view.pid, processes=count)
+        return Outcome(name, "pause", f"{name} paused ({count} processes stopped)")
 
     def resume(self, names: Iterable[str]) -> list[Outcome]:
-        outcomes = []
-        for name in names:
-            view = self.running(name)
-            assert view.pid is not None
-            count = processes.thaw(view.pid)
-            self.journal.append("resume", name, pid=view.pid, processes=count)
-            outcomes.append(Outcome(name, "resume", f"{name} resumed ({count} processes)"))
-        return outcomes
+        with self.acting():
+            views = self.look()
+            return [self._guarded(name, partial(self._resume, name, views)) for name in names]
+
+    def _resume(self, name: str, views: Sequence[AgentView]) -> Outcome:
+        view = self._running(name, views)
+        assert view.pid is not None
+        count = processes.thaw(view.pid)
+        self.journal.append("resume", name, pid=view.pid, processes=count)
+        return Outcome(name, "resume", f"{name} resumed ({count} processes)")
 
     def live_names(self) -> list[str]:
         return [view.name for view in self.look() if view.pid is not None]
 
-    def kill(self, name: str, action: str = "kill") -> Outcome:
+    def kill(self, name: str) -> Outcome:
         """Stop the agent (its worktree and branch stay); the pane keeps its last screen."""
-        view = self.view(name)
+        with self.acting():
+            return self._stop(self.view(name), "kill")
+
+    def _stop(self, view: AgentView, action: str) -> Outcome:
+        name = view.name
         if view.runner_pid is None:
             return Outcome(name, action, f"{name} was not running ({view.state.value})")
         self.journal.append(action, name)
@@ -339,31 +381,38 @@ class Supervisor:
     def _wait_dead(self, name: str, timeout: float) -> bool:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            pane = self._pane_of(name)
+            pane = self._panes().get(name)
             if pane is None or pane.dead:
                 return True
             time.sleep(0.05)
         return False
 
     def restart(self, name: str) -> Outcome:
-        self.kill(name, action="restart")
-        outcome = self.start(self.spec(name))
-        return Outcome(name, "restart", outcome.message.replace(" started ", " restarted ", 1))
+        spec = self.spec(name)
+        with self.acting():
+            view = self.view(name)
+            if view.state is State.SHELVED:
+                raise AgentError(f"{name} is shelved: `corral unshelve {name}` resumes it.")
+            ensured = self._ensure(spec, self.base())
+            self._stop(view, "restart")
+            outcome = self.launch(spec, ensured)
+        return Outcome(name, outcome.action, outcome.message.replace(" started ", " restarted ", 1))
 
     def shelve(self, name: str) -> Outcome:
-        view = self.view(name)
-        if view.state is State.SHELVED:
-            return Outcome(name, "shelve", f"{name} is already shelved")
-        self.kill(name, action="stop_for_shelve")
-        ref = f"refs/corral/shelf/{name}"
-        saved = None
-        if view.worktree and Path(view.worktree).is_dir():
-            saved = self.worktrees.snapshot(
-                Path(view.worktree), ref, f"corral: {name} shelved with uncommitted work"
+        with self.acting():
+            view = self.view(name)
+            if view.state is State.SHELVED:
+                return Outcome(name, "shelve", f"{name} is already shelved")
+            self._stop(view, "stop_for_shelve")
+            ref = f"refs/corral/shelf/{name}"
+            saved = None
+            if view.worktree and Path(view.worktree).is_dir():
+                saved = self.worktrees.snapshot(
+                    Path(view.worktree), ref, f"corral: {name} shelved with uncommitted work"
+                )
+            self.journal.append(
+                "shelve", name, ref=ref if saved else None, commit=saved.commit if saved else None
             )
-        self.journal.append(
-            "shelve", name, ref=ref if saved else None, commit=saved.commit if saved else None
-        )
         kept = (
             f"its uncommitted work ({saved.files} files) is also saved in {ref} "
             f"({saved.commit[:10]}); "
@@ -378,46 +427,62 @@ class Supervisor:
         )
 
     def unshelve(self, name: str) -> Outcome:
-        view = self.view(name)
-        if view.state is not State.SHELVED:
-            raise AgentError(f"{name} is not shelved ({view.state.value}).")
-        return self.start(self.spec(name), resume=True)
+        spec = self.spec(name)
+        with self.acting():
+            view = self.view(name)
+            if view.state is not State.SHELVED:
+                raise AgentError(f"{name} is not shelved ({view.state.value}).")
+            return self.start(spec, resume=True)
 
     def remove(self, name: str) -> Outcome:
-        view = self.view(name)
-        if view.runner_pid is not None:
-            self.kill(name, action="stop_for_rm")
-        worktree = Path(view.worktree) if view.worktree else None
-        message = f"{name} removed"
-        if worktree is not None and worktree.is_dir():
-            removal = self.worktrees.remove(worktree, name, view.branch, self.base())
-            message = removal.message
-            self.journal.append(
-                "rm",
-                name,
-                branch_kept=removal.branch_kept,
-                ref=removal.snapshot.ref if removal.snapshot else None,
-                commit=removal.snapshot.commit if removal.snapshot else None,
-            )
-        else:
-            self.journal.append("rm", name, branch_kept=True)
-        self.tmux.kill_session(name)
-        (self.repo.launch_dir / f"{name}.json").unlink(missing_ok=True)
+        with self.acting():
+            view = self.view(name)
+            worktree = Path(view.worktree) if view.worktree else None
+            base = self.base() if worktree is not None and worktree.is_dir() else ""
+            self._stop(view, "stop_for_rm")
+            if worktree is not None and worktree.is_dir():
+                removal = self.worktrees.remove(worktree, name, view.branch, base)
+                message = removal.message
+                snapshot = removal.snapshot
+                self.journal.append(
+                    "rm",
+                    name,
+                    branch_kept=removal.branch_kept,
+                    ref=snapshot.ref if snapshot else None,
+                    commit=snapshot.commit if snapshot else None,
+                )
+            else:
+                message = (
+                    f"{name} removed; its worktree was already gone, branch {view.branch} kept"
+                )
+                self.journal.append("rm", name, branch_kept=True)
+            try:
+                self.tmux.kill_session(name)
+            except CorralError as error:
+                message += f"\n(its tmux session could not be closed: {error})"
+            (self.repo.launch_dir / f"{name}.json").unlink(missing_ok=True)
         return Outcome(name, "rm", message)
 
     def send(self, name: str, text: str) -> Outcome:
-        view = self.running(name)
-        if view.state is State.PAUSED:
-            raise AgentError(f"{name} is paused: `corral resume {name}` first, then send.")
-        assert view.pane is not None
-        self.tmux.send_text(view.pane, text)
-        self.journal.append("send", name, chars=len(text))
+        with self.acting():
+            view = self._running(name, self.look())
+            if view.state is State.PAUSED:
+                raise AgentError(f"{name} is paused: `corral resume {name}` first, then send.")
+            assert view.pane is not None
+            self.tmux.send_text(view.pane, text)
+            self.journal.append("send", name, chars=len(text))
         return Outcome(name, "send", f"sent {len(text)} characters to {name}")
 
 
-def pane_env() -> dict[str, str]:
-    """The user's environment for the pane, so agents see the PATH and keys of today's shell."""
-    return {key: value for key, value in os.environ.items() if not DROPPED_ENV.match(key)}
+def _interrupted(record: AgentRecord | None) -> bool:
+    """A run that started and never ended was cut off: its session is worth resuming."""
+    return bool(
+        record
+        and record.session_id
+        and record.run_started is not None
+        and record.run_ended is None
+        and not record.stopped
+    )
 
 
 def _backoff_dict(config: Config | None) -> dict[str, float]:
@@ -449,20 +514,21 @@ class AttachPlan:
 def attach_plan(tmux: Tmux, pane_id: str, name: str, environ: dict[str, str]) -> AttachPlan:
     """Outside tmux: attach here. Inside the user's tmux: a popup on their server, no nesting."""
     attach = tmux.attach_argv(pane_id)
+    detach = tmux.detach_keys()
     outer = environ.get("TMUX", "")
     if not outer:
-        return AttachPlan(tuple(attach), "attach", "detach with Ctrl-b d to come back")
+        return AttachPlan(tuple(attach), "attach", f"detach with {detach} to come back")
     outer_socket = outer.split(",")[0]
     if outer_socket == tmux.socket_path():
-        argv = (*attach[:3], "switch-client", "-t", pane_id)
-        return AttachPlan(argv, "switch", "switch back with Ctrl-b s")
+        argv = tuple(tmux.argv("switch-client", "-t", pane_id))
+        return AttachPlan(argv, "switch", "switch back with your prefix key and s")
     inner = ("env", "-u", "TMUX", "-u", "TMUX_PANE", *attach)
-    title = f" corral: {name} (Ctrl-b d closes) "
+    title = f" corral: {name} ({detach} closes) "
     popup = (tmux.tmux_bin, "display-popup", "-E", "-w", "90%", "-h", "90%", "-T", title)
     window = (tmux.tmux_bin, "new-window", "-n", f"corral:{name}", "--", *inner)
     return AttachPlan(
         (*popup, shlex.join(inner)),
         "popup",
-        "detach with Ctrl-b d to close it",
+        f"detach with {detach} to close it",
         fallback=window,
     )

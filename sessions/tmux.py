@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import libtmux
 
 MIN_VERSION = (3, 2)
+CONFIG = Path(__file__).with_name("tmux.conf")
 AGENT_OPTION = "@corral_agent"
 PANE_FORMAT = "\t".join(
     (
@@ -34,6 +35,7 @@ PANE_FORMAT = "\t".join(
         "#{pane_dead_status}",
         "#{" + AGENT_OPTION + "}",
         "#{window_activity}",
+        "#{pane_dead_signal}",
     )
 )
 INSTALL_HINT = (
@@ -81,12 +83,14 @@ class Tmux:
         """
         import libtmux
 
-        return libtmux.Server(socket_name=self.socket_name, tmux_bin=self.tmux_bin)
+        return libtmux.Server(
+            socket_name=self.socket_name, tmux_bin=self.tmux_bin, config_file=str(CONFIG)
+        )
 
     def run(self, *args: str, ok_if_no_server: bool = False) -> list[str]:
         try:
             result = subprocess.run(
-                [self.tmux_bin, "-L", self.socket_name, *args],
+                self.argv(*args),
                 capture_output=True,
                 text=True,
                 errors="backslashreplace",
@@ -101,17 +105,14 @@ class Tmux:
             raise TmuxError(f"tmux {args[0]} failed: {message or 'no reason given'}.")
         return result.stdout.splitlines()
 
-    def is_running(self) -> bool:
-        return bool(self.run("list-sessions", "-F", "#{session_name}", ok_if_no_server=True))
-
     def panes(self) -> list[PaneInfo]:
         """Every agent pane on the server, from one `list-panes -a` call."""
         panes: list[PaneInfo] = []
         for line in self.run("list-panes", "-a", "-F", PANE_FORMAT, ok_if_no_server=True):
             parts = line.split("\t")
-            if len(parts) != 7 or not parts[5]:
+            if len(parts) != 8 or not parts[5]:
                 continue
-            pane_id, session, pid, dead, status, agent, activity = parts
+            pane_id, session, pid, dead, status, agent, activity, killed = parts
             panes.append(
                 PaneInfo(
                     pane_id=pane_id,
@@ -121,6 +122,7 @@ class Tmux:
                     dead=dead == "1",
                     dead_status=int(status) if status.lstrip("-").isdigit() else None,
                     activity=float(activity or 0),
+                    dead_signal=int(killed) if killed.isdigit() else None,
                 )
             )
         return panes
@@ -193,7 +195,10 @@ class Tmux:
 
         One line goes as literal keys; several lines go through a paste buffer pasted with
         bracketed-paste markers, so the agent receives them as one prompt, not one per line.
+        A pane left in copy mode would take the keys as commands, so that mode ends first.
         """
+        if self.run("display-message", "-p", "-t", pane_id, "#{pane_in_mode}") == ["1"]:
+            self.run("send-keys", "-t", pane_id, "-X", "cancel")
         if "\n" not in text and len(text) < 2000:
             if text:
                 self.run("send-keys", "-t", pane_id, "-l", "--", text)
@@ -214,14 +219,29 @@ class Tmux:
             os.unlink(path)
 
     def kill_session(self, session: str) -> None:
-        self.run("kill-session", "-t", f"={session}", ok_if_no_server=True)
+        """End an agent's session; one that is already gone is no failure."""
+        try:
+            self.run("kill-session", "-t", f"={session}", ok_if_no_server=True)
+        except TmuxError as error:
+            if "can't find session" not in str(error):
+                raise
 
     def kill_server(self) -> None:
         self.run("kill-server", ok_if_no_server=True)
 
+    def argv(self, *args: str) -> list[str]:
+        """A tmux command line for corral's server, with corral's configuration."""
+        return [self.tmux_bin, "-L", self.socket_name, "-f", str(CONFIG), *args]
+
     def attach_argv(self, pane_id: str) -> list[str]:
         """The command that attaches a terminal to the pane's session on corral's server."""
-        return [self.tmux_bin, "-L", self.socket_name, "attach-session", "-t", pane_id]
+        return self.argv("attach-session", "-t", pane_id)
+
+    def detach_keys(self) -> str:
+        """How the user detaches on corral's server: their own prefix, then d."""
+        lines = self.run("show-options", "-gv", "prefix", ok_if_no_server=True)
+        prefix = lines[0] if lines else "C-b"
+        return prefix.replace("C-", "Ctrl-", 1) + " d"
 
     def socket_path(self) -> str | None:
         lines = self.run("display-message", "-p", "#{socket_path}", ok_if_no_server=True)

@@ -7,8 +7,11 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
@@ -26,11 +29,11 @@ def git(cwd: Path, *args: str) -> str:
 
 
 def wait_for(
-    condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.05, what: str = ""
-) -> object:
+    condition: Callable[[], T], timeout: float = 10.0, interval: float = 0.05, what: str = ""
+) -> T:
     """Poll `condition` until it returns something truthy, or fail after `timeout` seconds."""
     end = time.monotonic() + timeout
-    last: object = None
+    last: T | None = None
     while time.monotonic() < end:
         last = condition()
         if last:

@@ -94,16 +94,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`corral log | head`): nothing left to say, and nobody to say it to.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _print_outcomes(outcomes: Sequence[Outcome]) -> int:
     """Print every outcome; exit 1 when any agent failed, after the others were done."""
     for outcome in outcomes:
-        if outcome.action == "failed":
+        if outcome.failed:
             print(f"corral: {outcome.message}", file=sys.stderr)
         else:
             print(outcome.message)
-    return 1 if any(outcome.action == "failed" for outcome in outcomes) else 0
+    return 1 if any(outcome.failed for outcome in outcomes) else 0
 
 
 def cmd_up(args: argparse.Namespace, repo: Path) -> int:

@@ -15,11 +15,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sessions.errors import AgentError
-from sessions.model import State
+from sessions.model import AgentView, State
 from sessions.repo import Repo
 from sessions.supervisor import Supervisor
-from tests.helpers import wait_for
+from tests.helpers import git, wait_for
 
 pytestmark = pytest.mark.tmux
 
@@ -193,8 +192,8 @@ def test_pause_refuses_an_interactive_job_control_shell(
     view = supervisor.view("sh-1")
     assert view.pane is not None
     wait_for(lambda: "bash-" in supervisor.tmux.capture(view.pane or ""), what="prompt")
-    with pytest.raises(AgentError, match="job control"):
-        supervisor.pause(["sh-1"])
+    [outcome] = supervisor.pause(["sh-1"])
+    assert outcome.failed and "job control" in outcome.message
     assert supervisor.view("sh-1").state is not State.PAUSED
 
 
@@ -239,3 +238,107 @@ def test_log_lists_runs_for_one_agent(
     assert main(["--repo", str(supervisor.repo.root), "ls"]) == 0
     table = capsys.readouterr().out
     assert "quick" in table and "✕ exited" in table and "exited with code 0" in table
+
+
+def test_kill_of_a_paused_agent_leaves_no_process_behind(
+    open_herd: Callable[[str], Supervisor],
+) -> None:
+    command = "sh -c 'setsid sleep 301 & sleep 302 & sleep 303 & wait'"
+    supervisor = open_herd(shell_agent("bg-1", command))
+    supervisor.up()
+
+    def sleepers() -> list[psutil.Process]:
+        return [
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if p.info["cmdline"] and p.info["cmdline"][:2] in (["sleep", "301"], ["sleep", "302"])
+        ]
+
+    wait_for(lambda: len(sleepers()) == 2, what="two sleepers")
+    supervisor.pause(["bg-1"])
+    supervisor.kill("bg-1")
+    wait_for(lambda: not sleepers(), what="no sleeper left")
+
+
+def test_a_stale_pause_never_freezes_a_new_run(open_herd: Callable[[str], Supervisor]) -> None:
+    supervisor = open_herd(shell_agent("st-1", "sleep 300"))
+    supervisor.up()
+    view = wait_for(lambda: (v := supervisor.view("st-1")).pid and v)
+    assert isinstance(view, AgentView) and view.runner_pid and view.pid
+    supervisor.pause(["st-1"])
+    psutil.Process(view.runner_pid).kill()
+    psutil.Process(view.pid).kill()
+    wait_for(lambda: supervisor.view("st-1").state is State.EXITED, what="exited")
+    supervisor.up()
+    fresh = wait_for(lambda: (v := supervisor.view("st-1")).pid and v)
+    assert isinstance(fresh, AgentView) and fresh.pid != view.pid
+    again = Supervisor.open(supervisor.repo.root).up()
+    assert again[0].message.endswith("already runs (working)") or "starting" in again[0].message
+    assert psutil.Process(fresh.pid).status() != psutil.STATUS_STOPPED
+
+
+def test_runner_ignores_a_sessions_package_in_the_worktree(
+    make_repo: Callable[..., Path], tmux_cleanup: list[str]
+) -> None:
+    root = make_repo(shell_agent("own-1", "sleep 300"))
+    (root / "sessions").mkdir()
+    (root / "sessions" / "__init__.py").write_text("raise SystemExit(9)\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "a project with its own sessions package")
+    tmux_cleanup.append(Repo.discover(root).socket_name)
+    supervisor = Supervisor.open(root)
+    supervisor.up()
+    wait_for(lambda: supervisor.view("own-1").state is State.WORKING, what="working")
+
+
+def test_a_users_tmux_conf_cannot_end_the_agents(
+    open_herd: Callable[[str], Supervisor], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".tmux.conf").write_text("set -g destroy-unattached on\nset -g exit-unattached on\n")
+    monkeypatch.setenv("HOME", str(home))
+    supervisor = open_herd(shell_agent("conf-1", "sleep 300"))
+    supervisor.up()
+    wait_for(lambda: supervisor.view("conf-1").state is State.WORKING, what="working")
+    assert supervisor.tmux.run("show-options", "-gv", "destroy-unattached") == ["off"]
+
+
+def test_enter_restarts_at_once_even_after_an_agent_left_raw_mode(
+    open_herd: Callable[[str], Supervisor],
+) -> None:
+    config = FAST.replace("failure = 0.1", "failure = 60") + shell_agent(
+        "raw-1", "sh -c 'stty raw -echo; exit 3'", restart="on-failure"
+    )
+    supervisor = open_herd(config)
+    supervisor.up()
+    wait_for(lambda: "restarting in 60" in supervisor.view("raw-1").reason, what="back-off")
+    pane = supervisor.view("raw-1").pane or ""
+    supervisor.tmux.run("send-keys", "-t", pane, "Enter")
+    wait_for(lambda: supervisor.view("raw-1").runs >= 2, what="second run")
+
+
+def test_a_missing_worktree_is_named_as_such(open_herd: Callable[[str], Supervisor]) -> None:
+    config = FAST + shell_agent("gone-1", "sh -c 'sleep 0.3; exit 1'", restart="on-failure")
+    supervisor = open_herd(config)
+    supervisor.up()
+    worktree = Path(wait_for(lambda: supervisor.view("gone-1").worktree) or "")
+    worktree.rename(worktree.with_name("moved-away"))
+    wait_for(lambda: supervisor.view("gone-1").state is State.EXITED, what="exited")
+    wait_for(lambda: "missing" in supervisor.view("gone-1").reason, what="reason")
+    view = supervisor.view("gone-1")
+    assert "its worktree" in view.reason and view.exit_code == 127
+
+
+def test_pause_goes_on_with_the_others_after_a_bad_name(
+    open_herd: Callable[[str], Supervisor],
+) -> None:
+    supervisor = open_herd(shell_agent("p-1", "sleep 300") + shell_agent("p-2", "sleep 300"))
+    supervisor.up()
+    wait_for(lambda: all(v.pid for v in supervisor.look()), what="pids")
+    outcomes = supervisor.pause(["p-1", "nobody", "p-2"])
+    assert [o.failed for o in outcomes] == [False, True, False]
+    assert {v.name: v.state for v in supervisor.look()} == {
+        "p-1": State.PAUSED,
+        "p-2": State.PAUSED,
+    }

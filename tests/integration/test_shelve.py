@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sessions.errors import AgentError
 from sessions.model import State
 from sessions.repo import Repo
 from sessions.supervisor import Supervisor
@@ -97,4 +98,5 @@ def test_rm_saves_uncommitted_work_keeps_unmerged_branch_and_says_where(
     assert saved["notes/new idea.md"] == "untracked\n"
     assert saved["src/app.py"].endswith("return 1\n")
     assert all(view.name != "sim-1" for view in supervisor.look())
-    assert supervisor.not_started() == ["sim-1"]
+    with pytest.raises(AgentError, match="has not been started"):
+        supervisor.view("sim-1")

@@ -15,7 +15,7 @@ def pane(dead: bool = False, status: int | None = None) -> PaneInfo:
 
 
 def proc(stopped: bool = False) -> ProcFacts:
-    return ProcFacts(pid=101, name="x", alive=True, stopped=stopped, processes=1, rss=1)
+    return ProcFacts(pid=101, alive=True, stopped=stopped, processes=1)
 
 
 def test_running_agent_is_working_with_its_pid_in_the_reason() -> None:
