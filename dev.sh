@@ -44,7 +44,13 @@ setup() {
       "$python" -m venv .venv
     fi
   fi
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+  # Reinstall only when the dependencies changed, so a second run needs no network.
+  local stamp=".venv/.corral-installed"
+  local wanted; wanted=$(cat pyproject.toml | cksum)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+    echo "$wanted" > "$stamp"
+  fi
 }
 
 run_tests() {

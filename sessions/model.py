@@ -95,12 +95,6 @@ class Config:
     width: int = 160
     height: int = 45
 
-    def agent(self, name: str) -> AgentSpec | None:
-        for spec in self.agents:
-            if spec.name == name:
-                return spec
-        return None
-
 
 @dataclass(frozen=True)
 class PaneInfo:

@@ -106,7 +106,7 @@ class Repo:
 
     def prepare(self) -> None:
         """Create `.corral/` and keep it and agent settings out of git for every worktree."""
-        self.state_dir.mkdir(exist_ok=True)
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
         exclude = self.common_dir / "info" / "exclude"
         exclude.parent.mkdir(parents=True, exist_ok=True)
         text = exclude.read_text() if exclude.exists() else ""
