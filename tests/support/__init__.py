@@ -1,0 +1,1 @@
+"""Test support: a loopback stand-in of the Messages API and the real Claude Code CLI."""

@@ -1,0 +1,392 @@
+"""The real Claude Code CLI for tests: installed once per machine, run offline in a tmux pane.
+
+The CLI is installed with npm into a cache outside the work tree (`$CORRAL_TEST_CACHE/claude-code`,
+by default `~/.cache/corral-tests/claude-code`) so that every clone and every test process
+shares one copy; a file lock keeps parallel test processes from installing it twice, and a
+failed install is remembered for a while so a machine without npm access does not pay the
+timeout in every process. `CORRAL_CLAUDE_BIN` points at a binary to use instead, and
+`CORRAL_CLAUDE_CODE_VERSION` picks the npm version (default `latest`: npm would otherwise
+choose an old release whose `engines` suits the local node, although the native binary
+does not need node at all).
+
+It runs against the loopback stand-in (`tests.support.standin`) with a private HOME that
+has onboarding done, the test key approved and the worktree trusted, and an environment
+built from scratch, so nothing of the developer's own Claude setup leaks into a test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import json
+import os
+import platform
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE = "@anthropic-ai/claude-code"
+INSTALL_TIMEOUT = 600.0
+RETRY_FAILED_AFTER = 600.0
+API_KEY = "sk-ant-api03-corral-standin-" + "0123456789abcdefghijABCDEFGHIJ"
+PANE_SIZE = (160, 45)
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where the CLI is, or one line saying why it is not there."""
+
+    path: Path | None
+    reason: str
+    version: str = ""
+
+
+def cache_root() -> Path:
+    configured = os.environ.get("CORRAL_TEST_CACHE")
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "corral-tests"
+
+
+def install_dir() -> Path:
+    return cache_root() / "claude-code"
+
+
+def wanted_spec() -> str:
+    return os.environ.get("CORRAL_CLAUDE_CODE_VERSION", "latest").strip() or "latest"
+
+
+def _version_of(binary: Path) -> str | None:
+    """The binary's version line, or None when it does not run (a stub, a wrong platform)."""
+    with tempfile.TemporaryDirectory(prefix="corral-claude-version-") as home:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
+        try:
+            done = subprocess.run(
+                [str(binary), "--version"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+    line = done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
+    if done.returncode != 0 or "Claude Code" not in line:
+        return None
+    return line
+
+
+def _candidates(prefix: Path) -> list[Path]:
+    """Executables an install may have left, the native platform binary first.
+
+    The wrapper package's postinstall copies the native binary over `bin/claude.exe`; when
+    npm skipped install scripts that file is only a placeholder, but the platform package
+    (`@anthropic-ai/claude-code-linux-x64/claude`, ...) holds the real binary either way.
+    """
+    modules = prefix / "node_modules" / "@anthropic-ai"
+    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(
+        platform.machine().lower(), platform.machine().lower()
+    )
+    system = platform.system().lower()
+    native = sorted(modules.glob(f"claude-code-{system}-{machine}*/claude"))
+    others = sorted(modules.glob("claude-code-*/claude"))
+    wrapper = [modules / "claude-code" / "bin" / "claude.exe", prefix / "node_modules/.bin/claude"]
+    seen: list[Path] = []
+    for path in [*native, *others, *wrapper]:
+        if path.is_file() and path not in seen:
+            seen.append(path)
+    return seen
+
+
+def _installed(prefix: Path, spec: str) -> Located | None:
+    marker = prefix / "installed.json"
+    try:
+        data = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return None
+    path = Path(str(data.get("path", "")))
+    if data.get("spec") != spec or not path.is_file():
+        return None
+    version = _version_of(path)
+    if version is None:
+        return None
+    return Located(path, "", version)
+
+
+def _recent_failure(prefix: Path, spec: str) -> str | None:
+    try:
+        data = json.loads((prefix / "install-failed.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("spec") != spec or time.time() - float(data.get("at", 0)) > RETRY_FAILED_AFTER:
+        return None
+    return str(data.get("reason", "an earlier install failed"))
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if "ERR" in line]
+    return (errors or lines or ["no output"])[-1][:200]
+
+
+def install(prefix: Path | None = None, spec: str | None = None) -> Located:
+    """Install the CLI with npm unless this machine already has it; never raises."""
+    prefix = prefix or install_dir()
+    spec = spec or wanted_spec()
+    with _locked(prefix.parent / f".{prefix.name}.lock"):
+        found = _installed(prefix, spec)
+        if found is not None:
+            return found
+        failed = _recent_failure(prefix, spec)
+        if failed is not None:
+            return Located(None, failed)
+        located = _npm_install(prefix, spec)
+        prefix.mkdir(parents=True, exist_ok=True)
+        if located.path is None:
+            (prefix / "install-failed.json").write_text(
+                json.dumps({"spec": spec, "at": time.time(), "reason": located.reason})
+            )
+        else:
+            (prefix / "install-failed.json").unlink(missing_ok=True)
+            (prefix / "installed.json").write_text(
+                json.dumps({"spec": spec, "path": str(located.path), "version": located.version})
+            )
+        return located
+
+
+def _npm_install(prefix: Path, spec: str) -> Located:
+    npm = shutil.which("npm")
+    if npm is None:
+        return Located(None, f"npm is not installed, so {PACKAGE} cannot be installed for tests")
+    prefix.mkdir(parents=True, exist_ok=True)
+    package = f"{PACKAGE}@{spec}"
+    argv = [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", package]
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return Located(None, f"`npm install {package}` took longer than {INSTALL_TIMEOUT:.0f} s")
+    except OSError as error:
+        return Located(None, f"`npm install {package}` could not run: {error}")
+    if done.returncode != 0:
+        why = _last_line(done.stderr or done.stdout)
+        return Located(None, f"`npm install {package}` failed: {why}")
+    for candidate in _candidates(prefix):
+        version = _version_of(candidate)
+        if version is not None:
+            return Located(candidate, "", version)
+    return Located(None, f"`npm install {package}` left no runnable claude binary in {prefix}")
+
+
+@functools.cache
+def locate_claude() -> Located:
+    """The CLI for this test process: an explicit binary, else the cached install."""
+    explicit = os.environ.get("CORRAL_CLAUDE_BIN")
+    if explicit:
+        path = Path(explicit).expanduser()
+        version = _version_of(path)
+        if version is None:
+            return Located(None, f"CORRAL_CLAUDE_BIN={explicit} does not run `--version`")
+        return Located(path, "", version)
+    return install()
+
+
+def claude_binary() -> Path | None:
+    return locate_claude().path
+
+
+def why_no_claude() -> str:
+    """One line for a skip message; empty when the CLI is there."""
+    return locate_claude().reason
+
+
+# --- a private home and environment ----------------------------------------------------------
+
+
+def prepare_home(home: Path, trusted: Sequence[Path] = (), api_key: str = API_KEY) -> Path:
+    """Make `home` a Claude HOME that starts straight at the prompt, offline.
+
+    Onboarding is marked done, the key's last 20 characters approved (otherwise it asks
+    whether to use the key from the environment), and each folder in `trusted` accepted
+    (otherwise it asks whether to trust the folder, and runs no project hooks until then).
+    Existing content is kept, since a running Claude rewrites the same file.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    (home / ".claude").mkdir(exist_ok=True)
+    config_path = home / ".claude.json"
+    try:
+        config = json.loads(config_path.read_text())
+    except (OSError, ValueError):
+        config = {}
+    config["hasCompletedOnboarding"] = True
+    config.setdefault("numStartups", 1)
+    responses = config.setdefault("customApiKeyResponses", {"approved": [], "rejected": []})
+    if api_key[-20:] not in responses.setdefault("approved", []):
+        responses["approved"].append(api_key[-20:])
+    projects = config.setdefault("projects", {})
+    for folder in trusted:
+        entry = projects.setdefault(str(folder.resolve()), {})
+        entry["hasTrustDialogAccepted"] = True
+        entry.setdefault("hasCompletedProjectOnboarding", True)
+    temporary = config_path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(config, indent=2))
+    temporary.replace(config_path)
+    return config_path
+
+
+def claude_env(
+    home: Path,
+    base_url: str,
+    api_key: str = API_KEY,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The whole environment for the CLI, built from scratch rather than inherited.
+
+    Inheriting would leak the developer's own ANTHROPIC_* / CLAUDE_* settings (or those of an
+    agent running the tests) into the run. Telemetry, error reports, the updater and other
+    nonessential traffic are off: they would only try to reach hosts that are not there.
+    """
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "HOME": str(home),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "SHELL": "/bin/bash" if Path("/bin/bash").exists() else "/bin/sh",
+        "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
+        "USER": os.environ.get("USER", "tester"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "ANTHROPIC_BASE_URL": base_url,
+        "ANTHROPIC_API_KEY": api_key,
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "DISABLE_TELEMETRY": "1",
+        "DISABLE_ERROR_REPORTING": "1",
+        "CLAUDE_CODE_DISABLE_FEEDBACK_SURVEY": "1",
+    }
+    if os.geteuid() == 0:
+        env["IS_SANDBOX"] = "1"
+    env.update(extra or {})
+    return env
+
+
+# --- the CLI in a tmux pane ------------------------------------------------------------------
+
+
+class PaneTimeout(AssertionError):
+    """A pane never showed what a test waited for; carries the last screen for the report."""
+
+
+@dataclass(frozen=True)
+class ClaudePane:
+    """One pane on a private tmux server, addressed by its `%id`."""
+
+    socket: str
+    pane_id: str
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    def capture(self, colours: bool = False) -> str:
+        args = ["capture-pane", "-p", "-t", self.pane_id]
+        if colours:
+            args.insert(2, "-e")
+        return self.tmux(*args)
+
+    def type(self, text: str) -> None:
+        self.tmux("send-keys", "-t", self.pane_id, "-l", text)
+
+    def press(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", self.pane_id, *keys)
+
+    def exit_code(self) -> int | None:
+        """The CLI's exit code once it has exited (the pane shows `[exited N]`), else None."""
+        for line in reversed(self.capture().splitlines()):
+            if line.startswith("[exited ") and line.endswith("]"):
+                return int(line[len("[exited ") : -1])
+        return None
+
+    def wait_for(
+        self, condition: Callable[[str], object], timeout: float = 20.0, what: str = ""
+    ) -> str:
+        """Poll the screen every 50 ms until `condition(screen)` holds; return that screen."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.capture()
+            if condition(screen):
+                return screen
+            time.sleep(0.05)
+        raise PaneTimeout(f"no {what or 'matching screen'} after {timeout} s; screen:\n{screen}")
+
+    def wait_for_text(self, text: str, timeout: float = 20.0) -> str:
+        return self.wait_for(lambda screen: text in screen, timeout, repr(text))
+
+    def kill_server(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+
+
+def footer(screen: str) -> str:
+    """The last non-blank line: Claude's mode line, or `esc to interrupt` while a turn runs."""
+    lines = [line for line in screen.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+HOLD = '"$@"; printf "\\n[exited %d]\\n" "$?"; exec sleep 86400'
+
+
+def start_claude(
+    binary: Path,
+    cwd: Path,
+    env: Mapping[str, str],
+    args: Sequence[str] = (),
+    socket: str | None = None,
+    size: tuple[int, int] = PANE_SIZE,
+) -> ClaudePane:
+    """Start the CLI in a new pane on its own tmux server.
+
+    The command goes to tmux as separate arguments (`env -i K=V ... claude ...`), so it runs
+    with exactly `env` and no quoting of prompts or paths is involved. A small `sh` holds the
+    pane after the CLI exits (the arguments reach it as `"$@"`, never as shell text), so the
+    last screen stays readable and `[exited N]` shows the exit code, as under corral's runner.
+    """
+    socket = socket or f"corral-test-{secrets.token_hex(4)}"
+    command = ["env", "-i", *(f"{key}={value}" for key, value in env.items()), str(binary), *args]
+    width, height = size
+    pane_id = subprocess.run(
+        [
+            *("tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "claude"),
+            *("-x", str(width), "-y", str(height), "-c", str(cwd), "-P", "-F", "#{pane_id}"),
+            *("sh", "-c", HOLD, "sh", *command),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return ClaudePane(socket, pane_id)
