@@ -95,6 +95,7 @@ class AgentRecord:
     exit_code: int | None = None
     end_reason: str | None = None
     end_message: str | None = None
+    end_signal: str | None = None
     session_id: str | None = None
     short_streak: int = 0
     crash_looping: bool = False
@@ -190,6 +191,7 @@ def _run_end(record: AgentRecord, event: Event, t: float) -> AgentRecord:
         exit_code=event.get("exit_code"),
         end_reason=event.get("reason"),
         end_message=event.get("message"),
+        end_signal=event.get("signal"),
         short_streak=int(event.get("short_streak", 0)),
         paused=False,
         paused_since=None,

@@ -475,14 +475,14 @@ class Supervisor:
 
 
 def _interrupted(record: AgentRecord | None) -> bool:
-    """A run that started and never ended was cut off: its session is worth resuming."""
-    return bool(
-        record
-        and record.session_id
-        and record.run_started is not None
-        and record.run_ended is None
-        and not record.stopped
-    )
+    """A run cut off from outside is worth resuming in its session.
+
+    It either never journaled its end (the runner was killed, the machine went down) or ended
+    on SIGHUP, which is what its runner gets when the tmux server or pane goes away.
+    """
+    if record is None or not record.session_id or record.run_started is None:
+        return False
+    return record.run_ended is None or record.end_signal == "SIGHUP"
 
 
 def _backoff_dict(config: Config | None) -> dict[str, float]:

@@ -63,6 +63,10 @@ def ended(pid: int) -> bool:
     return not psutil.pid_exists(pid)
 
 
+def shows(tmux: Tmux, pane: str, text: str) -> bool:
+    return text in tmux.capture(pane)
+
+
 def idle_box_shown(tmux: Tmux, pane: str) -> bool:
     return "❯" in tmux.capture(pane)
 
@@ -156,9 +160,14 @@ def test_killed_tmux_server_is_reported_and_up_restarts_the_herd(herd: Path) -> 
     assert isinstance(first, dict)
     for agent in first.values():
         wait_for(partial(ended, agent["pid"]), what="agent ended")
-    corral(herd, "up", "sim-1", "sim-2")
+    result = corral(herd, "up", "sim-1", "sim-2")
+    assert result.stdout.count(" resumed in ") == 2
     back = wait_for(lambda: (a := ls(herd)) and all(x["pid"] for x in a.values()) and a)
     assert isinstance(back, dict) and set(back) == {"sim-1", "sim-2"}
+    tmux = Tmux(Repo.discover(herd).socket_name)
+    for name, agent in first.items():
+        resumed = f"Resumed session {agent['session_id']}"
+        wait_for(partial(shows, tmux, back[name]["pane"], resumed), what="its own session")
 
 
 def test_kill_minus_nine_during_up_loses_nothing(herd: Path) -> None:
