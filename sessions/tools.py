@@ -1,0 +1,114 @@
+"""Tool calls sorted into the four things an agent can do: edit, read, exec, delegate.
+
+Hooks and transcripts from every agent kind meet here, so a builder is told from an observer
+the same way whichever CLI it runs. Paths come back as the agent gave them; callers make them
+relative to the agent's worktree.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Cls = Literal["edit", "read", "exec", "delegate", "other"]
+
+_CLASSES: dict[str, dict[str, Cls]] = {
+    "claude": {
+        "Edit": "edit",
+        "MultiEdit": "edit",
+        "Write": "edit",
+        "NotebookEdit": "edit",
+        "Read": "read",
+        "Grep": "read",
+        "Glob": "read",
+        "LS": "read",
+        "Bash": "exec",
+        "Task": "delegate",
+        "Agent": "delegate",
+    },
+    "codex": {
+        "apply_patch": "edit",
+        "shell": "exec",
+        "shell_command": "exec",
+        "exec_command": "exec",
+        "local_shell_call": "exec",
+    },
+    "gemini": {
+        "replace": "edit",
+        "write_file": "edit",
+        "read_file": "read",
+        "read_many_files": "read",
+        "glob": "read",
+        "grep_search": "read",
+        "list_directory": "read",
+        "run_shell_command": "exec",
+    },
+}
+# The simulated agent speaks Claude Code's tool names.
+_CLASSES["sim"] = _CLASSES["claude"]
+
+READ_ONLY_COMMANDS = frozenset({"cat", "sed", "rg", "grep", "ls", "nl", "head", "tail", "wc"})
+_PATCH_FILE = re.compile(r"^\*\*\* (?:Update|Add|Delete) File: (.+)$|^\*\*\* Move to: (.+)$", re.M)
+_PATH_KEYS = ("file_path", "notebook_path", "path", "absolute_path")
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call, reduced to what fingerprints and conflicts need."""
+
+    tool: str
+    cls: Cls
+    paths: tuple[str, ...] = ()
+    command: str | None = None
+
+
+def classify(kind: str, tool: str, arguments: Mapping[str, Any] | None = None) -> ToolCall:
+    """Sort one call; an unknown tool is `other`, never an error: CLIs add tools all the time."""
+    arguments = arguments or {}
+    table = _CLASSES.get(kind, _CLASSES["claude"])
+    cls: Cls = table.get(tool, "other")
+    if tool.startswith("mcp__"):
+        cls = "other"
+    command = _command(arguments)
+    if cls == "exec" and command is not None and _reads_only(command):
+        cls = "read" if kind == "codex" else cls
+    return ToolCall(tool=tool, cls=cls, paths=paths_of(tool, arguments), command=command)
+
+
+def paths_of(tool: str, arguments: Mapping[str, Any]) -> tuple[str, ...]:
+    found: list[str] = []
+    for key in _PATH_KEYS:
+        value = arguments.get(key)
+        if isinstance(value, str) and value:
+            found.append(value)
+    paths = arguments.get("paths")
+    if isinstance(paths, list):
+        found += [p for p in paths if isinstance(p, str)]
+    patch = arguments.get("input") if tool == "apply_patch" else None
+    if isinstance(patch, str):
+        for update, moved in _PATCH_FILE.findall(patch):
+            found.append((update or moved).strip())
+    return tuple(dict.fromkeys(found))
+
+
+def _command(arguments: Mapping[str, Any]) -> str | None:
+    command = arguments.get("command") or arguments.get("cmd")
+    if isinstance(command, list):
+        return shlex.join(str(part) for part in command)
+    return command if isinstance(command, str) else None
+
+
+def _reads_only(command: str) -> bool:
+    """Codex runs reads through its shell tool; a lone read-only program is a read."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return False
+    if words[:2] in (["bash", "-lc"], ["bash", "-c"], ["sh", "-c"]) and len(words) == 3:
+        return _reads_only(words[2])
+    if any(word in ("|", ";", "&&", "||", ">", ">>") for word in words):
+        return False
+    return bool(words) and words[0] in READ_ONLY_COMMANDS and "-i" not in words[1:]
