@@ -26,6 +26,7 @@ class Journal:
         self.path = path
         self._offset = 0
         self._partial = b""
+        self._skip_first = False
         self.skipped = 0
 
     def append(self, event: str, agent: str | None = None, **data: Any) -> Event:
@@ -54,7 +55,21 @@ class Journal:
         data = self._partial + chunk
         lines = data.split(b"\n")
         self._partial = lines.pop()
+        if self._skip_first and lines:
+            lines = lines[1:]
+            self._skip_first = False
         return list(self._parse(lines))
+
+    def start_near_end(self, tail: int) -> None:
+        """Read only about the last `tail` bytes from now on: enough recent events to judge by,
+        without a cost that grows with how long the agent has run."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size > tail:
+            self._offset = size - tail
+            self._skip_first = True
 
     def read_all(self) -> list[Event]:
         """Every whole event in the file; leaves the incremental position of `read_new` alone."""

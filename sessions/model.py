@@ -108,6 +108,8 @@ class PaneInfo:
     dead_status: int | None
     activity: float
     dead_signal: int | None = None
+    cursor: str = ""
+    history: int = 0
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,8 @@ class AgentView:
     paused: bool
     shelved: bool
     in_config: bool
+    cpu_percent: float | None = None
+    rss_bytes: int = 0
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -149,4 +153,6 @@ class AgentView:
             "paused": self.paused,
             "shelved": self.shelved,
             "in_config": self.in_config,
+            "cpu_percent": self.cpu_percent,
+            "rss_bytes": self.rss_bytes,
         }

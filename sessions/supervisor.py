@@ -29,9 +29,10 @@ from sessions.errors import AgentError, CorralError
 from sessions.journal import AgentRecord, Fold, Journal
 from sessions.launch import LaunchPlan, clean_env
 from sessions.model import AgentSpec, AgentView, Config, PaneInfo, State
+from sessions.observer import Observer
 from sessions.processes import ProcessTable
 from sessions.repo import Repo
-from sessions.status import derive
+from sessions.status import Evidence, derive
 from sessions.tmux import Tmux, tmux_version
 from sessions.worktrees import Ensured, Worktrees
 
@@ -65,6 +66,8 @@ class Supervisor:
         self.journal = Journal(repo.journal_path)
         self.fold = Fold()
         self.worktrees = Worktrees(repo)
+        self.observer = Observer(repo.state_dir, tmux)
+        self.evidence: dict[str, Evidence] = {}
 
     @classmethod
     def open(cls, path: Path) -> Supervisor:
@@ -110,6 +113,7 @@ class Supervisor:
             if pane is None and (record is None or record.removed):
                 continue
             views.append(self._view(name, configured.get(name), record, pane, table, now))
+        self.observer.save_cpu_samples()
         return views
 
     def view(self, name: str, views: Sequence[AgentView] | None = None) -> AgentView:
@@ -134,10 +138,14 @@ class Supervisor:
         run_pid = record.run_pid if record else None
         agent_pid = table.agent_pid(runner_pid, run_pid) if runner_pid else None
         facts = table.facts(agent_pid) if agent_pid else None
-        verdict = derive(name, record, pane, facts, now)
+        kind = spec.kind.value if spec else "unknown"
+        evidence = self.observer.evidence(name, kind, record, pane, facts, now)
+        self.evidence[name] = evidence
+        verdict = derive(evidence)
+        usage = self.observer.usage(agent_pid, table, now)
         return AgentView(
             name=name,
-            kind=spec.kind.value if spec else "unknown",
+            kind=kind,
             state=verdict.state,
             reason=verdict.reason,
             since=verdict.since,
@@ -152,6 +160,8 @@ class Supervisor:
             paused=bool(record and record.paused),
             shelved=bool(record and record.shelved),
             in_config=spec is not None,
+            cpu_percent=usage.cpu_percent,
+            rss_bytes=usage.rss_bytes,
         )
 
     def _panes(self) -> dict[str, PaneInfo]:

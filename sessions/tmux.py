@@ -36,6 +36,8 @@ PANE_FORMAT = "\t".join(
         "#{" + AGENT_OPTION + "}",
         "#{window_activity}",
         "#{pane_dead_signal}",
+        "#{cursor_x},#{cursor_y}",
+        "#{history_size}",
     )
 )
 INSTALL_HINT = (
@@ -110,9 +112,9 @@ class Tmux:
         panes: list[PaneInfo] = []
         for line in self.run("list-panes", "-a", "-F", PANE_FORMAT, ok_if_no_server=True):
             parts = line.split("\t")
-            if len(parts) != 8 or not parts[5]:
+            if len(parts) != 10 or not parts[5]:
                 continue
-            pane_id, session, pid, dead, status, agent, activity, killed = parts
+            pane_id, session, pid, dead, status, agent, activity, killed, cursor, history = parts
             panes.append(
                 PaneInfo(
                     pane_id=pane_id,
@@ -123,6 +125,8 @@ class Tmux:
                     dead_status=int(status) if status.lstrip("-").isdigit() else None,
                     activity=float(activity or 0),
                     dead_signal=int(killed) if killed.isdigit() else None,
+                    cursor=cursor,
+                    history=int(history) if history.isdigit() else 0,
                 )
             )
         return panes

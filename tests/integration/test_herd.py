@@ -52,6 +52,19 @@ def ls(root: Path) -> dict[str, dict[str, Any]]:
     return {agent["name"]: agent for agent in agents}
 
 
+def ls_when(root: Path, holds: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
+    """`corral ls --json` once `holds` is true of every agent in it."""
+    found: dict[str, Any] = {}
+
+    def check() -> bool:
+        found.clear()
+        found.update(ls(root))
+        return bool(found) and all(holds(agent) for agent in found.values())
+
+    wait_for(check, what=what)
+    return dict(found)
+
+
 @pytest.fixture
 def herd(make_repo: Callable[..., Path], tmux_cleanup: list[str]) -> Path:
     root = make_repo(SIX)
@@ -74,9 +87,7 @@ def idle_box_shown(tmux: Tmux, pane: str) -> bool:
 def test_six_agents_start_outlive_the_command_line_and_are_adopted(herd: Path) -> None:
     started = corral(herd, "up")
     assert started.stdout.count(" started in ") == 6
-    agents = wait_for(
-        lambda: (a := ls(herd)) and all(x["pid"] for x in a.values()) and a, what="six pids"
-    )
+    agents = ls_when(herd, lambda a: bool(a["pid"]), "six pids")
     assert isinstance(agents, dict) and len(agents) == 6
     for name, agent in agents.items():
         process = psutil.Process(agent["pid"])
@@ -84,7 +95,8 @@ def test_six_agents_start_outlive_the_command_line_and_are_adopted(herd: Path) -
         assert process.ppid() == agent["runner_pid"]
         assert Path(agent["worktree"]).name == name
         assert agent["branch"] == f"corral/{name}"
-        assert agent["state"] in ("starting", "working")
+    idle = ls_when(herd, lambda a: a["state"] == "idle", "six agents idle at their input box")
+    assert all("the input box on screen" in agent["reason"] for agent in idle.values())
     again = corral(herd, "up")
     assert again.stdout.count("already runs") == 6
     adopted = ls(herd)
@@ -152,7 +164,7 @@ def test_attach_shows_the_agent_pane_and_comes_back(
 
 def test_killed_tmux_server_is_reported_and_up_restarts_the_herd(herd: Path) -> None:
     corral(herd, "up", "sim-1", "sim-2")
-    first = wait_for(lambda: (a := ls(herd)) and all(x["pid"] for x in a.values()) and a)
+    first = ls_when(herd, lambda a: bool(a["pid"]), "pids")
     Tmux(Repo.discover(herd).socket_name).kill_server()
     gone = ls(herd)
     assert {a["state"] for a in gone.values()} == {"exited"}
@@ -162,7 +174,7 @@ def test_killed_tmux_server_is_reported_and_up_restarts_the_herd(herd: Path) -> 
         wait_for(partial(ended, agent["pid"]), what="agent ended")
     result = corral(herd, "up", "sim-1", "sim-2")
     assert result.stdout.count(" resumed in ") == 2
-    back = wait_for(lambda: (a := ls(herd)) and all(x["pid"] for x in a.values()) and a)
+    back = ls_when(herd, lambda a: bool(a["pid"]), "pids")
     assert isinstance(back, dict) and set(back) == {"sim-1", "sim-2"}
     tmux = Tmux(Repo.discover(herd).socket_name)
     for name, agent in first.items():
@@ -181,7 +193,7 @@ def test_kill_minus_nine_during_up_loses_nothing(herd: Path) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait()
     corral(herd, "up")
-    agents = wait_for(lambda: (a := ls(herd)) and all(x["pid"] for x in a.values()) and a)
+    agents = ls_when(herd, lambda a: bool(a["pid"]), "pids")
     assert isinstance(agents, dict) and len(agents) == 6
     assert len(tmux.panes()) == 6
     worktrees = git(herd, "worktree", "list", "--porcelain").count("worktree ")

@@ -1,0 +1,174 @@
+"""Gathers the evidence for every agent, incrementally, and keeps the cost of looking flat.
+
+One observer lives as long as its supervisor: in the app that is the whole session, so each
+source is read from where it stopped (byte offsets into hook files, a screen captured only when
+its pane changed, CPU as a delta since the previous look). A one-shot command starts cold: it
+reads only the tail of each hook file and takes the CPU sample the previous command left in
+`.corral/cache/`, so `corral ls` costs the same after an hour as after a minute.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from sessions.activity import Activity, fold
+from sessions.journal import AgentRecord, Journal
+from sessions.model import PaneInfo
+from sessions.processes import ProcessTable, ProcFacts
+from sessions.screens import Look, read_screen
+from sessions.status import Evidence, ScreenState
+from sessions.tmux import Tmux
+
+COLD_TAIL = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Resources of an agent's whole process tree."""
+
+    cpu_percent: float | None
+    rss_bytes: int
+
+
+@dataclass
+class _Watched:
+    """What the observer remembers about one agent between looks."""
+
+    events: Journal
+    activity: Activity = field(default_factory=Activity)
+    screen_key: tuple[object, ...] | None = None
+    captured_at: float = 0.0
+    screen_text: str = ""
+    screen: ScreenState | None = None
+
+
+class Observer:
+    """Evidence per agent from hooks, the screen and the process tree."""
+
+    def __init__(self, state_dir: Path, tmux: Tmux) -> None:
+        self.state_dir = state_dir
+        self.tmux = tmux
+        self.watched: dict[str, _Watched] = {}
+        self.cpu_samples: dict[int, tuple[float, float]] = {}
+        self._cpu_cache = state_dir / "cache" / "cpu.json"
+        self._cpu_loaded = False
+
+    def evidence(
+        self,
+        name: str,
+        kind: str,
+        record: AgentRecord | None,
+        pane: PaneInfo | None,
+        process: ProcFacts | None,
+        now: float,
+    ) -> Evidence:
+        watched = self._watched(name)
+        for event in watched.events.read_new():
+            watched.activity = fold(watched.activity, event)
+        if pane is not None and not pane.dead:
+            self._look_at_screen(watched, kind, pane, now)
+        return Evidence(
+            name=name,
+            now=now,
+            record=record,
+            pane=pane,
+            process=process,
+            screen=watched.screen if pane is not None and not pane.dead else None,
+            activity=watched.activity,
+        )
+
+    def screen_text(self, name: str) -> str:
+        watched = self.watched.get(name)
+        return watched.screen_text if watched else ""
+
+    def _watched(self, name: str) -> _Watched:
+        watched = self.watched.get(name)
+        if watched is None:
+            events = Journal(self.state_dir / "events" / f"{name}.jsonl")
+            events.start_near_end(COLD_TAIL)
+            watched = self.watched[name] = _Watched(events=events)
+        return watched
+
+    def _look_at_screen(self, watched: _Watched, kind: str, pane: PaneInfo, now: float) -> None:
+        """Capture only when the pane changed, or when its change fell in the second of the
+        last capture: tmux keeps activity times to the second, and a change later in that
+        same second would otherwise go unseen."""
+        key = (pane.pane_id, pane.activity, pane.cursor, pane.history)
+        settled = watched.captured_at >= pane.activity + 1.0
+        if key == watched.screen_key and settled:
+            return
+        cold = watched.screen is None
+        try:
+            text = self.tmux.capture(pane.pane_id)
+        except Exception:  # the pane may vanish between list and capture
+            return
+        watched.screen_key = key
+        watched.captured_at = now
+        watched.screen_text = text
+        reading = read_screen(kind, text)
+        if watched.screen is not None and watched.screen.look is reading.look:
+            return
+        since = _cold_since(reading.look, watched.activity, pane) if cold else now
+        watched.screen = ScreenState(reading.look, reading.detail, since)
+
+    # -- resources -----------------------------------------------------------------------
+
+    def usage(self, agent_pid: int | None, table: ProcessTable, now: float) -> Usage:
+        if agent_pid is None:
+            return Usage(None, 0)
+        cpu_seconds = 0.0
+        rss = 0
+        for pid in table.descendants(agent_pid):
+            with contextlib.suppress(psutil.Error):
+                proc = psutil.Process(pid)
+                with proc.oneshot():
+                    times = proc.cpu_times()
+                    cpu_seconds += times.user + times.system
+                    rss += proc.memory_info().rss
+        return Usage(self._cpu_percent(agent_pid, cpu_seconds, now), rss)
+
+    def _cpu_percent(self, pid: int, cpu_seconds: float, now: float) -> float | None:
+        """CPU of the tree since the previous look, in percent of one core."""
+        if not self._cpu_loaded:
+            self._load_cpu_samples()
+        previous = self.cpu_samples.get(pid)
+        self.cpu_samples[pid] = (now, cpu_seconds)
+        if previous is None or now - previous[0] < 0.05 or cpu_seconds < previous[1]:
+            return None
+        return round(100.0 * (cpu_seconds - previous[1]) / (now - previous[0]), 1)
+
+    def _load_cpu_samples(self) -> None:
+        self._cpu_loaded = True
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            data = json.loads(self._cpu_cache.read_text())
+            self.cpu_samples = {int(k): (float(v[0]), float(v[1])) for k, v in data.items()}
+
+    def save_cpu_samples(self) -> None:
+        """Leave this look's CPU samples for the next one-shot command to take its delta from."""
+        with contextlib.suppress(OSError):
+            self._cpu_cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            temporary = self._cpu_cache.with_name(f".cpu.{os.getpid()}.tmp")
+            temporary.write_text(json.dumps({str(k): v for k, v in self.cpu_samples.items()}))
+            os.replace(temporary, self._cpu_cache)
+
+
+def _cold_since(look: Look, activity: Activity, pane: PaneInfo) -> float:
+    """Since when a screen read for the first time has looked this way: the hook that matches
+    it when there is one, else the pane's last change."""
+    turn = activity.turn_t if (activity.turn_t or 0) > (activity.idle_t or 0) else None
+    matching = {
+        Look.WORKING: turn or activity.working_t,
+        Look.IDLE: activity.idle_t,
+        Look.DIALOG: activity.needs_t,
+        Look.QUESTION: activity.needs_t,
+    }.get(look)
+    if matching is not None and matching <= pane.activity + 1.0:
+        return matching
+    return pane.activity or time.time()

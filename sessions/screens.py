@@ -1,0 +1,140 @@
+"""What an agent's screen says, read by patterns: one table per agent kind.
+
+The screen is the evidence no agent can forget to send: a permission dialog, an interrupted
+turn, a finished one. Each table names the agent version its patterns were seen on, so a change
+in a new release is found by its recorded sample failing, not by a user. A pattern looks only
+at the bottom of the screen, where these CLIs draw their footer, so text the agent printed
+above (a README quoting "esc to interrupt") cannot fool it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Look(StrEnum):
+    """What the screen shows, as far as patterns can tell."""
+
+    WORKING = "working"
+    DIALOG = "dialog"
+    QUESTION = "question"
+    IDLE = "idle"
+    BACKGROUND = "background"
+    EXITED = "exited"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    look: Look
+    regex: re.Pattern[str]
+    detail: str
+    lines: int = 6
+
+
+@dataclass(frozen=True)
+class Table:
+    kind: str
+    seen_on: str
+    patterns: tuple[Pattern, ...]
+
+
+@dataclass(frozen=True)
+class Reading:
+    look: Look
+    detail: str
+
+
+def _p(look: Look, regex: str, detail: str, lines: int = 6) -> Pattern:
+    return Pattern(look, re.compile(regex, re.MULTILINE), detail, lines)
+
+
+CLAUDE = Table(
+    kind="claude",
+    seen_on="Claude Code 2.1.328 (160x45)",
+    patterns=(
+        _p(Look.EXITED, r"Resume this session with:", "the session ended", 12),
+        _p(Look.DIALOG, r"Esc to cancel · Tab to amend", "a permission dialog", 3),
+        _p(
+            Look.DIALOG,
+            r"Do you want to (?:make this edit|proceed|create|allow)",
+            "a permission dialog",
+            12,
+        ),
+        _p(Look.QUESTION, r"Enter to select · ↑/↓ to navigate", "a question", 3),
+        _p(Look.WORKING, r"esc to interrupt", "esc to interrupt in the footer", 2),
+        _p(
+            Look.BACKGROUND,
+            r"\d+ (?:background )?(?:tasks?|shells?|agents?) running",
+            "a background task",
+            4,
+        ),
+        _p(Look.IDLE, r"^\s*❯", "the input box", 8),
+    ),
+)
+
+CODEX = Table(
+    kind="codex",
+    seen_on="Codex CLI (FORMATS.md; no recorded sample yet)",
+    patterns=(
+        _p(
+            Look.DIALOG,
+            r"Allow command\?|press enter to confirm or esc to cancel",
+            "an approval",
+            12,
+        ),
+        _p(Look.WORKING, r"esc to interrupt", "esc to interrupt in the footer", 4),
+        _p(Look.IDLE, r"^\s*[›>▌]", "the input box", 8),
+    ),
+)
+
+GEMINI = Table(
+    kind="gemini",
+    seen_on="Gemini CLI (FORMATS.md; no recorded sample yet)",
+    patterns=(
+        _p(
+            Look.DIALOG,
+            r"Waiting for user confirmation|Apply this change|Allow execution",
+            "a confirmation",
+            15,
+        ),
+        _p(Look.WORKING, r"esc to cancel", "esc to cancel in the footer", 6),
+        _p(Look.IDLE, r"^\s*>\s", "the input box", 8),
+    ),
+)
+
+AIDER = Table(
+    kind="aider",
+    seen_on="Aider (FORMATS.md; no recorded sample yet)",
+    patterns=(
+        _p(
+            Look.DIALOG,
+            r"\(Y\)es/\(N\)o(?:/\(D\)on't ask again)? \[(?:Yes|No)\]:",
+            "a confirm prompt",
+            3,
+        ),
+        _p(Look.IDLE, r"^\S*> ?$", "its prompt", 2),
+    ),
+)
+
+SIM = Table(
+    kind="sim",
+    seen_on="corral's simulated agent (draws Claude Code's screen)",
+    patterns=CLAUDE.patterns,
+)
+
+TABLES: dict[str, Table] = {t.kind: t for t in (CLAUDE, CODEX, GEMINI, AIDER, SIM)}
+
+
+def read_screen(kind: str, text: str) -> Reading:
+    """The first pattern of the kind's table that matches the bottom of the screen."""
+    table = TABLES.get(kind)
+    if table is None:
+        return Reading(Look.UNKNOWN, f"no screen patterns for kind {kind}")
+    lines = [line for line in text.splitlines() if line.strip()]
+    for pattern in table.patterns:
+        if pattern.regex.search("\n".join(lines[-pattern.lines :])):
+            return Reading(pattern.look, pattern.detail)
+    return Reading(Look.UNKNOWN, "no known pattern on screen")
