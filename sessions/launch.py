@@ -53,6 +53,7 @@ class LaunchPlan:
     typed_prompt: str | None = None
     install_hint: str = ""
     tmux: str = "tmux"
+    watch_files: bool = True
 
     @classmethod
     def load(cls, path: Path) -> LaunchPlan:

@@ -375,6 +375,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     runner = Runner(plan, resume="--resume" in args[1:])
     runner.install_signals()
+    if plan.watch_files:
+        from sessions import filewatch
+
+        events = Path(plan.home) / "events" / f"{plan.agent}.jsonl"
+        filewatch.start(Path(plan.cwd), events, plan.agent)
     return runner.loop()
 
 

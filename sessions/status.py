@@ -23,6 +23,8 @@ STARTING_SECONDS = 3.0
 # A hook newer than the screen's last change wins for this long; then the screen has had time
 # to show the same thing (Claude Code redraws within 0.3 s) and wins again.
 HOOK_GRACE = 3.0
+# Without hooks or screen patterns, a write this recent means the agent is at work.
+RECENT_WRITES = 10.0
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ def _live(evidence: Evidence) -> Verdict:
     started = record.run_started if record else None
     fresh = started is not None and now - started < STARTING_SECONDS
     if screen is None or screen.look is Look.UNKNOWN:
-        if fresh and activity.said() is None:
+        if fresh and activity.said() is None and activity.file_write_t is None:
             return Verdict(State.STARTING, f"run started at {clock(started)}", started)
         return _from_hooks(evidence, activity, screen)
     return _from_screen(evidence, screen, activity)
@@ -211,6 +213,13 @@ def _idle_reason(on_screen: str, activity: Activity, now: float) -> str:
 
 def _from_hooks(evidence: Evidence, activity: Activity, screen: ScreenState | None) -> Verdict:
     said = activity.said()
+    writes = activity.file_write_t
+    if (
+        writes is not None
+        and evidence.now - writes < RECENT_WRITES
+        and (said is None or writes > said[1])
+    ):
+        return Verdict(State.WORKING, f"files written {ago(evidence.now, writes)}", writes)
     if said is None:
         process = evidence.process
         pid = f" {process.pid}" if process else ""

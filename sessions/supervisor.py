@@ -32,7 +32,7 @@ from sessions.model import AgentSpec, AgentView, Config, PaneInfo, State
 from sessions.observer import Observer
 from sessions.processes import ProcessTable
 from sessions.repo import Repo
-from sessions.status import Evidence, derive
+from sessions.status import Evidence, clock, derive
 from sessions.tmux import Tmux, tmux_version
 from sessions.worktrees import Ensured, Worktrees
 
@@ -163,6 +163,76 @@ class Supervisor:
             cpu_percent=usage.cpu_percent,
             rss_bytes=usage.rss_bytes,
         )
+
+    def explain(self, name: str) -> list[tuple[str, str]]:
+        """The evidence behind an agent's state, as (source, what it says) lines."""
+        view = self.view(name)
+        evidence = self.evidence[name]
+        lines = [("state", f"{view.state.value}: {view.reason}")]
+        record = evidence.record
+        if record is not None:
+            lines.append(
+                (
+                    "journal",
+                    f"run {record.runs}, started {clock(record.run_started)}"
+                    + (
+                        f", ended {clock(record.run_ended)} code {record.exit_code}"
+                        if record.run_ended
+                        else ""
+                    )
+                    + (", paused by corral" if record.paused else "")
+                    + (", shelved" if record.shelved else ""),
+                )
+            )
+        pane = evidence.pane
+        lines.append(
+            (
+                "tmux",
+                "no pane"
+                if pane is None
+                else f"pane {pane.pane_id}, {'dead' if pane.dead else 'alive'}, "
+                f"last output {clock(pane.activity)}",
+            )
+        )
+        process = evidence.process
+        lines.append(
+            (
+                "process",
+                "none"
+                if process is None
+                else f"pid {process.pid}, {process.processes} processes, "
+                f"{'stopped' if process.stopped else 'running'}, cpu {view.cpu_percent}%, "
+                f"rss {view.rss_bytes // (1 << 20)} MiB",
+            )
+        )
+        screen = evidence.screen
+        lines.append(
+            (
+                "screen",
+                "not read"
+                if screen is None
+                else f"{screen.look.value}: {screen.detail} since {clock(screen.since)}",
+            )
+        )
+        activity = evidence.activity
+        if activity is None or activity.last_event is None:
+            lines.append(("hooks", "none received"))
+        else:
+            for label, event, t in (
+                ("last", activity.last_event, activity.last_t),
+                ("working", activity.working_event, activity.working_t),
+                ("idle", activity.idle_event, activity.idle_t),
+                ("needs input", activity.needs_detail, activity.needs_t),
+            ):
+                if t is not None:
+                    lines.append(("hooks", f"{label}: {event} at {clock(t)}"))
+            if activity.open_subagents:
+                lines.append(("hooks", f"{activity.open_subagents} subagent(s) open"))
+        if activity is not None and activity.file_write_t is not None:
+            lines.append(("files", f"last write in its worktree at {clock(activity.file_write_t)}"))
+        tail = [line for line in self.observer.screen_text(name).splitlines() if line.strip()]
+        lines += [("screen tail", line) for line in tail[-6:]]
+        return lines
 
     def _panes(self) -> dict[str, PaneInfo]:
         return {pane.agent: pane for pane in self.tmux.panes()}

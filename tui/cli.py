@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     log.add_argument("name", nargs="?", metavar="NAME")
     log.add_argument("--json", action="store_true", help="one JSON event per line")
     log.add_argument("-n", "--lines", type=int, default=50, help="how many events (default 50)")
+    explain = command(
+        "explain", "the evidence behind an agent's state: journal, tmux, process, screen, hooks"
+    )
+    explain.add_argument("name", metavar="NAME")
     command("doctor", "check tmux, git, the config and the agent CLIs; say how to fix each")
     return parser
 
@@ -240,6 +244,12 @@ def cmd_log(args: argparse.Namespace, repo_path: Path) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace, repo: Path) -> int:
+    for source, text in Supervisor.open(repo).explain(args.name):
+        print(f"{source:<12} {text}")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace, repo: Path) -> int:
     from sessions.doctor import run_checks
 
@@ -263,6 +273,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "send": cmd_send,
     "attach": cmd_attach,
     "log": cmd_log,
+    "explain": cmd_explain,
     "doctor": cmd_doctor,
 }
 

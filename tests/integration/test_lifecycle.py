@@ -15,6 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from sessions.journal import Journal
 from sessions.model import AgentView, State
 from sessions.repo import Repo
 from sessions.supervisor import Supervisor
@@ -342,3 +343,23 @@ def test_pause_goes_on_with_the_others_after_a_bad_name(
         "p-1": State.PAUSED,
         "p-2": State.PAUSED,
     }
+
+
+def test_file_writes_from_shell_commands_are_attributed_to_the_agent(
+    open_herd: Callable[[str], Supervisor],
+) -> None:
+    command = "sh -c 'sleep 0.5; mkdir -p out; echo x > out/result.txt; sleep 300'"
+    supervisor = open_herd(shell_agent("writer", command))
+    supervisor.up()
+    events = Journal(supervisor.repo.state_dir / "events" / "writer.jsonl")
+
+    def written() -> list[str]:
+        return [p for e in events.read_all() if e["event"] == "FileWrite" for p in e["paths"]]
+
+    wait_for(lambda: "out/result.txt" in written(), what="the write as an event")
+    view = supervisor.view("writer")
+    assert view.state is State.WORKING and "files written" in view.reason
+    explained = dict(supervisor.explain("writer"))
+    assert explained["hooks"] == "none received"
+    assert explained["files"].startswith("last write in its worktree at")
+    assert "pid" in explained["process"]

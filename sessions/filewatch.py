@@ -1,0 +1,67 @@
+"""Writes to an agent's worktree that no tool log shows, as events in its hook file.
+
+A shell command an agent runs can write any file, and no hook or transcript names it. The
+runner of each agent watches that agent's worktree for as long as the agent lives, so every
+write is attributed to the right agent even when no corral app is open.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from watchfiles import DefaultFilter, watch
+
+from sessions.journal import Journal
+
+IGNORED_DIRS = (
+    *DefaultFilter.ignore_dirs,
+    ".corral",
+    "venv",
+    "env",
+    ".ruff_cache",
+    "dist",
+    "build",
+    ".claude",
+    ".gemini",
+)
+MAX_PATHS = 50
+EVENT = "FileWrite"
+
+
+def watch_worktree(worktree: Path, events: Journal, agent: str, stop: threading.Event) -> None:
+    """Append one `FileWrite` event per batch of changes until `stop` is set."""
+    changes = watch(
+        worktree,
+        watch_filter=DefaultFilter(ignore_dirs=IGNORED_DIRS),
+        debounce=400,
+        step=100,
+        stop_event=stop,
+        raise_interrupt=False,
+        ignore_permission_denied=True,
+    )
+    for batch in changes:
+        paths = sorted({_relative(worktree, path) for _, path in batch})
+        events.append(EVENT, agent, kind="files", paths=paths[:MAX_PATHS], count=len(paths))
+
+
+def _relative(worktree: Path, path: str) -> str:
+    try:
+        return str(Path(path).relative_to(worktree))
+    except ValueError:
+        return path
+
+
+def start(worktree: Path, events_file: Path, agent: str) -> threading.Event:
+    """Watch in a daemon thread; the returned event stops it. A watcher that fails to start
+    (no inotify watches left, say) only loses this evidence, never the agent."""
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            watch_worktree(worktree, Journal(events_file), agent, stop)
+        except Exception as error:  # evidence is optional; the agent must go on
+            Journal(events_file).append("WatchError", agent, kind="files", error=str(error))
+
+    threading.Thread(target=run, name=f"watch-{agent}", daemon=True).start()
+    return stop
