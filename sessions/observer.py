@@ -13,15 +13,15 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
-
 from sessions.activity import Activity, fold
+from sessions.errors import CorralError
 from sessions.journal import AgentRecord, Journal
 from sessions.model import PaneInfo
-from sessions.processes import ProcessTable, ProcFacts
+from sessions.processes import ProcFacts
 from sessions.screens import Look, read_screen
 from sessions.status import Evidence, ScreenState
 from sessions.tmux import Tmux
@@ -72,8 +72,6 @@ class Observer:
         watched = self._watched(name)
         for event in watched.events.read_new():
             watched.activity = fold(watched.activity, event)
-        if pane is not None and not pane.dead:
-            self._look_at_screen(watched, kind, pane, now)
         return Evidence(
             name=name,
             now=now,
@@ -96,19 +94,44 @@ class Observer:
             watched = self.watched[name] = _Watched(events=events)
         return watched
 
-    def _look_at_screen(self, watched: _Watched, kind: str, pane: PaneInfo, now: float) -> None:
-        """Capture only when the pane changed, or when its change fell in the second of the
-        last capture: tmux keeps activity times to the second, and a change later in that
-        same second would otherwise go unseen."""
-        key = (pane.pane_id, pane.activity, pane.cursor, pane.history)
-        settled = watched.captured_at >= pane.activity + 1.0
-        if key == watched.screen_key and settled:
+    def look_at_screens(
+        self, panes: Mapping[str, PaneInfo], kinds: Mapping[str, str], now: float
+    ) -> None:
+        """Capture, in one tmux call, the screens of the panes that changed since last time.
+
+        A pane is captured again also when its last change fell in the second of the previous
+        capture: tmux keeps activity times to the second, and a change later in that same
+        second would otherwise go unseen.
+        """
+        due: dict[str, tuple[str, tuple[str, float, str, int]]] = {}
+        for name, pane in panes.items():
+            if pane.dead:
+                continue
+            watched = self._watched(name)
+            key = (pane.pane_id, pane.activity, pane.cursor, pane.history)
+            settled = watched.captured_at >= pane.activity + 1.0
+            if key != watched.screen_key or not settled:
+                due[pane.pane_id] = (name, key)
+        if not due:
             return
-        cold = watched.screen is None
         try:
-            text = self.tmux.capture(pane.pane_id)
-        except Exception:  # the pane may vanish between list and capture
+            screens = self.tmux.capture_many(list(due))
+        except CorralError:  # a pane may vanish between list and capture
             return
+        for pane_id, text in screens.items():
+            name, key = due[pane_id]
+            self._read(self.watched[name], kinds.get(name, ""), panes[name], key, text, now)
+
+    def _read(
+        self,
+        watched: _Watched,
+        kind: str,
+        pane: PaneInfo,
+        key: tuple[object, ...],
+        text: str,
+        now: float,
+    ) -> None:
+        cold = watched.screen is None
         watched.screen_key = key
         watched.captured_at = now
         watched.screen_text = text
@@ -120,19 +143,10 @@ class Observer:
 
     # -- resources -----------------------------------------------------------------------
 
-    def usage(self, agent_pid: int | None, table: ProcessTable, now: float) -> Usage:
-        if agent_pid is None:
+    def usage(self, facts: ProcFacts | None, now: float) -> Usage:
+        if facts is None:
             return Usage(None, 0)
-        cpu_seconds = 0.0
-        rss = 0
-        for pid in table.descendants(agent_pid):
-            with contextlib.suppress(psutil.Error):
-                proc = psutil.Process(pid)
-                with proc.oneshot():
-                    times = proc.cpu_times()
-                    cpu_seconds += times.user + times.system
-                    rss += proc.memory_info().rss
-        return Usage(self._cpu_percent(agent_pid, cpu_seconds, now), rss)
+        return Usage(self._cpu_percent(facts.pid, facts.cpu_seconds, now), facts.rss_bytes)
 
     def _cpu_percent(self, pid: int, cpu_seconds: float, now: float) -> float | None:
         """CPU of the tree since the previous look, in percent of one core."""

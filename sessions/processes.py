@@ -2,7 +2,7 @@
 
 The pane's own process is corral's runner. tmux continues a stopped pane process at once, so a
 freeze stops the agent and everything below it, never the runner. The whole process table is
-read once per look (`ProcessTable`), so looking at 30 agents costs one pass over /proc, not 30.
+read once per look (`ProcessTable`), from the runners down.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import signal
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -21,25 +23,73 @@ SHELLS = frozenset({"bash", "sh", "zsh", "fish", "dash", "ksh", "tcsh", "csh"})
 
 @dataclass(frozen=True)
 class ProcFacts:
-    """What psutil says about an agent's process tree at one moment."""
+    """An agent's process tree at one moment."""
 
     pid: int
     alive: bool
     stopped: bool
     processes: int
+    cpu_seconds: float = 0.0
+    rss_bytes: int = 0
+
+
+_STATES = {"R": "running", "S": "sleeping", "D": "disk-sleep", "T": "stopped", "t": "tracing-stop"}
+_STATES.update({"Z": "zombie", "X": "dead", "I": "idle", "P": "parked", "W": "waking"})
+_TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 class ProcessTable:
-    """One snapshot of parent/child links and statuses for every process on the machine."""
+    """One snapshot of the process trees below the herd's runners.
 
-    def __init__(self) -> None:
+    It walks down from the runners through /proc's per-thread `children` lists and reads one
+    `stat` file per process, so a look costs in proportion to the herd's own processes, not to
+    everything running on the machine. Where the kernel lacks those lists it reads every process
+    once instead.
+    """
+
+    def __init__(self, roots: Sequence[int] = ()) -> None:
         self.children: dict[int, list[int]] = defaultdict(list)
         self.status: dict[int, str] = {}
-        for proc in psutil.process_iter(["pid", "ppid", "status"]):
+        self.cpu: dict[int, float] = {}
+        self.rss: dict[int, int] = {}
+        if not self._walk(roots):
+            self._scan_all()
+
+    def _walk(self, roots: Sequence[int]) -> bool:
+        if roots and not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
+            return False
+        stack = list(roots)
+        while stack:
+            pid = stack.pop()
+            if pid in self.status or not self._read_stat(pid):
+                continue
+            kids = _children(pid)
+            self.children[pid] = kids
+            stack.extend(kids)
+        return True
+
+    def _read_stat(self, pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            return False
+        self.status[pid] = _STATES.get(fields[0].decode(), "unknown")
+        self.cpu[pid] = (int(fields[11]) + int(fields[12])) / _TICKS
+        self.rss[pid] = int(fields[21]) * _PAGE
+        return True
+
+    def _scan_all(self) -> None:
+        for proc in psutil.process_iter(["pid", "ppid", "status", "cpu_times", "memory_info"]):
             info = proc.info
             pid = info["pid"]
             self.children[info["ppid"] or 0].append(pid)
             self.status[pid] = info["status"] or ""
+            times = info.get("cpu_times")
+            self.cpu[pid] = times.user + times.system if times else 0.0
+            memory = info.get("memory_info")
+            self.rss[pid] = memory.rss if memory else 0
 
     def agent_pid(self, runner_pid: int, run_pid: int | None) -> int | None:
         """The agent is the process the runner journaled for this run, while it is its child.
@@ -62,13 +112,32 @@ class ProcessTable:
 
     def facts(self, pid: int) -> ProcFacts:
         tree = [p for p in self.descendants(pid) if p in self.status]
-        statuses = [self.status[p] for p in tree if self.status[p] != psutil.STATUS_ZOMBIE]
+        live = [p for p in tree if self.status[p] != psutil.STATUS_ZOMBIE]
+        statuses = [self.status[p] for p in live]
         return ProcFacts(
             pid=pid,
             alive=bool(statuses),
             stopped=bool(statuses) and all(s == psutil.STATUS_STOPPED for s in statuses),
             processes=len(statuses),
+            cpu_seconds=sum(self.cpu.get(p, 0.0) for p in live),
+            rss_bytes=sum(self.rss.get(p, 0) for p in live),
         )
+
+
+def _children(pid: int) -> list[int]:
+    """Children of every thread of `pid`: a multithreaded agent (Node) forks from any of them."""
+    kids: list[int] = []
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return kids
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
+                kids += [int(word) for word in handle.read().split()]
+        except OSError:
+            continue
+    return kids
 
 
 def _signal_tree(pid: int, sig: signal.Signals, rounds: int = 5) -> tuple[int, list[int]]:

@@ -100,9 +100,11 @@ class Supervisor:
         """The whole herd now: one tmux call, one pass over the process table, new journal lines."""
         records = self.records()
         panes = self._panes()
-        table = ProcessTable()
+        table = ProcessTable([pane.pid for pane in panes.values() if not pane.dead])
         now = time.time()
         configured = {spec.name: spec for spec in self.specs()}
+        kinds = {name: spec.kind.value for name, spec in configured.items()}
+        self.observer.look_at_screens(panes, kinds, now)
         names = list(configured)
         names += [n for n, r in records.items() if n not in configured and not r.removed]
         names += [n for n in panes if n not in names]
@@ -113,7 +115,6 @@ class Supervisor:
             if pane is None and (record is None or record.removed):
                 continue
             views.append(self._view(name, configured.get(name), record, pane, table, now))
-        self.observer.save_cpu_samples()
         return views
 
     def view(self, name: str, views: Sequence[AgentView] | None = None) -> AgentView:
@@ -142,7 +143,7 @@ class Supervisor:
         evidence = self.observer.evidence(name, kind, record, pane, facts, now)
         self.evidence[name] = evidence
         verdict = derive(evidence)
-        usage = self.observer.usage(agent_pid, table, now)
+        usage = self.observer.usage(facts, now)
         return AgentView(
             name=name,
             kind=kind,

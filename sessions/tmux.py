@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -193,6 +194,27 @@ class Tmux:
         if history:
             args += ["-S", str(-history)]
         return "\n".join(self.run(*args))
+
+    def capture_many(self, pane_ids: Sequence[str]) -> dict[str, str]:
+        """Several panes' screens from one tmux call, split on a marker line between them."""
+        if not pane_ids:
+            return {}
+        marker = f"corral-screen-end-{os.getpid()}-{time.monotonic_ns()}"
+        args: list[str] = []
+        for pane_id in pane_ids:
+            args += ["capture-pane", "-p", "-t", pane_id, ";"]
+            args += ["display-message", "-p", marker, ";"]
+        lines = self.run(*args[:-1], ok_if_no_server=True)
+        screens: dict[str, str] = {}
+        current: list[str] = []
+        panes = iter(pane_ids)
+        for line in lines:
+            if line == marker:
+                screens[next(panes)] = "\n".join(current)
+                current = []
+            else:
+                current.append(line)
+        return screens
 
     def send_text(self, pane_id: str, text: str, enter: bool = True) -> None:
         """Type `text` into the pane as a prompt: literally, and whole even when multi-line.

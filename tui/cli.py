@@ -125,6 +125,7 @@ def cmd_up(args: argparse.Namespace, repo: Path) -> int:
 def cmd_ls(args: argparse.Namespace, repo: Path) -> int:
     supervisor = Supervisor.open(repo)
     views = supervisor.look()
+    supervisor.observer.save_cpu_samples()
     started = {view.name for view in views}
     waiting = [spec.name for spec in supervisor.specs() if spec.name not in started]
     if args.json:
