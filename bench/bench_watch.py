@@ -110,15 +110,10 @@ def cost_rows(base: Path, sizes: list[int], seconds: float) -> list[str]:
             ours = Supervisor.open(supervisor.repo.root)
             ours.look()
             mine, tmux = measure(ours.look, server, seconds)
-            rows.append(
-                f"| corral observer                | {size:>3} | {mine:>11.2f} | {tmux:>10.2f} |"
-            )
-            mine, tmux = measure(
-                lambda: common_tick(supervisor, worktrees, screens), server, seconds
-            )
-            rows.append(
-                f"| capture all + git status       | {size:>3} | {mine:>11.2f} | {tmux:>10.2f} |"
-            )
+            rows.append(cost_row("corral observer", size, mine, tmux))
+            common = partial(common_tick, supervisor, worktrees, screens)
+            mine, tmux = measure(common, server, seconds)
+            rows.append(cost_row("capture all + git status", size, mine, tmux))
         finally:
             supervisor.tmux.kill_server()
         print(f"cost done: {size} agents", file=sys.stderr)
@@ -191,12 +186,8 @@ def main() -> int:
     print("|--------------------------------|-----|-------------|-----------|")
     print("\n".join(cost))
     print()
-    print(
-        "| status latency                                  | median ms | p95 ms | min ms | max ms | runs |"
-    )
-    print(
-        "|-------------------------------------------------|-----------|--------|--------|--------|------|"
-    )
+    print(f"| {'status latency':<47} | median ms | p95 ms | min ms | max ms | runs |")
+    print(f"|{'-' * 49}|-----------|--------|--------|--------|------|")
     print("\n".join(latency))
     print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     return 0
