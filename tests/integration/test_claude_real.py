@@ -15,37 +15,44 @@ from typing import Any
 import pytest
 
 from tests.helpers import wait_for
-from tests.support.claude_cli import ClaudePane, footer
+from tests.support.claude_cli import input_box, is_idle, is_working
 from tests.support.fixtures import StartClaude, transcripts
 from tests.support.standin import Reply, StandIn, ToolUse, Usage
 
-pytestmark = [pytest.mark.tmux, pytest.mark.timeout(90)]
-
-
-def ready(pane: ClaudePane) -> str:
-    """Wait for the idle prompt: the input box is drawn and no turn is running."""
-    return pane.wait_for(
-        lambda screen: (
-            "❯" in screen
-            and "esc to interrupt" not in footer(screen)
-            and ("shift+tab" in footer(screen) or "for shortcuts" in footer(screen))
-        ),
-        timeout=30,
-        what="the idle prompt",
-    )
-
-
-def submit(pane: ClaudePane, prompt: str) -> None:
-    """Type a prompt, and press Enter only once it shows, so it is not taken as pasted text."""
-    pane.type(prompt)
-    pane.wait_for_text(prompt, timeout=10)
-    pane.press("Enter")
+DATA = Path(__file__).resolve().parents[1] / "data" / "claude"
+LIVE_TIMEOUT = 90
 
 
 def lines_of(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+@pytest.mark.parametrize(
+    ("sample", "idle", "working", "box"),
+    [
+        ("startup-idle", True, False, ""),
+        ("working-slow", False, True, ""),
+        ("working-silent-16s", False, True, ""),
+        ("interrupted", True, False, "Think quietly for a while."),
+        ("idle-after-turn", True, False, ""),
+        ("permission-edit", False, False, None),
+        ("permission-bash", False, False, None),
+        ("question", False, False, None),
+        ("rate-limited", False, True, ""),
+        ("after-edit", True, False, ""),
+        ("after-exit", False, False, None),
+    ],
+)
+def test_the_pane_helpers_read_the_recorded_screens(
+    sample: str, idle: bool, working: bool, box: str | None
+) -> None:
+    """The helpers these tests wait with must agree with what the real CLI drew."""
+    screen = (DATA / f"{sample}.txt").read_text()
+    assert (is_idle(screen), is_working(screen), input_box(screen)) == (idle, working, box)
+
+
+@pytest.mark.tmux
+@pytest.mark.timeout(LIVE_TIMEOUT)
 def test_a_typed_prompt_reaches_the_stand_in_and_its_answer_the_screen(
     start_claude_pane: StartClaude, standin: StandIn, claude_home: Path
 ) -> None:
@@ -53,9 +60,9 @@ def test_a_typed_prompt_reaches_the_stand_in_and_its_answer_the_screen(
     usage = Usage(input_tokens=1234, output_tokens=56, cache_read_input_tokens=789)
     standin.push(Reply(text="Hello from the stand-in.", usage=usage))
     pane = start_claude_pane("--session-id", session)
-    ready(pane)
+    pane.wait_idle()
 
-    submit(pane, "say hello to the herd")
+    pane.submit("say hello to the herd")
 
     standin.wait(lambda requests: any(r.kind == "turn" for r in requests), 30, "a turn")
     (turn,) = standin.turns
@@ -65,7 +72,7 @@ def test_a_typed_prompt_reaches_the_stand_in_and_its_answer_the_screen(
     assert {"Bash", "Edit", "Write", "Read"} <= set(turn.tool_names)
     assert json.loads(turn.body["metadata"]["user_id"])["session_id"] == session
     pane.wait_for_text("Hello from the stand-in.", timeout=20)
-    ready(pane)
+    pane.wait_idle()
 
     (transcript,) = transcript_holding(claude_home, session, "Hello from the stand-in.")
     answers = [line for line in lines_of(transcript) if line.get("type") == "assistant"]
@@ -74,6 +81,8 @@ def test_a_typed_prompt_reaches_the_stand_in_and_its_answer_the_screen(
     assert answers[-1]["message"]["usage"]["cache_read_input_tokens"] == 789
 
 
+@pytest.mark.tmux
+@pytest.mark.timeout(LIVE_TIMEOUT)
 def test_a_write_tool_call_really_writes_the_file(
     start_claude_pane: StartClaude,
     standin: StandIn,
@@ -85,9 +94,9 @@ def test_a_write_tool_call_really_writes_the_file(
     write = ToolUse("Write", {"file_path": str(target), "content": "written by a tool call\n"})
     standin.push(Reply(text="Writing it.", tools=(write,)), Reply(text="The file is written."))
     pane = start_claude_pane("--session-id", session, "--permission-mode", "acceptEdits")
-    ready(pane)
+    pane.wait_idle()
 
-    submit(pane, "write notes/hello.txt")
+    pane.submit("write notes/hello.txt")
 
     pane.wait_for_text("The file is written.", timeout=30)
     assert target.read_text() == "written by a tool call\n"

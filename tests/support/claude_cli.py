@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = "@anthropic-ai/claude-code"
-INSTALL_TIMEOUT = 600.0
+INSTALL_TIMEOUT = 100.0  # under pytest-timeout's 120 s, which covers fixture setup
 RETRY_FAILED_AFTER = 600.0
 API_KEY = "sk-ant-api03-corral-standin-" + "0123456789abcdefghijABCDEFGHIJ"
 PANE_SIZE = (160, 45)
@@ -141,10 +141,18 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _last_line(text: str) -> str:
+def _npm_error(text: str) -> str:
+    """npm's own one-line reason (`ETARGET: notarget No matching version ...`), not its log path."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if "ERR" in line]
-    return (errors or lines or ["no output"])[-1][:200]
+    errors = [
+        line.removeprefix("npm error").removeprefix("npm ERR!").strip()
+        for line in lines
+        if line.startswith(("npm error", "npm ERR!")) and "complete log" not in line
+    ]
+    code = next((error.split()[1] for error in errors if error.startswith("code ")), "")
+    details = [error for error in errors if error and not error.startswith("code ")]
+    reason = details[0] if details else (lines[-1] if lines else "no output")
+    return (f"{code}: {reason}" if code else reason)[:200]
 
 
 def install(prefix: Path | None = None, spec: str | None = None) -> Located:
@@ -188,7 +196,7 @@ def _npm_install(prefix: Path, spec: str) -> Located:
     except OSError as error:
         return Located(None, f"`npm install {package}` could not run: {error}")
     if done.returncode != 0:
-        why = _last_line(done.stderr or done.stdout)
+        why = _npm_error(done.stderr or done.stdout)
         return Located(None, f"`npm install {package}` failed: {why}")
     for candidate in _candidates(prefix):
         version = _version_of(candidate)
@@ -348,6 +356,19 @@ class ClaudePane:
     def wait_for_text(self, text: str, timeout: float = 20.0) -> str:
         return self.wait_for(lambda screen: text in screen, timeout, repr(text))
 
+    def wait_idle(self, timeout: float = 30.0) -> str:
+        """Wait for the idle prompt: the input box is drawn and no turn is running."""
+        return self.wait_for(is_idle, timeout, "the idle prompt")
+
+    def wait_working(self, timeout: float = 20.0) -> str:
+        return self.wait_for(is_working, timeout, "a running turn (`esc to interrupt`)")
+
+    def submit(self, prompt: str, timeout: float = 10.0) -> None:
+        """Type a prompt and press Enter once it shows, so Enter is not part of a paste."""
+        self.type(prompt)
+        self.wait_for_text(prompt, timeout)
+        self.press("Enter")
+
     def kill_server(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
 
@@ -356,6 +377,27 @@ def footer(screen: str) -> str:
     """The last non-blank line: Claude's mode line, or `esc to interrupt` while a turn runs."""
     lines = [line for line in screen.splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def is_working(screen: str) -> bool:
+    return "esc to interrupt" in footer(screen)
+
+
+def input_box(screen: str) -> str | None:
+    """The text in the prompt box (the line right under a rule), or None when none shows."""
+    lines = screen.splitlines()
+    for index in range(len(lines) - 1, 0, -1):
+        if lines[index].startswith("❯") and lines[index - 1].startswith("────"):
+            return lines[index][1:].strip()
+    return None
+
+
+def is_idle(screen: str) -> bool:
+    """The prompt box with only the mode line under it: no turn running, no dialog open."""
+    last = footer(screen)
+    if "esc to interrupt" in last or "Esc to cancel" in last or "Enter to select" in last:
+        return False
+    return input_box(screen) is not None
 
 
 HOLD = '"$@"; printf "\\n[exited %d]\\n" "$?"; exec sleep 86400'

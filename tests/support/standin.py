@@ -219,15 +219,27 @@ def _schema_instance(schema: Any, name: str = "") -> Any:
     return None
 
 
+def _is_compaction(body: Mapping[str, Any]) -> bool:
+    said = last_user_text(body)
+    return "<summary>" in said and "summary of the conversation" in said
+
+
 def side_answer(body: Mapping[str, Any]) -> str | None:
     """The answer to a side request, or None when the request is a model turn.
 
     Every turn Claude Code sends carries its full tool list; what it sends without tools is a
     side request (the session title, asked of the small model with a JSON schema in
-    `output_config.format`; a one-token probe; summaries). Those get a fitting answer here and
-    never consume a scenario step. Other clients' requests without tools (the SDK in tests)
-    are turns, unless they ask for a single token.
+    `output_config.format`; a one-token probe; summaries). Compaction (`/compact`, or after a
+    "prompt is too long" error) is the exception: it sends the full tool list but asks for an
+    `<analysis>` and a `<summary>` in its last user message. All of these get a fitting
+    answer here and never consume a scenario step. Other clients' requests without tools (the
+    SDK in tests) are turns, unless they ask for a single token.
     """
+    if _is_compaction(body):
+        return (
+            "<analysis>The stand-in kept no notes.</analysis>\n"
+            "<summary>Stand-in summary of the conversation so far.</summary>"
+        )
     if _tool_names(body):
         return None
     output = body.get("output_config")
@@ -317,6 +329,13 @@ class StandIn:
         with self._changed:
             self._pending.extend(steps)
             self._changed.notify_all()
+
+    def clear(self) -> tuple[Step, ...]:
+        """Drop the steps not yet used (e.g. the rest of an error the client stopped retrying)."""
+        with self._changed:
+            dropped = tuple(self._pending)
+            self._pending.clear()
+            return dropped
 
     @property
     def pending(self) -> tuple[Step, ...]:
@@ -448,8 +467,8 @@ class StandIn:
             }
             handler.send_json(200, message)
             return
-        handler.start_stream()
         try:
+            handler.start_stream()
             for number, event in enumerate(_events(model, blocks, step)):
                 handler.send_event(event)
                 if number == 0:
@@ -459,7 +478,7 @@ class StandIn:
                         return
                     step = dataclasses.replace(step, pause=0.0)
             handler.end_stream()
-        except (BrokenPipeError, ConnectionResetError):
+        except ConnectionError:
             handler.close_connection = True
 
 
@@ -557,6 +576,13 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     standin: StandIn
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (an interrupt, a timeout) is normal here, not an error."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive and chunked streams, as the real API serves them."""
@@ -612,7 +638,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
             self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
+        except ConnectionError:
             self.close_connection = True
 
     def start_stream(self) -> None:
