@@ -2,10 +2,13 @@
 
 Tests run real clients (the anthropic SDK, the Claude Code CLI) against it, so they exercise the
 real wire format, the real retry and timeout paths and the real tool execution, without a
-network or a key. A scenario is a list of steps; each request for a model turn takes the next
-step that applies to it. Claude Code also sends side requests of its own (a title for the
-session, a one-token quota probe, ...); those are recognised by their shape and answered on
-the side, so a scenario never has to know how many of them a given version sends.
+network or a key. A scenario is a list of steps; each request for a model turn takes the first
+pending step that applies to it (a step with `when_last_user_contains` waits for a request
+whose last user message contains that text; steps without it apply to any), and once none is
+left the answer is a short "done". Claude Code also sends side requests of its own (a session
+title, compaction summaries; a one-token probe in some versions); those are recognised by
+their shape (`side_answer`) and answered on the side, so a scenario never has to know how
+many of them a given version sends.
 
     with StandIn([Reply(tools=(ToolUse("Write", {"file_path": p, "content": "x"}),)),
                   Reply(text="Wrote it.")]) as api:
@@ -374,6 +377,7 @@ class StandIn:
                 self._changed.wait(min(left, 0.1))
 
     def _take_step(self, body: Any) -> Step | None:
+        """The first pending step whose condition holds, so conditional steps can wait."""
         text = last_user_text(body)
         with self._changed:
             for index, step in enumerate(self._pending):
