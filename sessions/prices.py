@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 from sessions.usage import BAND_EDGES, Tokens, Usage
@@ -51,10 +51,12 @@ class Price:
     note: str = ""
 
     def cost(self, band: int, tokens: Tokens) -> float:
-        if self.long is not None and self.above is not None:
-            if band > BAND_EDGES.index(self.above):
-                return self.long.cost(tokens)
-        return self.rates.cost(tokens)
+        return self.rates_for(band).cost(tokens)
+
+    def rates_for(self, band: int) -> Rates:
+        if self.long is None or self.above is None:
+            return self.rates
+        return self.long if band > BAND_EDGES.index(self.above) else self.rates
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Cost:
         if not self.unpriced:
             return None
         names = ", ".join(self.unpriced)
-        return f"no price for {names}: add [prices.\"<model prefix>\"] to corral.toml"
+        return f'no price for {names}: add [prices."<model prefix>"] to corral.toml'
 
 
 class PriceError(ValueError):
@@ -116,8 +118,9 @@ class PriceTable:
     def from_mapping(cls, data: Mapping[str, Any], *, defaults: bool = True) -> PriceTable:
         """The `[prices]` table of corral.toml, on top of the defaults unless told otherwise.
 
-        Shape, in USD per million tokens (cache rates left out cost as much as input, an upper
-        bound; `long` is for models that charge more once a prompt passes `above` tokens):
+        Shape, in USD per million tokens. Cache rates left out cost as much as input (an upper
+        bound). `long` is for models that charge more once a prompt passes `above` tokens; its
+        input and output default to the entry's own:
 
             [prices."claude-opus-5"]
             input = 5.0
@@ -163,8 +166,7 @@ def _parse_rates(where: str, entry: Mapping[str, Any], base: Rates | None) -> Ra
         fallback = getattr(base, key) if base is not None else None
         values[key] = _rate(where, entry, key, fallback)
     for key in ("cache_read", "cache_write"):
-        fallback = getattr(base, key) if base is not None else values["input"]
-        values[key] = _rate(where, entry, key, fallback)
+        values[key] = _rate(where, entry, key, values["input"])
     return Rates(**values)
 
 
@@ -222,12 +224,8 @@ def normalize(model: str) -> str:
 
 def find_family(model: str, table: Mapping[str, T]) -> T | None:
     name = normalize(model)
-    best: str | None = None
-    for prefix in table:
-        if name.startswith(prefix) and _VARIANT.fullmatch(name, len(prefix)):
-            if best is None or len(prefix) > len(best):
-                best = prefix
-    return None if best is None else table[best]
+    matches = [p for p in table if name.startswith(p) and _VARIANT.fullmatch(name, len(p))]
+    return table[max(matches, key=len)] if matches else None
 
 
 def context_window(model: str | None) -> int | None:
@@ -272,6 +270,27 @@ def _gemini(prefix: str, i: float, o: float, cr: float | None, **kw: Any) -> Pri
     kw.setdefault("source", _GEMINI)
     return Price(prefix, Rates(i, o, cr, i), kw.pop("as_of", "2026-10-07"), **kw)
 
+
+# Older OpenAI families, from third-party copies of OpenAI's pricing page (the stored official
+# pages for these ids were not found): (model, input, cached input, output).
+_OPENAI_JUNE = "https://tokenmix.ai/blog/openai-api-cost-2026-gpt-5-5-5-4-nano-batch"
+_OPENAI_5_4 = (
+    ("gpt-5.5", 5.0, 0.5, 30.0),
+    ("gpt-5.4", 2.5, 0.25, 15.0),
+    ("gpt-5.4-mini", 0.75, 0.075, 4.5),
+    ("gpt-5.4-nano", 0.2, 0.02, 1.25),
+)
+_OPENAI_MAY = "https://fernando-nog.netlify.app/gpt-coding-model-costs-2026/"
+_OPENAI_CODEX = (
+    ("gpt-5.3-codex", 1.75, 0.175, 14.0),
+    ("gpt-5.2-codex", 1.75, 0.175, 14.0),
+    ("gpt-5.2", 1.75, 0.175, 14.0),
+    ("gpt-5.1-codex-max", 1.25, 0.125, 10.0),
+    ("gpt-5.1-codex", 1.25, 0.125, 10.0),
+    ("gpt-5.1", 1.25, 0.125, 10.0),
+    ("gpt-5-codex", 1.25, 0.125, 10.0),
+    ("gpt-5", 1.25, 0.125, 10.0),
+)
 
 _LONG_SONNET_4 = {
     "above": 200_000,
@@ -347,32 +366,8 @@ DEFAULT_PRICES = PriceTable(
         ),
         _openai("gpt-5.6-terra", 2.0, 0.2, 12.0, cw=2.5, long272=True),
         _openai("gpt-5.6-luna", 0.2, 0.02, 1.2, cw=0.25, long272=True),
-        *(
-            _openai(name, i, cr, o, as_of="2026-06-04", source=_TOKENMIX)
-            for name, i, cr, o in (
-                ("gpt-5.5", 5.0, 0.5, 30.0),
-                ("gpt-5.4", 2.5, 0.25, 15.0),
-                ("gpt-5.4-mini", 0.75, 0.075, 4.5),
-                ("gpt-5.4-nano", 0.2, 0.02, 1.25),
-            )
-        )
-        if (_TOKENMIX := "https://tokenmix.ai/blog/openai-api-cost-2026-gpt-5-5-5-4-nano-batch")
-        else (),
-        *(
-            _openai(name, i, cr, o, as_of="2026-05-05", source=_CODEX_PRICES)
-            for name, i, cr, o in (
-                ("gpt-5.3-codex", 1.75, 0.175, 14.0),
-                ("gpt-5.2-codex", 1.75, 0.175, 14.0),
-                ("gpt-5.2", 1.75, 0.175, 14.0),
-                ("gpt-5.1-codex-max", 1.25, 0.125, 10.0),
-                ("gpt-5.1-codex", 1.25, 0.125, 10.0),
-                ("gpt-5.1", 1.25, 0.125, 10.0),
-                ("gpt-5-codex", 1.25, 0.125, 10.0),
-                ("gpt-5", 1.25, 0.125, 10.0),
-            )
-        )
-        if (_CODEX_PRICES := "https://fernando-nog.netlify.app/gpt-coding-model-costs-2026/")
-        else (),
+        *(_openai(*row, as_of="2026-06-04", source=_OPENAI_JUNE) for row in _OPENAI_5_4),
+        *(_openai(*row, as_of="2026-05-05", source=_OPENAI_MAY) for row in _OPENAI_CODEX),
         _gemini(
             "gemini-3.8-flash",
             0.75,
@@ -413,44 +408,29 @@ DEFAULT_PRICES = PriceTable(
     ]
 )
 
-_M = 1_000_000
-_GEMINI_WINDOW = 1_048_576
-WINDOWS: dict[str, int] = {
-    **dict.fromkeys(
-        ("claude-fable-5-1", "claude-mythos-5-1", "claude-fable-5", "claude-mythos-5"), _M
+# Context windows in tokens, where the provider's page states one.
+_WINDOW_GROUPS = (
+    (
+        1_000_000,
+        "claude-fable-5-1 claude-mythos-5-1 claude-fable-5 claude-mythos-5 claude-opus-5-5 "
+        "claude-opus-5 claude-sonnet-5-5 claude-sonnet-5 claude-haiku-5-5",
     ),
-    **dict.fromkeys(("claude-opus-5-5", "claude-opus-5", "claude-sonnet-5-5"), _M),
-    **dict.fromkeys(("claude-sonnet-5", "claude-haiku-5-5"), _M),
-    **dict.fromkeys(("claude-opus-4-5", "claude-opus-4-1", "claude-opus-4"), 200_000),
-    **dict.fromkeys(("claude-sonnet-4-5", "claude-sonnet-4", "claude-haiku-4-5"), 200_000),
-    **dict.fromkeys(("claude-3-7-sonnet", "claude-3-5-haiku", "claude-3-haiku"), 200_000),
-    **dict.fromkeys(("claude-3-opus",), 200_000),
-    **dict.fromkeys(("gpt-6.2-sol", "gpt-5.6", "gpt-5.6-sol", "gpt-5.6-terra"), 1_050_000),
-    **dict.fromkeys(("gpt-5.6-luna",), 1_050_000),
-    **dict.fromkeys(("gpt-5.3-codex", "gpt-5.2-codex", "gpt-5.1-codex-max"), 400_000),
-    **dict.fromkeys(("gpt-5.1-codex", "gpt-5-codex", "gpt-5"), 400_000),
-    **dict.fromkeys(("gemini-3.8-flash", "gemini-3.5-flash", "gemini-3.1-pro"), _GEMINI_WINDOW),
-    **dict.fromkeys(("gemini-3-pro", "gemini-3-flash", "gemini-2.5-pro"), _GEMINI_WINDOW),
-    **dict.fromkeys(("gemini-2.5-flash", "gemini-2.5-flash-lite"), _GEMINI_WINDOW),
+    (
+        200_000,
+        "claude-opus-4-5 claude-opus-4-1 claude-opus-4 claude-sonnet-4-5 claude-sonnet-4 "
+        "claude-haiku-4-5 claude-3-7-sonnet claude-3-5-haiku claude-3-haiku claude-3-opus",
+    ),
+    (1_050_000, "gpt-6.2-sol gpt-5.6 gpt-5.6-sol gpt-5.6-terra gpt-5.6-luna"),
+    (
+        400_000,
+        "gpt-5.3-codex gpt-5.2-codex gpt-5.1-codex-max gpt-5.1-codex gpt-5-codex gpt-5",
+    ),
+    (
+        1_048_576,
+        "gemini-3.8-flash gemini-3.5-flash gemini-3.1-pro gemini-3-pro gemini-3-flash "
+        "gemini-2.5-pro gemini-2.5-flash gemini-2.5-flash-lite",
+    ),
+)
+WINDOWS: dict[str, int] = {
+    model: window for window, models in _WINDOW_GROUPS for model in models.split()
 }
-
-
-def without_prices(*prefixes: str) -> PriceTable:
-    """The defaults less some entries; for tests and for configs that want a family unpriced."""
-    return PriceTable(p for p in DEFAULT_PRICES if p.prefix not in prefixes)
-
-
-__all__ = [
-    "DEFAULT_PRICES",
-    "WINDOWS",
-    "Cost",
-    "Price",
-    "PriceError",
-    "PriceTable",
-    "Rates",
-    "context_window",
-    "find_family",
-    "normalize",
-    "replace",
-    "without_prices",
-]

@@ -156,6 +156,9 @@ def _digest(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
 
 
+_Entry = tuple[str, int, Tokens]  # model, run, tokens of one recent response
+
+
 class UsageBook:
     """Counts each API response once, keeping its largest copy, across every file of one agent.
 
@@ -168,7 +171,7 @@ class UsageBook:
 
     def __init__(self) -> None:
         self.responses = 0
-        self._recent: OrderedDict[str, tuple[str, int, Tokens]] = OrderedDict()
+        self._recent: OrderedDict[str, _Entry] = OrderedDict()
         self._seen = Fingerprints()
         self._totals: dict[tuple[int, str, int], Tokens] = {}
         self._runs: list[tuple[int, float]] = []
@@ -203,7 +206,7 @@ class UsageBook:
         items = self._totals.items()
         return Usage.of((model, band, t) for (run, model, band), t in items if run == number)
 
-    def _replace(self, key: str, model: str, tokens: Tokens, known: tuple[str, int, Tokens]) -> bool:
+    def _replace(self, key: str, model: str, tokens: Tokens, known: _Entry) -> bool:
         old_model, run, old = known
         self._recent.move_to_end(key)
         if tokens.total <= old.total:
@@ -221,7 +224,7 @@ class UsageBook:
         else:
             self._totals[slot] = total
 
-    def _remember(self, key: str, entry: tuple[str, int, Tokens]) -> None:
+    def _remember(self, key: str, entry: _Entry) -> None:
         self._recent[key] = entry
         while len(self._recent) > RECENT_RESPONSES:
             self._recent.popitem(last=False)
