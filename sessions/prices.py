@@ -292,11 +292,13 @@ _OPENAI_CODEX = (
     ("gpt-5", 1.25, 0.125, 10.0),
 )
 
-_LONG_SONNET_4 = {
-    "above": 200_000,
-    "long": Rates(6.0, 22.5, 0.6, 7.5),
-    "as_of": "2025-09-29",
-    "note": "prompts over 200k (1M-context beta) at the long-context rates",
+_NOT_RECHECKED = "launch price; no stored copy of the page was found to check it against"
+_PARTLY_RECHECKED = "one rate checked on 2026-10-07; the others are the 2025 page's"
+
+# Rows the newest stored copy of the pricing page cut off, from an older stored copy.
+_CLAUDE_OLDER = {
+    "source": "https://platform.claude.com/docs/en/docs/about-claude/pricing",
+    "note": "from an older stored copy of the pricing page",
 }
 
 DEFAULT_PRICES = PriceTable(
@@ -325,10 +327,10 @@ DEFAULT_PRICES = PriceTable(
             "model page says 0.20",
         ),
         _claude("claude-sonnet-5", 2, 10, 0.2, 2.5, source=_CLAUDE_MODEL.format("sonnet-5")),
-        _claude("claude-sonnet-4-6", 3, 15, 0.3, 3.75, as_of="2026-02-17"),
-        _claude("claude-sonnet-4-5", 3, 15, 0.3, 3.75, **_LONG_SONNET_4),
-        _claude("claude-sonnet-4", 3, 15, 0.3, 3.75, **_LONG_SONNET_4),
-        _claude("claude-3-7-sonnet", 3, 15, 0.3, 3.75, as_of="2026-02-17"),
+        _claude("claude-sonnet-4-6", 3, 15, 0.3, 3.75, **_CLAUDE_OLDER),
+        _claude("claude-sonnet-4-5", 3, 15, 0.3, 3.75, source=_CLAUDE_MODEL.format("sonnet-4-5")),
+        _claude("claude-sonnet-4", 3, 15, 0.3, 3.75, **_CLAUDE_OLDER),
+        _claude("claude-3-7-sonnet", 3, 15, 0.3, 3.75, **_CLAUDE_OLDER),
         _claude(
             "claude-haiku-5-5",
             0.1,
@@ -342,8 +344,8 @@ DEFAULT_PRICES = PriceTable(
             note="official page says 'from $0.10 / $0.50'; tiers from a third-party reading",
         ),
         _claude("claude-haiku-4-5", 1, 5, 0.1, 1.25),
-        _claude("claude-3-5-haiku", 0.8, 4, 0.08, 1.0, as_of="2026-02-17"),
-        _claude("claude-3-haiku", 0.25, 1.25, 0.03, 0.3, as_of="2026-02-17"),
+        _claude("claude-3-5-haiku", 0.8, 4, 0.08, 1.0, **_CLAUDE_OLDER),
+        _claude("claude-3-haiku", 0.25, 1.25, 0.03, 0.3, **_CLAUDE_OLDER),
         _openai("gpt-6.2-sol", 2.0, 0.1, 10.0, cw=2.5, long272=True),
         _openai(
             "gpt-5.6-sol",
@@ -393,8 +395,9 @@ DEFAULT_PRICES = PriceTable(
             above=200_000,
             long=Rates(4.0, 18.0, 0.4, 4.0),
             as_of="2025-11-18",
+            note=_NOT_RECHECKED,
         ),
-        _gemini("gemini-3-flash", 0.5, 3.0, 0.05, as_of="2025-12-17"),
+        _gemini("gemini-3-flash", 0.5, 3.0, 0.05, as_of="2025-12-17", note=_NOT_RECHECKED),
         _gemini(
             "gemini-2.5-pro",
             1.25,
@@ -402,9 +405,10 @@ DEFAULT_PRICES = PriceTable(
             0.125,
             above=200_000,
             long=Rates(2.5, 15.0, 0.25, 2.5),
+            note=_PARTLY_RECHECKED,
         ),
-        _gemini("gemini-2.5-flash", 0.3, 2.5, 0.03),
-        _gemini("gemini-2.5-flash-lite", 0.1, 0.4, 0.01),
+        _gemini("gemini-2.5-flash", 0.3, 2.5, 0.03, note=_PARTLY_RECHECKED),
+        _gemini("gemini-2.5-flash-lite", 0.1, 0.4, 0.01, note=_PARTLY_RECHECKED),
     ]
 )
 

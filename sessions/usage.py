@@ -42,10 +42,16 @@ class Tokens:
     reasoning: int = 0
 
     def __add__(self, other: Tokens) -> Tokens:
-        return Tokens(*(a + b for a, b in zip(self.as_list(), other.as_list(), strict=True)))
+        return Tokens(
+            self.input + other.input,
+            self.output + other.output,
+            self.cache_read + other.cache_read,
+            self.cache_write + other.cache_write,
+            self.reasoning + other.reasoning,
+        )
 
     def __sub__(self, other: Tokens) -> Tokens:
-        return Tokens(*(a - b for a, b in zip(self.as_list(), other.as_list(), strict=True)))
+        return self + Tokens(*(-n for n in other.as_list()))
 
     @property
     def prompt(self) -> int:

@@ -37,6 +37,8 @@ HEAD_BYTES = 1024
 MAX_OPEN_TOOLS = 64
 
 Record = dict[str, Any]
+# Transcripts are UTF-8; decoding a line directly skips `json.loads`'s encoding detection.
+_decode = json.JSONDecoder().decode
 
 
 class Tail(StrEnum):
@@ -86,16 +88,16 @@ class Summary:
     runs: tuple[tuple[int, Usage], ...]
     responses: int
     last_response: Response | None
-    reported_window: int | None
-    last_assistant_at: float | None
-    last_user_at: float | None
-    last_tool_at: float | None
+    reported_window: int | None  # the context window the transcript states (Codex does)
+    last_assistant_at: float | None  # the model's latest output
+    last_user_at: float | None  # the latest prompt, interrupt or slash command
+    last_tool_at: float | None  # the latest tool call or tool result
     tail: Tail
-    open_tools: tuple[str, ...]
-    lines: int
-    garbage: int
-    unknown: int
-    restarts: int
+    open_tools: tuple[str, ...]  # calls of the current turn still without a result
+    lines: int  # records read
+    garbage: int  # lines that were not a JSON object
+    unknown: int  # records no parser understood
+    restarts: int  # times a file shrank or was replaced and was read again
 
     @property
     def awaiting_tool(self) -> bool:
@@ -391,7 +393,7 @@ def _take_line(cursor: Cursor, raw: bytes, feed: Feed) -> None:
     if not raw or raw.isspace():
         return
     try:
-        record = json.loads(raw)
+        record = _decode(raw.decode())
     except (ValueError, RecursionError):
         cursor.garbage += 1
         return
@@ -453,7 +455,8 @@ class Transcript:
             self.cursors.append(Cursor(os.fspath(path)))
 
     def note_run(self, number: int, started: float) -> None:
-        """Responses stamped from `started` on count for run `number` (from the journal)."""
+        """Responses stamped from `started` on count for run `number`. Call it before reading:
+        the journal records a run's start before the agent can write a line of it."""
         self.tally.book.note_run(number, started)
 
     def read(self) -> Update:
@@ -548,12 +551,14 @@ def find_transcript(
     worktree: Path | None = None,
     home: Path | None = None,
     env: Mapping[str, str] | None = None,
+    since: float | None = None,
 ) -> Path | None:
     """Where an agent's transcript is, or None if it has not written one (yet).
 
     Claude is found by the session id corral launched it with; Codex and Gemini by the worktree
-    they run in (Gemini also by session id when known). `home` replaces the CLI's own folder
-    (~/.claude, ~/.codex, ~/.gemini) and `env` the environment, for tests.
+    they run in (Gemini also by session id when known; Codex only among rollouts written since
+    `since`, e.g. the agent's launch). `home` replaces the CLI's own folder (~/.claude, ~/.codex,
+    ~/.gemini) and `env` the environment, for tests.
     """
     from sessions.transcripts import claude, codex, gemini
 
@@ -561,7 +566,7 @@ def find_transcript(
     if kind == "claude":
         return claude.find(session_id, home=home, env=env) if session_id else None
     if kind == "codex":
-        return codex.find(worktree, home=home, env=env) if worktree else None
+        return codex.find(worktree, home=home, env=env, since=since) if worktree else None
     if kind == "gemini":
         return gemini.find(worktree, home=home, session_id=session_id) if worktree else None
     return None

@@ -596,6 +596,7 @@ def test_find_codex_rollout_by_worktree(tmp_path: Path) -> None:
     _rollout(home, "2026/11/21", "c", other, 3000)
     env = {"CODEX_HOME": str(home)}
     assert find_transcript("codex", worktree=worktree, env=env) == newest
+    assert find_transcript("codex", worktree=worktree, env=env, since=2500) is None
     assert find_transcript("codex", worktree=tmp_path / "none", env=env) is None
     assert find_transcript("codex", worktree=worktree, home=tmp_path / "empty") is None
 
