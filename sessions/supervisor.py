@@ -342,6 +342,7 @@ class Supervisor:
         """Run the agent's runner in its pane: a dead pane is respawned, else a new one made."""
         record = self.records().get(spec.name)
         kind = flavor(spec.kind)
+        prepared = kind.prepare(spec, ensured.path, self.repo.state_dir)
         lines = kind.launch(spec)
         known_session = bool(record and record.session_id)
         plan = LaunchPlan(
@@ -354,7 +355,7 @@ class Supervisor:
             session_id=record.session_id if record else None,
             restart=spec.restart.value,
             backoff=_backoff_dict(self.config),
-            env=dict(lines.env) | dict(spec.env),
+            env=dict(lines.env) | dict(spec.env) | dict(prepared.env),
             typed_prompt=lines.typed_prompt,
             install_hint=kind.install_hint,
             tmux=self.tmux.tmux_bin,
@@ -386,6 +387,7 @@ class Supervisor:
         self.journal.append("pane", spec.name, pane=pane_id)
         how = "resumed" if resume else "started"
         note = f" ({ensured.note})" if ensured.note else ""
+        note += "".join(f"; {line}" for line in prepared.notes)
         message = f"{spec.name} {how} in {ensured.path} on {ensured.branch}, pane {pane_id}{note}"
         program = plan.argv[0]
         if shutil.which(program, path=env.get("PATH")) is None and "/" not in program:

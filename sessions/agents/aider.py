@@ -1,6 +1,10 @@
-"""Aider: no flag takes an interactive first prompt, so the runner types it once aider is up."""
+"""Aider: no flag takes an interactive first prompt, so the runner types it once aider is up.
 
-from sessions.agents import Flavor
+Aider runs `--notifications-command` through a shell, with no payload, when it waits for the
+user (only with `--notifications` on); corral's hook records that as an `idle_prompt`.
+"""
+
+from sessions.agents import Flavor, hook_command
 from sessions.model import AgentSpec, Kind
 
 
@@ -12,5 +16,13 @@ class Aider(Flavor):
     def typed_prompt(self, spec: AgentSpec) -> str | None:
         return spec.prompt
 
+    def start_args(self, spec: AgentSpec) -> tuple[str, ...]:
+        return notification_args()
+
     def resume_args(self, known_session: bool) -> tuple[str, ...]:
-        return ("--restore-chat-history",)
+        return ("--restore-chat-history", *notification_args())
+
+
+def notification_args() -> tuple[str, ...]:
+    command = hook_command("aider", "--event", "Notification")
+    return ("--notifications", "--notifications-command", command)

@@ -1,22 +1,31 @@
 """The simulated agent's session: turns made of steps, done for real and reported.
 
 A turn starts from a prompt (typed, pasted, or given on the command line), runs scenario steps
-or a seeded random plan, and ends at the idle box; every tool call changes the worktree and
-becomes a journal event, so corral sees the same traces a real agent leaves.
+or a seeded random plan, and ends at the idle box; every tool call changes the worktree. The
+agent reports what it does the way Claude Code does, through corral's real hook entry
+(SessionStart, UserPromptSubmit, PreToolUse/PostToolUse, PermissionRequest and Notification,
+Stop, SessionEnd; nothing on an interrupt or a "No", as Claude Code), so corral reads the
+same traces from it as from a real agent. Prompts, questions and turn ends also go to the
+journal, as ground truth for tests about what hooks leave out.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
+import queue
 import random
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sessions.agents import hook_argv
 from sessions.journal import Journal
 from sessions.sim.console import Console, Exit
 from sessions.sim.plan import VERBS, plan_turn
@@ -63,17 +72,75 @@ class Options:
     scenario: Scenario | None = None
 
 
-class Reporter:
-    """Journal events for corral; silent when the agent runs outside corral."""
+HOOK_TIMEOUT = 10.0
+HOOK_DRAIN = 2.0
 
-    def __init__(self, journal: Journal | None, agent: str) -> None:
+
+class Hooks:
+    """Hook payloads piped into corral's hook entry, one process per event as Claude Code does.
+
+    One worker thread runs them in order, so the screen never waits on a hook and the events
+    file still gets each PreToolUse before its PostToolUse. The session waits (screen live)
+    for them to land before its next step, as Claude Code waits for its synchronous hooks.
+    """
+
+    def __init__(self, cwd: Path) -> None:
+        self._cwd = cwd
+        self._env = {**os.environ, "CLAUDE_PROJECT_DIR": str(cwd)}
+        self._argv = hook_argv("sim")
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._worker = threading.Thread(target=self._run, name="sim-hooks", daemon=True)
+        self._worker.start()
+
+    def send(self, payload: dict[str, Any]) -> None:
+        with self._lock:
+            self._pending += 1
+        self._queue.put(json.dumps(payload).encode())
+
+    def busy(self) -> bool:
+        with self._lock:
+            return self._pending > 0
+
+    def close(self, timeout: float = HOOK_DRAIN) -> None:
+        """Let queued events land (SessionEnd above all) before the agent exits."""
+        self._queue.put(None)
+        self._worker.join(timeout)
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            try:
+                subprocess.run(
+                    self._argv,
+                    input=data,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    cwd=self._cwd,
+                    env=self._env,
+                    timeout=HOOK_TIMEOUT,
+                    check=False,
+                )
+            except (OSError, subprocess.SubprocessError):
+                pass
+            with self._lock:
+                self._pending -= 1
+
+
+class Reporter:
+    """Journal events and hook payloads for corral; silent when run outside corral."""
+
+    def __init__(self, journal: Journal | None, agent: str, hooks: Hooks | None = None) -> None:
         self._journal = journal
         self._agent = agent
+        self._hooks = hooks
 
     @classmethod
     def from_env(cls, agent: str) -> Reporter:
         home = os.environ.get("CORRAL_HOME")
-        return cls(Journal(Path(home) / "journal.jsonl") if home else None, agent)
+        if not home:
+            return cls(None, agent)
+        return cls(Journal(Path(home) / "journal.jsonl"), agent, Hooks(Path.cwd()))
 
     def emit(self, event: str, **data: Any) -> None:
         if self._journal is None:
@@ -82,6 +149,17 @@ class Reporter:
             self._journal.append(event, agent=self._agent, sim=True, **data)
         except OSError:
             self._journal = None
+
+    def hook(self, payload: dict[str, Any]) -> None:
+        if self._hooks is not None:
+            self._hooks.send(payload)
+
+    def hooks_busy(self) -> bool:
+        return self._hooks is not None and self._hooks.busy()
+
+    def close(self) -> None:
+        if self._hooks is not None:
+            self._hooks.close()
 
 
 class Session(Console):
@@ -103,16 +181,27 @@ class Session(Console):
         self.in_turn = False
         self.turn_tools = 0
         self.last_prompt = ""
+        self.last_said = ""
+        self._tool_ids = itertools.count(1)
 
     # --- the programs -------------------------------------------------------------------
 
     def run(self) -> None:
-        self._welcome()
-        scenario = self.options.scenario
-        if scenario is not None:
-            self._run_scenario(scenario.steps)
-        else:
-            self._run_random()
+        self.hook("SessionStart", source="resume" if self.options.resume else "startup")
+        reason = "other"
+        try:
+            self._welcome()
+            scenario = self.options.scenario
+            if scenario is not None:
+                self._run_scenario(scenario.steps)
+            else:
+                self._run_random()
+        except Exit:
+            reason = "prompt_input_exit"
+            raise
+        finally:
+            self.hook("SessionEnd", reason=reason)
+            self.reporter.close()
 
     def _welcome(self) -> None:
         self.state.add(
@@ -191,6 +280,8 @@ class Session(Console):
             extra = [f"  … +{len(lines) - 1} lines"] if len(lines) > 1 else []
             self.state.add([f"> {lines[0]}", *extra])
             self.reporter.emit("prompt", chars=len(prompt), text=prompt[:80])
+            self.hook("UserPromptSubmit", permission_mode="default", prompt=prompt)
+            self._settle_hooks()
         self.state.verb = verb or self.rng.choice(VERBS)
         self.in_turn = True
         self.interrupted = False
@@ -211,6 +302,7 @@ class Session(Console):
         else:
             past = PAST.get(self.state.verb, "Worked")
             self.state.add([f"✻ {past} for {max(1, round(seconds))}s"])
+            self.hook("Stop", stop_hook_active=False, last_assistant_message=self.last_said)
         self.reporter.emit(
             "turn_end", interrupted=interrupted, tools=self.turn_tools, seconds=round(seconds, 3)
         )
@@ -227,6 +319,7 @@ class Session(Console):
                 self.think(step.seconds)
             case "say":
                 self.state.add([f"⏺ {step.text}"])
+                self.last_said = step.text or ""
                 self.changed()
             case "read":
                 self.tool(ws.read(step.path))
@@ -263,9 +356,49 @@ class Session(Console):
         self.state.add([f"{mark} {call.title}", *(f"  ⎿  {line}" for line in call.detail)])
         self.changed()
         self.turn_tools += 1
-        extra = {"command": call.command} if call.command else {}
-        self.reporter.emit(
-            "tool", tool=call.tool, cls=call.cls, paths=list(call.paths), ok=call.ok, **extra
+        self._report_tool(call)
+
+    def _report_tool(self, call: ToolCall) -> None:
+        """PreToolUse, PostToolUse (or PostToolUseFailure) and PostToolBatch, as Claude sends."""
+        tool = {
+            "tool_name": call.tool,
+            "tool_input": self._tool_input(call),
+            "tool_use_id": f"toolu_sim_{next(self._tool_ids):06d}",
+        }
+        self.hook("PreToolUse", permission_mode="default", **tool)
+        output = "\n".join(call.detail)
+        if call.ok:
+            response = _tool_response(call, output)
+            self.hook("PostToolUse", permission_mode="default", tool_response=response, **tool)
+        else:
+            self.hook("PostToolUseFailure", permission_mode="default", error=output, **tool)
+        batch = [{**tool, "tool_response": output}]
+        self.hook("PostToolBatch", permission_mode="default", tool_calls=batch)
+        self._settle_hooks()
+
+    def _settle_hooks(self) -> None:
+        """Go on once the hooks have landed, as Claude Code does; the screen stays live."""
+        deadline = time.monotonic() + HOOK_TIMEOUT
+        while self.reporter.hooks_busy() and time.monotonic() < deadline:
+            self.pump(min(deadline, time.monotonic() + 0.05))
+
+    def _tool_input(self, call: ToolCall) -> dict[str, Any]:
+        """Claude Code's argument names, with absolute paths as Claude Code gives them."""
+        if call.tool == "Bash":
+            return {"command": call.command}
+        if not call.paths:
+            return {}
+        key = "path" if call.tool == "Grep" else "file_path"
+        return {key: str(self.workspace.root / call.paths[0])}
+
+    def hook(self, event: str, **fields: Any) -> None:
+        self.reporter.hook(
+            {
+                "session_id": self.options.session_id,
+                "cwd": str(self.workspace.root),
+                "hook_event_name": event,
+                **fields,
+            }
         )
 
     def think(self, seconds: float) -> None:
@@ -287,6 +420,13 @@ class Session(Console):
 
     def ask(self, path: str) -> bool:
         self.reporter.emit("permission", state="asked", tool="Edit", paths=[path])
+        edit = {"file_path": str(self.workspace.root / path)}
+        self.hook("PermissionRequest", permission_mode="default", tool_name="Edit", tool_input=edit)
+        self.hook(
+            "Notification",
+            notification_type="permission_prompt",
+            message="Claude needs your permission",
+        )
         self.state.question, self.state.choice = path, 0
         self.answer = None
         self.set_view(View.ASKING)
@@ -332,6 +472,12 @@ class Session(Console):
             output.seek(0)
             text = output.read(OUTPUT_LIMIT).decode(errors="replace")
         return process.returncode, text
+
+
+def _tool_response(call: ToolCall, output: str) -> dict[str, Any]:
+    if call.tool == "Bash":
+        return {"stdout": output, "stderr": "", "interrupted": False, "isImage": False}
+    return {"filePath": call.paths[0] if call.paths else "", "detail": output}
 
 
 def _next_idle(steps: Sequence[Step], index: int) -> int:

@@ -1,0 +1,296 @@
+"""The hook entry point every agent calls: one short line per event, and never a failure.
+
+Claude Code, Gemini CLI and the simulated agent pipe one JSON object per event on stdin; Codex
+passes its `notify` payload as the last argument; Aider's `--notifications-command` passes
+nothing. Each call appends one trimmed line to `$CORRAL_HOME/events/$CORRAL_AGENT.jsonl`.
+
+It runs on every tool call, synchronously, so it must cost the agent as little as possible:
+it imports only json, os, sys and time (`sessions.tools` only for tool events), it keeps no
+file contents or tool output (only their sizes), and it always exits 0 without a word on
+stdout, because Claude Code hands stdout of some events to the model and a failing hook
+must never stop an agent. Gemini CLI is the exception: it wants JSON on stdout, so in its
+mode the entry prints `{}` and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+# `typing` costs milliseconds at start-up; mypy treats this name as true, Python as false.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    Environ = Mapping[str, str]
+
+MAX_TEXT = 300
+MAX_PATH = 4096
+MAX_PATHS = 100
+# Scalars worth keeping as they are: identity, where, why, and what kind of moment it is.
+KEPT = (
+    "session_id",
+    "transcript_path",
+    "cwd",
+    "permission_mode",
+    "tool_use_id",
+    "notification_type",
+    "source",
+    "reason",
+    "trigger",
+    "stop_hook_active",
+    "error",
+    "error_type",
+    "is_interrupt",
+    "duration_ms",
+    "agent_id",
+    "agent_type",
+    "agent_transcript_path",
+    "model",
+    "turn_id",
+    "prompt_id",
+)
+PATH_TEXT = frozenset({"transcript_path", "cwd", "agent_transcript_path"})
+# Bulky fields: only their size in characters is kept.
+SIZED = (
+    "tool_input",
+    "tool_response",
+    "prompt",
+    "prompt_response",
+    "last_assistant_message",
+    "input_messages",
+    "delta",
+)
+# Codex `notify` speaks kebab-case and names its moments by `type`.
+CODEX_EVENTS = {"agent-turn-complete": "Stop", "agent-turn-start": "UserPromptSubmit"}
+CODEX_KEYS = {
+    "thread-id": "session_id",
+    "turn-id": "turn_id",
+    "input-messages": "input_messages",
+    "last-assistant-message": "last_assistant_message",
+}
+STDIN_KINDS = frozenset({"claude", "gemini", "sim"})
+NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Record the event, whatever it takes; the agent only ever sees exit code 0."""
+    received = time.time()
+    args = sys.argv[1:] if argv is None else argv
+    kind, event, argument = _options(args)
+    try:
+        payload = _payload(kind, argument)
+        record = build(payload, kind, event, received, os.environ)
+        append(record, os.environ)
+    except Exception as error:
+        _complain(error, kind, os.environ)
+    if kind == "gemini":
+        _answer_gemini()
+    return 0
+
+
+def _options(args: list[str]) -> tuple[str, str | None, str | None]:
+    """`--kind K`, `--event NAME`, and at most one positional JSON argument (Codex)."""
+    kind, event, argument = "claude", None, None
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word in ("--kind", "--event") and index + 1 < len(args):
+            if word == "--kind":
+                kind = args[index + 1]
+            else:
+                event = args[index + 1]
+            index += 2
+            continue
+        if not word.startswith("--"):
+            argument = word
+        index += 1
+    return kind, event, argument
+
+
+def _payload(kind: str, argument: str | None) -> dict[str, Any]:
+    """The event's JSON object; stdin is read only from kinds that pipe one.
+
+    Codex and Aider leave the terminal on stdin: reading it would block and eat keystrokes.
+    """
+    if argument is not None:
+        raw: str | bytes = argument
+    elif kind in STDIN_KINDS and not os.isatty(0):
+        raw = sys.stdin.buffer.read()
+    else:
+        return {}
+    if not raw.strip():
+        return {}
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def build(
+    payload: dict[str, Any],
+    kind: str,
+    event: str | None,
+    received: float,
+    environ: Environ,
+) -> dict[str, Any]:
+    """The line to store: scalars that matter, sizes of bulky fields, the classified tool call."""
+    if kind == "codex":
+        payload = _from_codex(payload)
+    name = payload.get("hook_event_name") or event
+    if kind == "aider" and name is None:
+        name = "Notification"
+    record: dict[str, Any] = {
+        "t": round(received, 6),
+        "agent": environ.get("CORRAL_AGENT", ""),
+        "kind": kind,
+        "event": str(name)[:MAX_TEXT] if name is not None else "unknown",
+    }
+    if kind == "aider" and record["event"] == "Notification":
+        record["notification_type"] = "idle_prompt"
+    for key in KEPT:
+        _keep(record, key, payload.get(key))
+    _keep(record, "message", payload.get("message"))
+    sizes = {key: _size(payload[key]) for key in SIZED if payload.get(key) is not None}
+    if sizes:
+        record["sizes"] = sizes
+    calls = payload.get("tool_calls")
+    if isinstance(calls, list):
+        record["tool_calls"] = len(calls)
+    tool = payload.get("tool_name")
+    if isinstance(tool, str) and tool:
+        record.update(_tool(kind, tool, payload.get("tool_input"), _root(payload, environ)))
+    return record
+
+
+def _from_codex(payload: dict[str, Any]) -> dict[str, Any]:
+    renamed = {CODEX_KEYS.get(key, key): value for key, value in payload.items()}
+    kind = payload.get("type")
+    if isinstance(kind, str):
+        renamed["hook_event_name"] = CODEX_EVENTS.get(kind, kind)
+        renamed["source"] = kind
+    return renamed
+
+
+def _keep(record: dict[str, Any], key: str, value: object) -> None:
+    """Store a scalar as it is; long text is cut, anything else is left out."""
+    if isinstance(value, str):
+        record[key] = value[: MAX_PATH if key in PATH_TEXT else MAX_TEXT]
+    elif isinstance(value, bool | int | float):
+        record[key] = value
+
+
+def _size(value: object) -> int:
+    """Characters, as text for strings and as compact JSON for the rest."""
+    if isinstance(value, str):
+        return len(value)
+    try:
+        return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    except (TypeError, ValueError, RecursionError):
+        return -1
+
+
+def _root(payload: dict[str, Any], environ: Environ) -> str:
+    """The agent's worktree: where its CLI was started, as the CLI itself reports it."""
+    for key in ("CLAUDE_PROJECT_DIR", "GEMINI_PROJECT_DIR"):
+        value = environ.get(key)
+        if value:
+            return value
+    cwd = payload.get("cwd")
+    return cwd if isinstance(cwd, str) and cwd else os.getcwd()
+
+
+def _tool(kind: str, tool: str, arguments: object, root: str) -> dict[str, Any]:
+    from sessions.tools import classify
+
+    call = classify(kind, tool, arguments if isinstance(arguments, dict) else None)
+    fields: dict[str, Any] = {"tool": tool, "cls": call.cls}
+    if call.paths:
+        fields["paths"] = [_relative(path, root) for path in call.paths[:MAX_PATHS]]
+    if call.command is not None:
+        fields["command"] = call.command[:MAX_TEXT]
+    return fields
+
+
+def _relative(path: str, root: str) -> str:
+    """A path inside the worktree relative to it; any other path as the agent gave it."""
+    inside = _inside(path, root)
+    if inside is None and os.path.isabs(path):
+        inside = _inside(os.path.realpath(path), os.path.realpath(root))
+    return path[:MAX_PATH] if inside is None else inside
+
+
+def _inside(path: str, root: str) -> str | None:
+    root = root.rstrip("/") or "/"
+    if path == root:
+        return "."
+    prefix = root if root.endswith("/") else root + "/"
+    return path[len(prefix) :] if path.startswith(prefix) else None
+
+
+def append(record: dict[str, Any], environ: Environ) -> None:
+    """One line, one `write` on an O_APPEND descriptor, so concurrent hooks never interleave."""
+    home = environ.get("CORRAL_HOME")
+    agent = environ.get("CORRAL_AGENT")
+    if not home or not agent:
+        raise LookupError("CORRAL_HOME or CORRAL_AGENT is not set: not run by corral")
+    if not set(agent) <= NAME_CHARS:
+        raise ValueError(f"CORRAL_AGENT={agent!r} is not an agent name")
+    folder = os.path.join(home, "events")
+    path = os.path.join(folder, f"{agent}.jsonl")
+    line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileNotFoundError:
+        os.mkdir(folder, 0o700)
+        fd = os.open(path, flags, 0o600)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def _complain(error: BaseException, kind: str, environ: Environ) -> None:
+    """A line in `hook-errors.log` when corral's folder is there; silence otherwise."""
+    home = environ.get("CORRAL_HOME")
+    if not home or isinstance(error, LookupError):
+        return
+    entry = {
+        "t": round(time.time(), 6),
+        "agent": environ.get("CORRAL_AGENT", ""),
+        "kind": kind,
+        "error": f"{type(error).__name__}: {error}"[:MAX_TEXT],
+    }
+    try:
+        fd = os.open(
+            os.path.join(home, "hook-errors.log"),
+            os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+            0o600,
+        )
+    except OSError:
+        return
+    try:
+        os.write(fd, (json.dumps(entry) + "\n").encode())
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _answer_gemini() -> None:
+    try:
+        os.write(1, b"{}\n")
+    except OSError:
+        pass
+
+
+if __name__ == "__main__":
+    if not __package__:
+        # Run as a file under `python -I -S`, without site-packages: corral's own folder
+        # goes first, so `sessions.tools` is corral's whatever the agent's cwd holds.
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.exit(main())

@@ -1,0 +1,500 @@
+"""Hooks installed before launch, in real git worktrees, and the events they produce.
+
+Claude Code's settings and trust are checked file by file (merge, idempotence, backups, a
+locked or broken ~/.claude.json, `git status` staying clean); Gemini's defaults copy, Codex's
+`-c notify` and Aider's notifications command are checked as their CLIs will read them. Then
+the events arrive for real: from the simulated agent under corral's runner, and, where it can
+be installed, from the real Claude Code CLI against the Messages API stand-in.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shlex
+import stat
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sessions.agents import Prepared, flavor, hook_argv, is_corral_hook
+from sessions.agents import claude as claude_agent
+from sessions.agents.claude import EVENTS as CLAUDE_EVENTS
+from sessions.agents.gemini import DEFAULTS_VARIABLE
+from sessions.agents.gemini import EVENTS as GEMINI_EVENTS
+from sessions.model import AgentSpec, Kind
+from sessions.repo import Repo
+from sessions.supervisor import Supervisor
+from tests.helpers import git, wait_for
+
+SETTINGS = Path(".claude") / "settings.local.json"
+LIVE_TIMEOUT = 120
+
+
+@pytest.fixture(autouse=True)
+def own_claude_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test names its own HOME; a developer's CLAUDE_CONFIG_DIR would win over it."""
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+
+
+@pytest.fixture
+def worktree(make_repo: Callable[..., Path], tmp_path: Path) -> Path:
+    """A real linked worktree of a repository whose excludes corral has prepared."""
+    root = make_repo()
+    Repo.discover(root).prepare()
+    path = tmp_path / "worktrees" / "alpha"
+    git(root, "worktree", "add", "-q", "-b", "corral/alpha", str(path))
+    return path.resolve()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A private HOME with a ~/.claude.json like the one Claude Code keeps."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    config = {
+        "numStartups": 7,
+        "hasCompletedOnboarding": True,
+        "oauthAccount": {"emailAddress": "dev@example.invalid"},
+        "projects": {"/elsewhere": {"hasTrustDialogAccepted": True, "allowedTools": ["Bash"]}},
+    }
+    path = folder / ".claude.json"
+    path.write_text(json.dumps(config, indent=2))
+    path.chmod(0o600)
+    return folder
+
+
+def spec(kind: Kind, home: Path | None = None, env: dict[str, str] | None = None) -> AgentSpec:
+    pairs = (("HOME", str(home)),) if home else ()
+    return AgentSpec(name="alpha", kind=kind, env=pairs + tuple((env or {}).items()))
+
+
+def install_claude(worktree: Path, home: Path) -> Prepared:
+    return flavor(Kind.CLAUDE).prepare(spec(Kind.CLAUDE, home), worktree, home / "state")
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def corral_entries(settings: dict[str, Any], event: str) -> list[dict[str, Any]]:
+    return [
+        entry
+        for group in settings["hooks"].get(event, [])
+        for entry in group.get("hooks", [])
+        if is_corral_hook(entry)
+    ]
+
+
+# --- Claude Code: settings ------------------------------------------------------------------
+
+
+def test_claude_gets_one_sync_hook_per_event_and_git_stays_clean(
+    worktree: Path, home: Path
+) -> None:
+    assert install_claude(worktree, home) == Prepared()
+    settings = read_json(worktree / SETTINGS)
+    assert set(settings["hooks"]) == set(CLAUDE_EVENTS)
+    for event in CLAUDE_EVENTS:
+        [entry] = corral_entries(settings, event)
+        assert entry == {
+            "type": "command",
+            "command": shlex.join(hook_argv("claude")),
+            "timeout": 10,
+        }
+    assert git(worktree, "status", "--porcelain", "--ignored=no").strip() == ""
+    assert git(worktree, "check-ignore", str(SETTINGS)).strip() == str(SETTINGS)
+
+
+def test_claude_settings_are_merged_and_a_second_install_changes_nothing(
+    worktree: Path, home: Path
+) -> None:
+    mine = {"type": "command", "command": "./scripts/check-bash.sh"}
+    old = {"type": "command", "command": "/old/venv/bin/python -P -m sessions.hook --kind claude"}
+    existing = {
+        "permissions": {"allow": ["Bash(npm test)"]},
+        "model": "opus",
+        "hooks": {
+            "PreToolUse": [{"matcher": "Bash", "hooks": [mine, old]}],
+            "Stop": [{"hooks": [old]}],
+            "UserPromptSubmit": [],
+        },
+    }
+    (worktree / ".claude").mkdir()
+    (worktree / SETTINGS).write_text(json.dumps(existing))
+    install_claude(worktree, home)
+    first = (worktree / SETTINGS).read_bytes()
+    settings = json.loads(first)
+    assert settings["permissions"] == existing["permissions"]
+    assert settings["model"] == "opus"
+    assert settings["hooks"]["PreToolUse"][0] == {"matcher": "Bash", "hooks": [mine]}
+    for event in CLAUDE_EVENTS:
+        assert len(corral_entries(settings, event)) == 1
+    assert not any(old in group["hooks"] for group in settings["hooks"]["Stop"])
+    mtime = (worktree / SETTINGS).stat().st_mtime_ns
+
+    install_claude(worktree, home)
+    assert (worktree / SETTINGS).read_bytes() == first
+    assert (worktree / SETTINGS).stat().st_mtime_ns == mtime
+
+
+def test_broken_claude_settings_are_moved_aside_not_lost(worktree: Path, home: Path) -> None:
+    (worktree / ".claude").mkdir()
+    broken = '{"permissions": {"allow": ["Bash(ls)"]},, oops'
+    (worktree / SETTINGS).write_text(broken)
+    prepared = install_claude(worktree, home)
+    [backup] = (worktree / ".claude").glob("settings.local.json.corral-bak-*")
+    assert backup.read_text() == broken
+    [note] = prepared.notes
+    assert backup.name in note and "moved aside" in note
+    assert set(read_json(worktree / SETTINGS)["hooks"]) == set(CLAUDE_EVENTS)
+
+
+def test_tracked_claude_settings_are_left_alone(make_repo: Callable[..., Path]) -> None:
+    root = make_repo()
+    (root / ".claude").mkdir()
+    (root / SETTINGS).write_text('{"model": "opus"}\n')
+    git(root, "add", "-f", str(SETTINGS))
+    git(root, "commit", "-q", "-m", "settings")
+    home = root.parent / "home-tracked"
+    prepared = flavor(Kind.CLAUDE).prepare(spec(Kind.CLAUDE, home), root, root / ".corral")
+    assert (root / SETTINGS).read_text() == '{"model": "opus"}\n'
+    assert any("tracked by the project" in note for note in prepared.notes)
+
+
+# --- Claude Code: trust ---------------------------------------------------------------------
+
+
+def test_the_worktree_is_trusted_and_nothing_else_in_claude_json_moves(
+    worktree: Path, home: Path
+) -> None:
+    before = read_json(home / ".claude.json")
+    install_claude(worktree, home)
+    after = read_json(home / ".claude.json")
+    assert after["projects"][str(worktree)] == {"hasTrustDialogAccepted": True}
+    assert {k: v for k, v in after.items() if k != "projects"} == {
+        k: v for k, v in before.items() if k != "projects"
+    }
+    assert after["projects"]["/elsewhere"] == before["projects"]["/elsewhere"]
+    assert stat.S_IMODE((home / ".claude.json").stat().st_mode) == 0o600
+    assert not (home / ".claude.json.lock").exists()
+    assert [p.name for p in home.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_an_existing_project_entry_keeps_its_keys(worktree: Path, home: Path) -> None:
+    config = read_json(home / ".claude.json")
+    config["projects"][str(worktree)] = {"allowedTools": ["Edit"], "hasTrustDialogAccepted": False}
+    (home / ".claude.json").write_text(json.dumps(config))
+    install_claude(worktree, home)
+    entry = read_json(home / ".claude.json")["projects"][str(worktree)]
+    assert entry == {"allowedTools": ["Edit"], "hasTrustDialogAccepted": True}
+
+
+def test_claude_config_dir_wins_over_home(worktree: Path, home: Path, tmp_path: Path) -> None:
+    config_dir = tmp_path / "claude-config"
+    agent = spec(Kind.CLAUDE, home, {"CLAUDE_CONFIG_DIR": str(config_dir)})
+    flavor(Kind.CLAUDE).prepare(agent, worktree, tmp_path / "state")
+    assert read_json(config_dir / ".claude.json")["projects"][str(worktree)] == {
+        "hasTrustDialogAccepted": True
+    }
+    assert str(worktree) not in read_json(home / ".claude.json")["projects"]
+
+
+def test_a_claude_json_that_does_not_parse_is_left_alone(worktree: Path, home: Path) -> None:
+    (home / ".claude.json").write_text('{"numStartups": 3, truncated')
+    prepared = install_claude(worktree, home)
+    assert (home / ".claude.json").read_text() == '{"numStartups": 3, truncated'
+    [note] = prepared.notes
+    assert "left it alone" in note
+    assert (worktree / SETTINGS).exists()
+
+
+def test_a_live_lock_is_respected_and_a_stale_one_taken_over(
+    worktree: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(claude_agent, "LOCK_WAIT", 0.2)
+    lock = home / ".claude.json.lock"
+    lock.mkdir()
+    prepared = install_claude(worktree, home)
+    assert any("stayed locked" in note for note in prepared.notes)
+    assert str(worktree) not in read_json(home / ".claude.json")["projects"]
+    assert lock.is_dir()
+
+    old = time.time() - 60
+    os.utime(lock, (old, old))
+    assert install_claude(worktree, home) == Prepared()
+    assert read_json(home / ".claude.json")["projects"][str(worktree)]["hasTrustDialogAccepted"]
+    assert not lock.exists()
+
+
+def test_two_launches_at_once_both_land(worktree: Path, home: Path, tmp_path: Path) -> None:
+    """Each read-modify-write happens under the lock, so neither trust entry is lost."""
+    others = [tmp_path / f"other-{n}" for n in range(6)]
+    for folder in others:
+        folder.mkdir()
+    script = (
+        "import sys; from pathlib import Path; from sessions.agents.claude import trust; "
+        "trust(Path(sys.argv[1]), Path(sys.argv[2]))"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(home / ".claude.json"), str(folder)],
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        for folder in others
+    ]
+    assert [process.wait(timeout=60) for process in processes] == [0] * len(others)
+    projects = read_json(home / ".claude.json")["projects"]
+    assert all(projects[str(folder.resolve())]["hasTrustDialogAccepted"] for folder in others)
+
+
+# --- Gemini, Codex, Aider -------------------------------------------------------------------
+
+
+def test_gemini_hooks_go_to_a_defaults_copy_that_keeps_the_machines_own(
+    worktree: Path, tmp_path: Path
+) -> None:
+    system = tmp_path / "system-defaults.json"
+    theirs = {"type": "command", "command": "/opt/audit-hook"}
+    system.write_text(
+        json.dumps({"ui": {"theme": "GitHub"}, "hooks": {"BeforeTool": [{"hooks": [theirs]}]}})
+    )
+    state = tmp_path / "state"
+    state.mkdir()
+    agent = spec(Kind.GEMINI, env={DEFAULTS_VARIABLE: str(system)})
+    prepared = flavor(Kind.GEMINI).prepare(agent, worktree, state)
+    target = state / "gemini" / "alpha.json"
+    assert prepared == Prepared(env=((DEFAULTS_VARIABLE, str(target)),))
+    settings = read_json(target)
+    assert settings["ui"] == {"theme": "GitHub"}
+    assert settings["hooksConfig"] == {"enabled": True}
+    assert settings["hooks"]["BeforeTool"][0] == {"hooks": [theirs]}
+    for event in GEMINI_EVENTS:
+        [entry] = corral_entries(settings, event)
+        assert entry["timeout"] == 10_000 and entry["name"] == "corral"
+        assert shlex.split(entry["command"]) == list(hook_argv("gemini"))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert git(worktree, "status", "--porcelain").strip() == ""
+
+    again = flavor(Kind.GEMINI).prepare(agent, worktree, state)
+    assert again == prepared
+    assert read_json(target) == settings
+
+
+def test_gemini_without_readable_defaults_runs_without_hooks(tmp_path: Path) -> None:
+    system = tmp_path / "system-defaults.json"
+    system.write_text("{ // a comment Gemini allows\n}")
+    agent = spec(Kind.GEMINI, env={DEFAULTS_VARIABLE: str(system)})
+    prepared = flavor(Kind.GEMINI).prepare(agent, tmp_path, tmp_path)
+    assert prepared.env == ()
+    assert "runs without them" in prepared.notes[0]
+
+
+def test_codex_gets_notify_as_a_toml_array_on_start_and_resume(tmp_path: Path) -> None:
+    agent = AgentSpec(name="alpha", kind=Kind.CODEX, prompt="go", args=("--full-auto",))
+    lines = flavor(Kind.CODEX).launch(agent)
+    for argv in (lines.argv, lines.resume_argv):
+        assert argv[0] == "codex"
+        flag, value = argv[1:3]
+        key, _, toml = value.partition("=")
+        assert (flag, key) == ("-c", "notify")
+        assert tomllib.loads(f"notify = {toml}")["notify"] == list(hook_argv("codex"))
+    assert lines.argv[3:] == ("--full-auto", "go")
+    assert lines.resume_argv[3:] == ("resume", "--last", "--full-auto")
+
+
+def test_codex_notify_quoting_survives_any_path() -> None:
+    from sessions.agents.codex import toml_array
+
+    words = ('/a "quoted" dir\\with\\backslashes', "tab\there", "del\x7f", "ünï")
+    assert tomllib.loads(f"x = {toml_array(words)}")["x"] == list(words)
+
+
+def test_aiders_notifications_command_runs_the_hook_through_a_shell(tmp_path: Path) -> None:
+    agent = AgentSpec(name="alpha", kind=Kind.AIDER)
+    lines = flavor(Kind.AIDER).launch(agent)
+    for argv in (lines.argv, lines.resume_argv):
+        index = argv.index("--notifications-command")
+        assert "--notifications" in argv[:index]
+        command = argv[index + 1]
+        assert shlex.split(command) == list(hook_argv("aider", "--event", "Notification"))
+    state = tmp_path / "state"
+    state.mkdir()
+    env = {**os.environ, "CORRAL_AGENT": "alpha", "CORRAL_HOME": str(state)}
+    done = subprocess.run(command, shell=True, capture_output=True, env=env, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+    [event] = [json.loads(line) for line in (state / "events" / "alpha.jsonl").read_text().split()]
+    assert (event["kind"], event["event"], event["notification_type"]) == (
+        "aider",
+        "Notification",
+        "idle_prompt",
+    )
+
+
+# --- through the supervisor, with real panes ------------------------------------------------
+
+
+@pytest.fixture
+def herd(make_repo: Callable[..., Path], tmux_cleanup: list[str]) -> Callable[[str], Supervisor]:
+    def open_(config: str) -> Supervisor:
+        root = make_repo(config)
+        tmux_cleanup.append(Repo.discover(root).socket_name)
+        return Supervisor.open(root)
+
+    return open_
+
+
+def events_of(supervisor: Supervisor, name: str) -> list[dict[str, Any]]:
+    path = supervisor.repo.state_dir / "events" / f"{name}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.tmux
+def test_up_installs_claude_hooks_and_gemini_env_before_the_panes_start(
+    herd: Callable[[str], Supervisor], home: Path
+) -> None:
+    fake = 'command = ["sh", "-c", "exec sleep 60"]\n'
+    config = (
+        f'[[agent]]\nname = "cc"\nkind = "claude"\n{fake}[agent.env]\nHOME = "{home}"\n\n'
+        f'[[agent]]\nname = "gg"\nkind = "gemini"\n{fake}'
+    )
+    supervisor = herd(config)
+    outcomes = supervisor.up()
+    assert [outcome.action for outcome in outcomes] == ["started", "started"], outcomes
+    views = {view.name: view for view in supervisor.look()}
+    claude_tree = Path(views["cc"].worktree)
+    assert len(corral_entries(read_json(claude_tree / SETTINGS), "PreToolUse")) == 1
+    projects = read_json(home / ".claude.json")["projects"]
+    assert projects[str(claude_tree.resolve())]["hasTrustDialogAccepted"] is True
+    assert git(claude_tree, "status", "--porcelain").strip() == ""
+    plan = read_json(supervisor.repo.launch_dir / "gg.json")
+    assert plan["env"][DEFAULTS_VARIABLE] == str(supervisor.repo.state_dir / "gemini" / "gg.json")
+
+
+SCENARIO = """
+[[step]]
+do = "read"
+path = "README.md"
+[[step]]
+do = "edit"
+path = "src/app.py"
+[[step]]
+do = "bash"
+argv = ["git", "status", "--short"]
+[[step]]
+do = "say"
+text = "All done."
+[[step]]
+do = "idle"
+"""
+
+
+@pytest.mark.tmux
+def test_the_simulated_agent_reports_through_the_real_hook_entry(
+    herd: Callable[[str], Supervisor], tmp_path: Path
+) -> None:
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(SCENARIO)
+    config = (
+        '[[agent]]\nname = "sim-1"\nkind = "sim"\nprompt = "tidy up"\n'
+        f'args = ["--speed", "0.05", "--scenario", "{scenario}"]\n'
+    )
+    supervisor = herd(config)
+    supervisor.up()
+    wait_for(
+        lambda: any(e["event"] == "Stop" for e in events_of(supervisor, "sim-1")),
+        30,
+        what="the Stop event",
+    )
+    events = [e for e in events_of(supervisor, "sim-1") if e.get("kind") == "sim"]
+    assert [e["event"] for e in events] == [
+        "SessionStart",
+        "UserPromptSubmit",
+        *(["PreToolUse", "PostToolUse", "PostToolBatch"] * 3),
+        "Stop",
+    ]
+    tools = [(e["tool"], e["cls"], e.get("paths"), e.get("command")) for e in events[2::3][:3]]
+    assert tools == [
+        ("Read", "read", ["README.md"], None),
+        ("Edit", "edit", ["src/app.py"], None),
+        ("Bash", "exec", None, "git status --short"),
+    ]
+    assert {e["kind"] for e in events} == {"sim"} and {e["agent"] for e in events} == {"sim-1"}
+    assert len({e["session_id"] for e in events}) == 1
+    assert all(a["t"] <= b["t"] for a, b in itertools.pairwise(events))
+
+    supervisor.kill("sim-1")
+    wait_for(
+        lambda: any(e["event"] == "SessionEnd" for e in events_of(supervisor, "sim-1")),
+        15,
+        what="SessionEnd",
+    )
+
+
+# --- the real Claude Code CLI ---------------------------------------------------------------
+
+
+@pytest.fixture
+def live_claude() -> Path:
+    """The real CLI (installed once per machine), or a visible skip where it cannot be."""
+    from tests.support.claude_cli import claude_binary, why_no_claude
+
+    binary = claude_binary()
+    if binary is None:
+        pytest.skip(f"real Claude Code CLI unavailable: {why_no_claude()}")
+    return binary
+
+
+@pytest.mark.tmux
+@pytest.mark.timeout(LIVE_TIMEOUT)
+def test_real_claude_code_reports_through_the_installed_hooks(
+    live_claude: Path, worktree: Path, tmp_path: Path
+) -> None:
+    from tests.support.claude_cli import claude_env, prepare_home, start_claude
+    from tests.support.standin import Reply, StandIn, ToolUse
+
+    home = tmp_path / "claude-home"
+    prepare_home(home)
+    assert install_claude(worktree, home) == Prepared()
+    state = tmp_path / "state"
+    state.mkdir()
+    target = worktree / "notes.md"
+    write = ToolUse("Write", {"file_path": str(target), "content": "# Notes\n"})
+    with StandIn([Reply(text="Writing it.", tools=(write,)), Reply(text="Written.")]) as api:
+        env = claude_env(home, api.url, extra={"CORRAL_AGENT": "alpha", "CORRAL_HOME": str(state)})
+        pane = start_claude(live_claude, worktree, env, ("--permission-mode", "acceptEdits"))
+        try:
+            pane.wait_idle(timeout=60)
+            pane.submit("write the notes")
+            pane.wait_for_text("Written.", timeout=60)
+            log = state / "events" / "alpha.jsonl"
+
+            def events() -> list[dict[str, Any]]:
+                lines = log.read_text().splitlines() if log.exists() else []
+                return [json.loads(line) for line in lines]
+
+            wait_for(lambda: any(e["event"] == "Stop" for e in events()), 30, what="Stop")
+            pane.type("/exit")
+            pane.press("Enter")
+            wait_for(lambda: events()[-1]["event"] == "SessionEnd", 30, what="SessionEnd")
+        finally:
+            pane.kill_server()
+    names = [e["event"] for e in events()]
+    assert names[:2] == ["SessionStart", "UserPromptSubmit"], names
+    pre = next(e for e in events() if e["event"] == "PreToolUse")
+    post = next(e for e in events() if e["event"] == "PostToolUse")
+    assert (pre["tool"], pre["cls"], pre["paths"]) == ("Write", "edit", ["notes.md"])
+    assert post["tool_use_id"] == pre["tool_use_id"] and post["sizes"]["tool_response"] > 0
+    assert names.index("PreToolUse") < names.index("PostToolUse") < names.index("Stop")
+    assert target.read_text() == "# Notes\n"
+    assert not (state / "hook-errors.log").exists()
+    assert git(worktree, "status", "--porcelain").strip() == "?? notes.md"
