@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -10,6 +11,22 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import git
+
+pytest_plugins = ["tests.support.fixtures"]
+
+# The real Claude Code CLI is installed once per machine, under the real HOME's cache, before
+# each test gets a HOME of its own.
+os.environ.setdefault("CORRAL_TEST_CACHE", str(Path.home() / ".cache" / "corral-tests"))
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own HOME, so nothing a test starts (Claude trust entries, tmux
+    configuration, agent settings) reads or writes the real user's files."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    return home
 
 
 @pytest.fixture
