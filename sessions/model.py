@@ -134,6 +134,9 @@ class AgentView:
     in_config: bool
     cpu_percent: float | None = None
     rss_bytes: int = 0
+    tokens: dict[str, int] | None = None
+    cost_usd: float | None = None
+    context_fill: float | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -155,4 +158,7 @@ class AgentView:
             "in_config": self.in_config,
             "cpu_percent": self.cpu_percent,
             "rss_bytes": self.rss_bytes,
+            "tokens": self.tokens,
+            "cost_usd": self.cost_usd,
+            "context_fill": self.context_fill,
         }

@@ -21,10 +21,13 @@ from sessions.activity import Activity, fold
 from sessions.errors import CorralError
 from sessions.journal import AgentRecord, Journal
 from sessions.model import PaneInfo
+from sessions.prices import DEFAULT_PRICES
 from sessions.processes import ProcFacts
 from sessions.screens import Look, read_screen
 from sessions.status import Evidence, ScreenState
 from sessions.tmux import Tmux
+from sessions.transcripts import Transcript, find_transcript, load_checkpoint, save_checkpoint
+from sessions.usage import Tokens
 
 COLD_TAIL = 256 * 1024
 
@@ -37,6 +40,17 @@ class Usage:
     rss_bytes: int
 
 
+@dataclass(frozen=True)
+class Spend:
+    """Tokens and dollars an agent's transcripts show, all runs together."""
+
+    tokens: Tokens
+    cost_usd: float | None
+    cost_note: str | None
+    context_fill: float | None
+    model: str | None
+
+
 @dataclass
 class _Watched:
     """What the observer remembers about one agent between looks."""
@@ -47,6 +61,9 @@ class _Watched:
     captured_at: float = 0.0
     screen_text: str = ""
     screen: ScreenState | None = None
+    transcript: Transcript | None = None
+    looked_for_transcript: float = 0.0
+    runs_noted: int = 0
 
 
 class Observer:
@@ -57,7 +74,9 @@ class Observer:
         self.tmux = tmux
         self.watched: dict[str, _Watched] = {}
         self.cpu_samples: dict[int, tuple[float, float]] = {}
-        self._cpu_cache = state_dir / "cache" / "cpu.json"
+        self.cache_dir = state_dir / "cache"
+        self._cpu_cache = self.cache_dir / "cpu.json"
+        self.prices = DEFAULT_PRICES
         self._cpu_loaded = False
 
     def evidence(
@@ -140,6 +159,65 @@ class Observer:
             return
         since = _cold_since(reading.look, watched.activity, pane) if cold else now
         watched.screen = ScreenState(reading.look, reading.detail, since)
+
+    # -- spending ------------------------------------------------------------------------
+
+    def spend(
+        self, name: str, kind: str, record: AgentRecord | None, worktree: str, now: float
+    ) -> Spend | None:
+        """Read what is new in the agent's transcript; the checkpoint in `.corral/cache` lets a
+        one-shot command read only that too."""
+        if kind not in ("claude", "codex", "gemini"):
+            return None
+        watched = self._watched(name)
+        transcript = watched.transcript
+        if transcript is None:
+            transcript = load_checkpoint(self.cache_dir, name) or Transcript(kind)
+            watched.transcript = transcript
+        self._find_transcript(watched, transcript, kind, record, worktree, now)
+        if not transcript.paths:
+            return None
+        if record is not None and record.runs > watched.runs_noted and record.run_started:
+            transcript.note_run(record.runs, record.run_started)
+            watched.runs_noted = record.runs
+        update = transcript.read()
+        if update.responses or update.tool_uses or update.restarted:
+            save_checkpoint(self.cache_dir, name, transcript)
+        summary = update.summary
+        cost = self.prices.cost(summary.usage)
+        return Spend(
+            tokens=summary.usage.tokens,
+            cost_usd=cost.usd,
+            cost_note=cost.reason,
+            context_fill=summary.context_fill,
+            model=summary.model,
+        )
+
+    def _find_transcript(
+        self,
+        watched: _Watched,
+        transcript: Transcript,
+        kind: str,
+        record: AgentRecord | None,
+        worktree: str,
+        now: float,
+    ) -> None:
+        """The hook names the transcript; without one, search at most every ten seconds."""
+        hinted = watched.activity.transcript_path
+        if hinted and Path(hinted).exists():
+            transcript.add(hinted)
+            return
+        if now - watched.looked_for_transcript < 10 or not worktree:
+            return
+        watched.looked_for_transcript = now
+        found = find_transcript(
+            kind,
+            session_id=record.session_id if record else None,
+            worktree=Path(worktree),
+            since=record.run_started if record else None,
+        )
+        if found is not None:
+            transcript.add(found)
 
     # -- resources -----------------------------------------------------------------------
 

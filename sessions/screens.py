@@ -53,16 +53,10 @@ def _p(look: Look, regex: str, detail: str, lines: int = 6) -> Pattern:
 
 CLAUDE = Table(
     kind="claude",
-    seen_on="Claude Code 2.1.328 (160x45)",
+    seen_on="Claude Code 2.1.330 (160x45, tests/data/claude)",
     patterns=(
         _p(Look.EXITED, r"Resume this session with:", "the session ended", 12),
         _p(Look.DIALOG, r"Esc to cancel · Tab to amend", "a permission dialog", 3),
-        _p(
-            Look.DIALOG,
-            r"Do you want to (?:make this edit|proceed|create|allow)",
-            "a permission dialog",
-            12,
-        ),
         _p(Look.QUESTION, r"Enter to select · ↑/↓ to navigate", "a question", 3),
         _p(Look.WORKING, r"esc to interrupt", "esc to interrupt in the footer", 2),
         _p(

@@ -115,7 +115,8 @@ def _ended(name: str, record: AgentRecord | None, status: int | None) -> Verdict
         return Verdict(State.EXITED, message.removeprefix(f"cannot start {name}: "), since)
     code = record.exit_code if record and record.exit_code is not None else status
     how = "stopped by corral" if record and record.end_reason == "stopped" else "exited"
-    return Verdict(State.EXITED, f"{how} with code {code} at {clock(since)}", since)
+    with_code = f" with code {code}" if code is not None else ""
+    return Verdict(State.EXITED, f"{how}{with_code} at {clock(since)}", since)
 
 
 def _between_runs(name: str, record: AgentRecord | None, now: float) -> Verdict:

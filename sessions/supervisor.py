@@ -34,6 +34,7 @@ from sessions.processes import ProcessTable
 from sessions.repo import Repo
 from sessions.status import Evidence, clock, derive
 from sessions.tmux import Tmux, tmux_version
+from sessions.usage import Tokens
 from sessions.worktrees import Ensured, Worktrees
 
 STOP_WAIT = 8.0
@@ -144,6 +145,8 @@ class Supervisor:
         self.evidence[name] = evidence
         verdict = derive(evidence)
         usage = self.observer.usage(facts, now)
+        worktree = record.worktree if record and record.worktree else ""
+        spend = self.observer.spend(name, kind, record, worktree, now)
         return AgentView(
             name=name,
             kind=kind,
@@ -163,6 +166,9 @@ class Supervisor:
             in_config=spec is not None,
             cpu_percent=usage.cpu_percent,
             rss_bytes=usage.rss_bytes,
+            tokens=_tokens(spend.tokens) if spend else None,
+            cost_usd=spend.cost_usd if spend else None,
+            context_fill=spend.context_fill if spend else None,
         )
 
     def explain(self, name: str) -> list[tuple[str, str]]:
@@ -555,6 +561,16 @@ class Supervisor:
             self.tmux.send_text(view.pane, text)
             self.journal.append("send", name, chars=len(text))
         return Outcome(name, "send", f"sent {len(text)} characters to {name}")
+
+
+def _tokens(tokens: Tokens) -> dict[str, int]:
+    return {
+        "input": tokens.input,
+        "output": tokens.output,
+        "cache_read": tokens.cache_read,
+        "cache_write": tokens.cache_write,
+        "reasoning": tokens.reasoning,
+    }
 
 
 def _interrupted(record: AgentRecord | None) -> bool:

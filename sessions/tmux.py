@@ -222,16 +222,36 @@ class Tmux:
         One line goes as literal keys; several lines go through a paste buffer pasted with
         bracketed-paste markers, so the agent receives them as one prompt, not one per line.
         A pane left in copy mode would take the keys as commands, so that mode ends first.
+        Enter waits until the text has been drawn: Claude Code takes keys that arrive in one
+        burst as a paste, and an Enter inside a paste is a newline, not a submit.
         """
         if self.run("display-message", "-p", "-t", pane_id, "#{pane_in_mode}") == ["1"]:
             self.run("send-keys", "-t", pane_id, "-X", "cancel")
+        before = self.capture(pane_id) if enter and text else ""
         if "\n" not in text and len(text) < 2000:
             if text:
                 self.run("send-keys", "-t", pane_id, "-l", "--", text)
         else:
             self._paste(pane_id, text)
         if enter:
+            self._wait_drawn(pane_id, text, before)
             self.run("send-keys", "-t", pane_id, "Enter")
+
+    def _wait_drawn(self, pane_id: str, text: str, before: str, timeout: float = 2.0) -> None:
+        """Until the last line typed shows (or, for a paste, the screen changed), at most
+        `timeout` seconds: an agent that draws nothing still gets its Enter."""
+        if not text:
+            return
+        tail = text.rstrip("\n").rsplit("\n", 1)[-1][-40:]
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            screen = self.capture(pane_id)
+            if (tail and tail in screen and tail not in before) or (
+                "\n" in text and screen != before
+            ):
+                time.sleep(0.05)
+                return
+            time.sleep(0.02)
 
     def _paste(self, pane_id: str, text: str) -> None:
         buffer = f"corral-{os.getpid()}-{pane_id.lstrip('%')}"

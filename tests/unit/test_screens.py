@@ -1,0 +1,45 @@
+"""Screen patterns against screens recorded from the real Claude Code CLI (tests/data/claude)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sessions.screens import CLAUDE, Look, read_screen
+
+DATA = Path(__file__).parent.parent / "data" / "claude"
+
+
+@pytest.mark.parametrize(
+    ("sample", "look"),
+    [
+        ("startup-idle", Look.IDLE),
+        ("idle-after-turn", Look.IDLE),
+        ("after-edit", Look.IDLE),
+        ("after-permission-no", Look.IDLE),
+        ("interrupted", Look.IDLE),
+        ("api-error", Look.IDLE),
+        ("working-slow", Look.WORKING),
+        ("working-silent-16s", Look.WORKING),
+        ("rate-limited", Look.WORKING),
+        ("permission-edit", Look.DIALOG),
+        ("permission-bash", Look.DIALOG),
+        ("question", Look.QUESTION),
+        ("after-exit", Look.EXITED),
+    ],
+)
+def test_recorded_claude_screens(sample: str, look: Look) -> None:
+    reading = read_screen("claude", (DATA / f"{sample}.txt").read_text())
+    assert reading.look is look, f"{sample} ({CLAUDE.seen_on}): {reading}"
+
+
+def test_text_above_the_footer_cannot_fool_the_patterns() -> None:
+    screen = (DATA / "startup-idle.txt").read_text()
+    quoted = "● The README says: press esc to interrupt, Do you want to proceed?\n" + screen
+    assert read_screen("claude", quoted).look is Look.IDLE
+
+
+def test_unknown_kind_says_so() -> None:
+    reading = read_screen("shell", "$ ")
+    assert reading.look is Look.UNKNOWN and "shell" in reading.detail
