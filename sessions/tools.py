@@ -7,13 +7,16 @@ relative to the agent's worktree.
 
 from __future__ import annotations
 
-import re
-import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-Cls = Literal["edit", "read", "exec", "delegate", "other"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Literal
+
+    Cls = Literal["edit", "read", "exec", "delegate", "other"]
+
+# The hook entry imports this module on every tool call, so it keeps its imports to `typing`:
+# `re`, `shlex` and `dataclasses` would add about 15 ms to each call (bench/bench_hook.py).
 
 _CLASSES: dict[str, dict[str, Cls]] = {
     "claude": {
@@ -51,12 +54,11 @@ _CLASSES: dict[str, dict[str, Cls]] = {
 _CLASSES["sim"] = _CLASSES["claude"]
 
 READ_ONLY_COMMANDS = frozenset({"cat", "sed", "rg", "grep", "ls", "nl", "head", "tail", "wc"})
-_PATCH_FILE = re.compile(r"^\*\*\* (?:Update|Add|Delete) File: (.+)$|^\*\*\* Move to: (.+)$", re.M)
+_PATCH_FILE = r"^\*\*\* (?:Update|Add|Delete) File: (.+)$|^\*\*\* Move to: (.+)$"
 _PATH_KEYS = ("file_path", "notebook_path", "path", "absolute_path")
 
 
-@dataclass(frozen=True)
-class ToolCall:
+class ToolCall(NamedTuple):
     """One tool call, reduced to what fingerprints and conflicts need."""
 
     tool: str
@@ -73,8 +75,8 @@ def classify(kind: str, tool: str, arguments: Mapping[str, Any] | None = None) -
     if tool.startswith("mcp__"):
         cls = "other"
     command = _command(arguments)
-    if cls == "exec" and command is not None and _reads_only(command):
-        cls = "read" if kind == "codex" else cls
+    if cls == "exec" and kind == "codex" and command is not None and _reads_only(command):
+        cls = "read"
     return ToolCall(tool=tool, cls=cls, paths=paths_of(tool, arguments), command=command)
 
 
@@ -89,7 +91,9 @@ def paths_of(tool: str, arguments: Mapping[str, Any]) -> tuple[str, ...]:
         found += [p for p in paths if isinstance(p, str)]
     patch = arguments.get("input") if tool == "apply_patch" else None
     if isinstance(patch, str):
-        for update, moved in _PATCH_FILE.findall(patch):
+        import re
+
+        for update, moved in re.findall(_PATCH_FILE, patch, re.M):
             found.append((update or moved).strip())
     return tuple(dict.fromkeys(found))
 
@@ -97,12 +101,16 @@ def paths_of(tool: str, arguments: Mapping[str, Any]) -> tuple[str, ...]:
 def _command(arguments: Mapping[str, Any]) -> str | None:
     command = arguments.get("command") or arguments.get("cmd")
     if isinstance(command, list):
+        import shlex
+
         return shlex.join(str(part) for part in command)
     return command if isinstance(command, str) else None
 
 
 def _reads_only(command: str) -> bool:
     """Codex runs reads through its shell tool; a lone read-only program is a read."""
+    import shlex
+
     try:
         words = shlex.split(command)
     except ValueError:
