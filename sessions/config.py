@@ -28,12 +28,13 @@ from typing import TypeVar
 
 from sessions.errors import ConfigError
 from sessions.model import NAME_PATTERN, AgentSpec, Backoff, Config, Kind, Restart, UserSettings
+from sessions.prices import PriceError, PriceTable
 
 CONFIG_NAME = "corral.toml"
 DEFAULT_WORKTREES = "../{repo}.corral"
 WORKTREE_PLACEHOLDERS = ("repo",)
 
-TOP_KEYS = ("base", "worktrees", "width", "height", "backoff", "agent")
+TOP_KEYS = ("base", "worktrees", "width", "height", "backoff", "prices", "agent")
 BACKOFF_KEYS = ("clean", "failure", "crash_runs", "crash_seconds")
 AGENT_KEYS = ("name", "kind", "command", "args", "prompt", "prompt_file", "restart", "env")
 REQUIRED_AGENT_KEYS = ("name", "kind")
@@ -311,6 +312,7 @@ def parse_config(text: str, path: str, root: Path) -> Config:
     width = top.integer("width", *WIDTH_RANGE)
     height = top.integer("height", *HEIGHT_RANGE)
     backoff = _backoff(top)
+    prices = _prices(top)
     agents = tuple(_agent(doc, index, value, root) for index, value in enumerate(_agents(top)))
     _check_unique(doc, agents)
     return Config(
@@ -321,6 +323,7 @@ def parse_config(text: str, path: str, root: Path) -> Config:
         backoff=backoff,
         width=Config.width if width is None else width,
         height=Config.height if height is None else height,
+        prices=prices,
     )
 
 
@@ -375,6 +378,20 @@ def _check_template(section: _Section, key: str, template: str) -> None:
         raise section.error(
             key, f"is {json.dumps(template)}: the only placeholders are {allowed}, no other braces"
         )
+
+
+def _prices(top: _Section) -> PriceTable | None:
+    """Prices that replace or add to the dated defaults, one table per model name prefix."""
+    section = top.table("prices", '[prices."claude-opus-5"] with input = 5.0 below it')
+    if section is None:
+        return None
+    try:
+        return PriceTable.from_mapping(section.values)
+    except PriceError as error:
+        parts = tuple(p.strip('"') for p in error.key.removeprefix("prices.").split(".") if p)
+        where = ("prices", *parts)
+        message = str(error).removeprefix(f"{error.key}: ")
+        raise section.doc.error(where, message) from error
 
 
 def _backoff(top: _Section) -> Backoff:

@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sessions.prices import PriceTable
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
@@ -94,6 +98,7 @@ class Config:
     backoff: Backoff = field(default_factory=Backoff)
     width: int = 160
     height: int = 45
+    prices: PriceTable | None = None
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,8 @@ class Supervisor:
         self.fold = Fold()
         self.worktrees = Worktrees(repo)
         self.observer = Observer(repo.state_dir, tmux)
+        if config is not None and config.prices is not None:
+            self.observer.prices = config.prices
         self.evidence: dict[str, Evidence] = {}
 
     @classmethod

@@ -422,3 +422,27 @@ def test_user_config_path_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert user_config_path() == tmp_path / "home" / ".config" / "corral" / "config.toml"
     monkeypatch.delenv("XDG_CONFIG_HOME")
     assert user_config_path() == tmp_path / "home" / ".config" / "corral" / "config.toml"
+
+
+def test_prices_table_overrides_a_default_and_adds_a_model(tmp_path: Path) -> None:
+    from sessions.usage import Tokens
+
+    text = (
+        '[prices."claude-opus-5"]\ninput = 1.0\noutput = 2.0\n'
+        '[prices."my-model"]\ninput = 3.0\noutput = 4.0\n'
+    )
+    config = parse_config(text, "corral.toml", tmp_path)
+    assert config.prices is not None
+    opus = config.prices.find("claude-opus-5-20261101")
+    mine = config.prices.find("my-model")
+    assert opus is not None and mine is not None
+    assert opus.rates.cost(Tokens(input=1_000_000, output=1_000_000)) == 3.0
+    assert mine.rates.cost(Tokens(input=1_000_000)) == 3.0
+
+
+def test_a_bad_price_names_its_line_and_key(tmp_path: Path) -> None:
+    text = 'base = "main"\n\n[prices."my-model"]\ninput = "cheap"\noutput = 4.0\n'
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "corral.toml", tmp_path)
+    assert caught.value.line == 4
+    assert "input" in str(caught.value)
