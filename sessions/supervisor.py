@@ -138,7 +138,9 @@ class Supervisor:
         table: ProcessTable,
         now: float,
     ) -> AgentView:
-        runner_pid = pane.pid if pane and not pane.dead else None
+        # tmux marks a pane dead a moment after its runner died; until then, trust /proc.
+        alive = pane is not None and table.status.get(pane.pid) not in (None, "zombie", "dead")
+        runner_pid = pane.pid if pane and not pane.dead and alive else None
         run_pid = record.run_pid if record else None
         agent_pid = table.agent_pid(runner_pid, run_pid) if runner_pid else None
         facts = table.facts(agent_pid) if agent_pid else None

@@ -270,7 +270,8 @@ def test_a_stale_pause_never_freezes_a_new_run(open_herd: Callable[[str], Superv
     psutil.Process(view.runner_pid).kill()
     psutil.Process(view.pid).kill()
     wait_for(lambda: supervisor.view("st-1").state is State.EXITED, what="exited")
-    supervisor.up()
+    [outcome] = supervisor.up()
+    assert outcome.action in ("started", "resumed"), outcome
     fresh = wait_for(lambda: (v := supervisor.view("st-1")).pid and v)
     assert isinstance(fresh, AgentView) and fresh.pid != view.pid
     again = Supervisor.open(supervisor.repo.root).up()
