@@ -41,8 +41,26 @@ def watch_worktree(worktree: Path, events: Journal, agent: str, stop: threading.
         ignore_permission_denied=True,
     )
     for batch in changes:
-        paths = sorted({_relative(worktree, path) for _, path in batch})
+        found: set[str] = set()
+        for _, path in batch:
+            found.add(_relative(worktree, path))
+            found.update(_inside(worktree, Path(path)))
+        paths = sorted(found)
         events.append(EVENT, agent, kind="files", paths=paths[:MAX_PATHS], count=len(paths))
+
+
+def _inside(worktree: Path, folder: Path) -> list[str]:
+    """Files in a folder that just appeared: inotify watches a new folder only once it has
+    seen it, so files written into it at once would otherwise go unnoticed."""
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    found: list[str] = []
+    for path in folder.rglob("*"):
+        if path.is_file() and not any(part in IGNORED_DIRS for part in path.parts):
+            found.append(_relative(worktree, str(path)))
+            if len(found) >= MAX_PATHS:
+                break
+    return found
 
 
 def _relative(worktree: Path, path: str) -> str:
