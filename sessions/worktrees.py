@@ -29,6 +29,13 @@ FALLBACK_IDENT = {
     "GIT_COMMITTER_EMAIL": "corral@localhost",
 }
 
+# For commits that only stand for a worktree's current files: the same files, the same id.
+FIXED_IDENT = {
+    **FALLBACK_IDENT,
+    "GIT_AUTHOR_DATE": "@0 +0000",
+    "GIT_COMMITTER_DATE": "@0 +0000",
+}
+
 Command = tuple[str, ...]
 
 
@@ -221,6 +228,25 @@ class Worktrees:
         self._set_ref(ref, commit, previous, "corral: snapshot of uncommitted work")
         files = _changed_paths(checkout.top, checkout.head, (index_tree, work_tree))
         return Snapshot(ref=ref, commit=commit, files=files)
+
+    def current_commit(self, path: Path) -> str:
+        """A commit of the worktree's files as they are now, on top of its HEAD.
+
+        This is what merging the agent's branch would bring if it committed everything now
+        (untracked files included, ignored ones not), so overlap with other agents can be judged
+        before anyone commits. It is built through a throwaway index like `snapshot`, so the
+        agent's index and files stay untouched. The identity and date are fixed, so the same
+        files on the same HEAD always give the same commit: looking again adds no objects and
+        the commit id can key a cache. Nothing uncommitted gives HEAD itself.
+        """
+        checkout = self._checkout(_absolute(path))
+        with _scratch(checkout.git_dir) as scratch:
+            tree = _work_tree(checkout, scratch)
+        head_tree = _run(checkout.top, "rev-parse", f"{checkout.head}^{{tree}}", doing="read HEAD")
+        if tree == head_tree.strip():
+            return checkout.head
+        message = f"corral: the files of {checkout.label} as they are"
+        return self._commit_tree(tree, [checkout.head], message, dict(FIXED_IDENT))
 
     def _checkout(self, path: Path) -> _Checkout:
         if not path.is_dir():
