@@ -8,6 +8,7 @@ write is attributed to the right agent even when no corral app is open.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from watchfiles import DefaultFilter, watch
@@ -29,8 +30,15 @@ MAX_PATHS = 50
 EVENT = "FileWrite"
 
 
-def watch_worktree(worktree: Path, events: Journal, agent: str, stop: threading.Event) -> None:
-    """Append one `FileWrite` event per batch of changes until `stop` is set."""
+def watch_worktree(
+    worktree: Path,
+    events: Journal,
+    agent: str,
+    stop: threading.Event,
+    on_files: Callable[[int], None] | None = None,
+) -> None:
+    """Append one `FileWrite` event per batch of changes until `stop` is set; `on_files` hears
+    how many files each batch wrote (the runner tells from it whether a run changed anything)."""
     changes = watch(
         worktree,
         watch_filter=DefaultFilter(ignore_dirs=IGNORED_DIRS),
@@ -46,6 +54,8 @@ def watch_worktree(worktree: Path, events: Journal, agent: str, stop: threading.
             found.add(_relative(worktree, path))
             found.update(_inside(worktree, Path(path)))
         paths = sorted(found)
+        if on_files is not None:
+            on_files(len(paths))
         events.append(EVENT, agent, kind="files", paths=paths[:MAX_PATHS], count=len(paths))
 
 
@@ -70,14 +80,19 @@ def _relative(worktree: Path, path: str) -> str:
         return path
 
 
-def start(worktree: Path, events_file: Path, agent: str) -> threading.Event:
+def start(
+    worktree: Path,
+    events_file: Path,
+    agent: str,
+    on_files: Callable[[int], None] | None = None,
+) -> threading.Event:
     """Watch in a daemon thread; the returned event stops it. A watcher that fails to start
     (no inotify watches left, say) only loses this evidence, never the agent."""
     stop = threading.Event()
 
     def run() -> None:
         try:
-            watch_worktree(worktree, Journal(events_file), agent, stop)
+            watch_worktree(worktree, Journal(events_file), agent, stop, on_files)
         except Exception as error:  # evidence is optional; the agent must go on
             Journal(events_file).append("WatchError", agent, kind="files", error=str(error))
 

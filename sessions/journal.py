@@ -95,6 +95,32 @@ class Journal:
                 self.skipped += 1
 
 
+# Ended runs whose changes each record remembers: enough for any screen, bounded for 30 agents
+# restarted for days.
+KEPT_RUNS = 200
+
+
+@dataclass(frozen=True)
+class EndedRun:
+    """What one ended run changed, as its runner saw it: files written and commits made.
+
+    `number` counts every run of the agent in the journal, the numbering the usage book uses.
+    None means the runner could not tell (an older runner, or git failed).
+    """
+
+    number: int
+    started: float | None
+    ended: float
+    files_written: int | None
+    commits: int | None
+
+    @property
+    def changed(self) -> bool | None:
+        if self.files_written is None and self.commits is None:
+            return None
+        return bool(self.files_written) or bool(self.commits)
+
+
 @dataclass(frozen=True)
 class AgentRecord:
     """What the journal says about one agent, independent of what tmux or psutil see now."""
@@ -124,6 +150,7 @@ class AgentRecord:
     waiting_until: float | None = None
     launched: float | None = None
     last_t: float = 0.0
+    ended_runs: tuple[EndedRun, ...] = ()
 
 
 @dataclass
@@ -199,8 +226,10 @@ def _run_start(record: AgentRecord, event: Event, t: float) -> AgentRecord:
 
 
 def _run_end(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    ended = EndedRun(record.runs, record.run_started, t, None, None)
     return replace(
         record,
+        ended_runs=(*record.ended_runs, ended)[-KEPT_RUNS:],
         run_pid=None,
         run_ended=t,
         exit_code=event.get("exit_code"),
@@ -211,6 +240,22 @@ def _run_end(record: AgentRecord, event: Event, t: float) -> AgentRecord:
         paused=False,
         paused_since=None,
     )
+
+
+def _run_changes(record: AgentRecord, event: Event, t: float) -> AgentRecord:
+    """The runner reports what a run changed just after its end, once its watcher settled."""
+    if not record.ended_runs or record.run_ended is None:
+        return record
+    last = replace(
+        record.ended_runs[-1],
+        files_written=_count(event.get("files_written")),
+        commits=_count(event.get("commits")),
+    )
+    return replace(record, ended_runs=(*record.ended_runs[:-1], last))
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _waiting(record: AgentRecord, event: Event, t: float) -> AgentRecord:
@@ -253,6 +298,7 @@ _TRANSITIONS = {
     "pane": _pane,
     "run_start": _run_start,
     "run_end": _run_end,
+    "run_changes": _run_changes,
     "waiting": _waiting,
     "crash_loop": _crash_loop,
     "stop": _stop,

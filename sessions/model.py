@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sessions.prices import PriceTable
+    from sessions.usage import RunSpend
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
@@ -142,6 +143,12 @@ class AgentView:
     tokens: dict[str, int] | None = None
     cost_usd: float | None = None
     context_fill: float | None = None
+    run_spends: tuple[RunSpend, ...] = ()
+
+    @property
+    def empty_runs(self) -> int:
+        """Ended runs that spent tokens and changed nothing."""
+        return sum(1 for run in self.run_spends if run.empty)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -166,4 +173,6 @@ class AgentView:
             "tokens": self.tokens,
             "cost_usd": self.cost_usd,
             "context_fill": self.context_fill,
+            "runs_spent": [run.to_json() for run in self.run_spends],
+            "empty_runs": self.empty_runs,
         }

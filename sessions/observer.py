@@ -27,13 +27,13 @@ from sessions.screens import Look, read_screen
 from sessions.status import Evidence, ScreenState
 from sessions.tmux import Tmux
 from sessions.transcripts import Transcript, find_transcript, load_checkpoint, save_checkpoint
-from sessions.usage import Tokens
+from sessions.usage import RunSpend, Tokens, Usage
 
 COLD_TAIL = 256 * 1024
 
 
 @dataclass(frozen=True)
-class Usage:
+class Resources:
     """Resources of an agent's whole process tree."""
 
     cpu_percent: float | None
@@ -42,13 +42,14 @@ class Usage:
 
 @dataclass(frozen=True)
 class Spend:
-    """Tokens and dollars an agent's transcripts show, all runs together."""
+    """Tokens and dollars an agent's transcripts show, all runs together and per ended run."""
 
     tokens: Tokens
     cost_usd: float | None
     cost_note: str | None
     context_fill: float | None
     model: str | None
+    runs: tuple[RunSpend, ...] = ()
 
 
 @dataclass
@@ -177,8 +178,12 @@ class Observer:
         self._find_transcript(watched, transcript, kind, record, worktree, now)
         if not transcript.paths:
             return None
-        if record is not None and record.runs > watched.runs_noted and record.run_started:
-            transcript.note_run(record.runs, record.run_started)
+        if record is not None and record.runs > watched.runs_noted:
+            for run in record.ended_runs:
+                if run.started is not None:
+                    transcript.note_run(run.number, run.started)
+            if record.run_started is not None:
+                transcript.note_run(record.runs, record.run_started)
             watched.runs_noted = record.runs
         update = transcript.read()
         if update.responses or update.tool_uses or update.restarted:
@@ -191,7 +196,30 @@ class Observer:
             cost_note=cost.reason,
             context_fill=summary.context_fill,
             model=summary.model,
+            runs=self._run_spends(record, dict(summary.runs)),
         )
+
+    def _run_spends(
+        self, record: AgentRecord | None, usage: dict[int, Usage]
+    ) -> tuple[RunSpend, ...]:
+        """Each ended run joined with the tokens its responses spent."""
+        if record is None:
+            return ()
+        spends = []
+        for run in record.ended_runs:
+            spent = usage.get(run.number)
+            tokens = spent.tokens if spent is not None else Tokens()
+            spends.append(
+                RunSpend(
+                    number=run.number,
+                    tokens=tokens,
+                    cost_usd=self.prices.cost(spent).usd if spent is not None else 0.0,
+                    files_written=run.files_written,
+                    commits=run.commits,
+                    empty=tokens.total > 0 and run.changed is False,
+                )
+            )
+        return tuple(spends)
 
     def _find_transcript(
         self,
@@ -221,10 +249,10 @@ class Observer:
 
     # -- resources -----------------------------------------------------------------------
 
-    def usage(self, facts: ProcFacts | None, now: float) -> Usage:
+    def resources(self, facts: ProcFacts | None, now: float) -> Resources:
         if facts is None:
-            return Usage(None, 0)
-        return Usage(self._cpu_percent(facts.pid, facts.cpu_seconds, now), facts.rss_bytes)
+            return Resources(None, 0)
+        return Resources(self._cpu_percent(facts.pid, facts.cpu_seconds, now), facts.rss_bytes)
 
     def _cpu_percent(self, pid: int, cpu_seconds: float, now: float) -> float | None:
         """CPU of the tree since the previous look, in percent of one core."""

@@ -36,6 +36,7 @@ RATE_LIMIT_LINES = 15
 NOT_FOUND_CODE = 127
 STOP_GRACE = 5.0
 PR_SET_CHILD_SUBREAPER = 36
+WATCH_SETTLE = 0.5
 
 
 def say(text: str) -> None:
@@ -149,7 +150,17 @@ class Runner:
         self.run_number = 0
         self.unstartable = False
         self.last_limited = False
+        # Files written and the commit the run started from, so each run's end says whether
+        # it changed anything (a run that spent tokens and changed nothing is worth knowing).
+        self.files_written = 0
+        self.watching = False
+        self.run_head: str | None = None
+        self.run_files = 0
         self._wake_read, self._wake_write = os.pipe()
+
+    def wrote(self, files: int) -> None:
+        """Called from the watcher's thread, the only one that adds; the runner only reads."""
+        self.files_written += files
 
     @property
     def stopping(self) -> bool:
@@ -219,6 +230,8 @@ class Runner:
                 argv, session, f"its worktree {self.plan.cwd} is missing", "worktree_missing"
             )
         started = time.time()
+        self.run_head = _head(self.plan.cwd)
+        self.run_files = self.files_written
         try:
             self.child = subprocess.Popen(
                 argv, cwd=self.plan.cwd, env=self.plan.child_env(dict(os.environ))
@@ -268,7 +281,23 @@ class Runner:
             signal=self.stop_signal,
             short_streak=self.streak,
         )
+        self.record_changes()
         return code
+
+    def record_changes(self) -> None:
+        """What the run changed, in its own event: the end is journaled at once, so the status
+        says exited without waiting for the watcher to report the run's last writes."""
+        if self.watching:
+            # The watcher reports a batch once writes pause for a tenth of a second, at most
+            # 0.4 s after the first: wait that long so the run's last writes count for it.
+            time.sleep(WATCH_SETTLE)
+        self.journal.append(
+            "run_changes",
+            self.plan.agent,
+            run=self.run_number,
+            files_written=self.files_written - self.run_files if self.watching else None,
+            commits=_commits_since(self.plan.cwd, self.run_head),
+        )
 
     def unstartable_run(self, argv: list[str], session: str, problem: str, reason: str) -> int:
         """A run that could not start ends the runner: retrying it would only loop."""
@@ -355,6 +384,35 @@ class Runner:
         return f"exited with code {code}"
 
 
+def _git(cwd: str, *args: str) -> str | None:
+    """One read-only git answer, or None: a run's bookkeeping must never stop the agent."""
+    try:
+        result = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=os.environ | {"GIT_OPTIONAL_LOCKS": "0"},
+            capture_output=True,
+            text=True,
+            timeout=5.0,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _head(cwd: str) -> str | None:
+    return _git(cwd, "rev-parse", "--verify", "-q", "HEAD")
+
+
+def _commits_since(cwd: str, head: str | None) -> int | None:
+    """Commits the run added on top of where it started; None when that cannot be told."""
+    if head is None or not Path(cwd).is_dir():
+        return None
+    counted = _git(cwd, "rev-list", "--count", f"{head}..HEAD")
+    return int(counted) if counted and counted.isdigit() else None
+
+
 def _cannot_run(program: str, error: OSError) -> str:
     if isinstance(error, FileNotFoundError):
         return f"`{program}` is not installed or not on PATH"
@@ -379,7 +437,8 @@ def main(argv: list[str] | None = None) -> int:
         from sessions import filewatch
 
         events = Path(plan.home) / "events" / f"{plan.agent}.jsonl"
-        filewatch.start(Path(plan.cwd), events, plan.agent)
+        filewatch.start(Path(plan.cwd), events, plan.agent, runner.wrote)
+        runner.watching = True
     return runner.loop()
 
 

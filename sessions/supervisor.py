@@ -34,7 +34,6 @@ from sessions.processes import ProcessTable
 from sessions.repo import Repo
 from sessions.status import Evidence, clock, derive
 from sessions.tmux import Tmux, tmux_version
-from sessions.usage import Tokens
 from sessions.worktrees import Ensured, Worktrees
 
 STOP_WAIT = 8.0
@@ -148,7 +147,7 @@ class Supervisor:
         evidence = self.observer.evidence(name, kind, record, pane, facts, now)
         self.evidence[name] = evidence
         verdict = derive(evidence)
-        usage = self.observer.usage(facts, now)
+        usage = self.observer.resources(facts, now)
         worktree = record.worktree if record and record.worktree else ""
         spend = self.observer.spend(name, kind, record, worktree, now)
         return AgentView(
@@ -170,7 +169,8 @@ class Supervisor:
             in_config=spec is not None,
             cpu_percent=usage.cpu_percent,
             rss_bytes=usage.rss_bytes,
-            tokens=_tokens(spend.tokens) if spend else None,
+            tokens=spend.tokens.as_dict() if spend else None,
+            run_spends=spend.runs if spend else (),
             cost_usd=spend.cost_usd if spend else None,
             context_fill=spend.context_fill if spend else None,
         )
@@ -241,6 +241,8 @@ class Supervisor:
                 lines.append(("hooks", f"{activity.open_subagents} subagent(s) open"))
         if activity is not None and activity.file_write_t is not None:
             lines.append(("files", f"last write in its worktree at {clock(activity.file_write_t)}"))
+        if view.run_spends:
+            lines.append(("runs", _runs_line(view)))
         tail = [line for line in self.observer.screen_text(name).splitlines() if line.strip()]
         lines += [("screen tail", line) for line in tail[-6:]]
         return lines
@@ -567,14 +569,18 @@ class Supervisor:
         return Outcome(name, "send", f"sent {len(text)} characters to {name}")
 
 
-def _tokens(tokens: Tokens) -> dict[str, int]:
-    return {
-        "input": tokens.input,
-        "output": tokens.output,
-        "cache_read": tokens.cache_read,
-        "cache_write": tokens.cache_write,
-        "reasoning": tokens.reasoning,
-    }
+def _runs_line(view: AgentView) -> str:
+    spends = view.run_spends
+    text = f"{len(spends)} ended run(s) known"
+    empty = [run for run in spends if run.empty]
+    if not empty:
+        return text + ", none spent tokens without changing anything"
+    last = empty[-1]
+    cost = f", ${last.cost_usd:.2f}" if last.cost_usd is not None else ""
+    return (
+        f"{text}, {len(empty)} spent tokens and changed nothing "
+        f"(latest: run {last.number}, {last.tokens.total} tokens{cost})"
+    )
 
 
 def _interrupted(record: AgentRecord | None) -> bool:

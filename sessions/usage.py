@@ -62,6 +62,15 @@ class Tokens:
     def total(self) -> int:
         return self.prompt + self.output
 
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "input": self.input,
+            "output": self.output,
+            "cache_read": self.cache_read,
+            "cache_write": self.cache_write,
+            "reasoning": self.reasoning,
+        }
+
     def as_list(self) -> list[int]:
         return [self.input, self.output, self.cache_read, self.cache_write, self.reasoning]
 
@@ -74,6 +83,32 @@ class Tokens:
 
 
 ZERO = Tokens()
+
+
+@dataclass(frozen=True)
+class RunSpend:
+    """One ended run: what it spent and whether it changed anything.
+
+    `empty` marks a run that spent tokens yet wrote no file and made no commit: the agent
+    talked, read, or looped, and the user paid for nothing they can keep.
+    """
+
+    number: int
+    tokens: Tokens
+    cost_usd: float | None
+    files_written: int | None
+    commits: int | None
+    empty: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "run": self.number,
+            "tokens": self.tokens.as_dict(),
+            "cost_usd": self.cost_usd,
+            "files_written": self.files_written,
+            "commits": self.commits,
+            "empty": self.empty,
+        }
 
 
 def band_of(prompt: int) -> int:

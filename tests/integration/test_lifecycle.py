@@ -364,3 +364,26 @@ def test_file_writes_from_shell_commands_are_attributed_to_the_agent(
     assert explained["hooks"] == "none received"
     assert explained["files"].startswith("last write in its worktree at")
     assert "pid" in explained["process"]
+
+
+def test_each_run_end_says_what_the_run_changed(
+    open_herd: Callable[[str], Supervisor],
+) -> None:
+    """Files written (even by a shell command no tool log shows) and commits made, per run."""
+    command = (
+        "sh -c 'if [ -f done.txt ]; then sleep 60; fi; echo x > done.txt; "
+        "git add done.txt && git -c user.name=a -c user.email=a@b.invalid commit -qm done'"
+    )
+    supervisor = open_herd(FAST + shell_agent("maker", command, restart="always"))
+    supervisor.up()
+    journal = Journal(supervisor.repo.journal_path)
+
+    def ends() -> list[dict[str, object]]:
+        return [e for e in journal.read_all() if e["event"] == "run_changes"]
+
+    wait_for(ends, timeout=20, what="the first run's changes")
+    first = ends()[0]
+    assert first["commits"] == 1
+    assert isinstance(first["files_written"], int) and first["files_written"] >= 1
+    record = supervisor.records()["maker"]
+    assert record.ended_runs[0].changed is True

@@ -17,6 +17,7 @@ import pytest
 from sessions.model import State
 from sessions.repo import Repo
 from sessions.supervisor import Supervisor
+from sessions.usage import RunSpend
 from tests.helpers import wait_for
 from tests.support.claude_cli import claude_env, prepare_home
 from tests.support.standin import Reply, StandIn, ToolUse, Usage
@@ -57,6 +58,12 @@ def state(supervisor: Supervisor) -> State:
 
 def becomes(supervisor: Supervisor, wanted: State, timeout: float = 30) -> None:
     wait_for(lambda: state(supervisor) is wanted, timeout=timeout, what=wanted.value)
+
+
+def reported_runs(supervisor: Supervisor) -> tuple[RunSpend, ...]:
+    """Ended runs whose runner has reported what they changed."""
+    runs = supervisor.view("claude-1").run_spends
+    return runs if runs and all(run.files_written is not None for run in runs) else ()
 
 
 def test_real_claude_through_dialog_interrupt_and_exit(
@@ -109,6 +116,12 @@ def test_real_claude_through_dialog_interrupt_and_exit(
     becomes(supervisor, State.EXITED)
     wait_for(lambda: "exited with code 0" in supervisor.view("claude-1").reason, what="code 0")
     assert "exited with code 0" in supervisor.view("claude-1").reason
+    # The run wrote notes.md, so it spent tokens and changed something.
+    (run,) = wait_for(lambda: reported_runs(supervisor), what="what the run changed")
+    assert run.tokens.as_dict() == expected
+    assert run.files_written and run.files_written >= 1
+    assert run.commits == 0
+    assert not run.empty
 
 
 def test_real_claude_stays_working_through_a_silent_20_second_wait(
@@ -130,3 +143,14 @@ def test_real_claude_stays_working_through_a_silent_20_second_wait(
     wait_for(twenty_seconds_watched, timeout=30, interval=0.5, what="20 s of watching")
     assert seen == {State.WORKING}
     becomes(supervisor, State.IDLE)
+
+    # A run that only talked spent tokens and changed nothing, and says so.
+    supervisor.send("claude-1", "/exit")
+    becomes(supervisor, State.EXITED)
+    (run,) = wait_for(lambda: reported_runs(supervisor), what="what the run changed")
+    view = supervisor.view("claude-1")
+    assert run.tokens.output > 0
+    assert (run.files_written, run.commits) == (0, 0)
+    assert run.empty
+    assert view.empty_runs == 1
+    assert view.to_json()["empty_runs"] == 1

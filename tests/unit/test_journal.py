@@ -80,3 +80,26 @@ def test_fold_keeps_pause_until_resume_or_run_end() -> None:
 def test_events_without_agent_are_ignored_by_the_fold() -> None:
     fold = Fold().apply_all([{"t": 1, "event": "note"}])
     assert fold.agents == {}
+
+
+def test_fold_keeps_what_each_ended_run_changed_numbered_across_runners() -> None:
+    """Each runner numbers its runs from 1; the fold numbers them across the journal, which is
+    the numbering the usage book files tokens under."""
+    events = [
+        {"t": 1, "event": "run_start", "agent": "a", "run": 1},
+        {"t": 2, "event": "run_end", "agent": "a", "run": 1},
+        {"t": 2.5, "event": "run_changes", "agent": "a", "files_written": 3, "commits": 1},
+        {"t": 3, "event": "start", "agent": "a"},
+        {"t": 4, "event": "run_start", "agent": "a", "run": 1},
+        {"t": 5, "event": "run_end", "agent": "a", "run": 1},
+        {"t": 5.5, "event": "run_changes", "agent": "a", "files_written": 0, "commits": 0},
+        {"t": 6, "event": "run_start", "agent": "a", "run": 2},
+        {"t": 7, "event": "run_end", "agent": "a", "run": 2},
+        {"t": 7.5, "event": "run_changes", "agent": "a", "files_written": "x"},
+        {"t": 8, "event": "run_start", "agent": "a", "run": 3},
+        # A late report while the next run already started changes nothing.
+        {"t": 8.5, "event": "run_changes", "agent": "a", "files_written": 9, "commits": 9},
+    ]
+    ended = Fold().apply_all(events).agents["a"].ended_runs
+    assert [(r.number, r.started, r.ended) for r in ended] == [(1, 1, 2), (2, 4, 5), (3, 6, 7)]
+    assert [r.changed for r in ended] == [True, False, None]
