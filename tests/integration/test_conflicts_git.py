@@ -1,0 +1,241 @@
+"""Conflicts between builders on real repositories with real worktrees.
+
+What is under test: changed lines are told apart from changes elsewhere in the same file,
+whether the work is committed or not; a merge conflict is called one only when git would stop
+on it; a conflict ends when it stops holding; and looking never changes an agent's index or
+files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sessions.conflicts import (
+    ALL_LINES,
+    Builder,
+    ConflictFinder,
+    ConflictTracker,
+    LineRange,
+    git_touches,
+    line_ranges,
+    merge_conflicts,
+)
+from sessions.journal import Journal
+from sessions.repo import Repo
+from sessions.repo import git as run_git
+from sessions.worktrees import Worktrees
+from tests.helpers import git
+
+BASE_LINES = [f"line {number}\n" for number in range(1, 31)]
+FILE = "src/app.py"
+
+
+@pytest.fixture(autouse=True)
+def _no_user_git_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The developer's own git settings (conflict style, hooks, signing) must not change results."""
+    empty = tmp_path_factory.getbasetemp() / "empty.gitconfig"
+    empty.touch()
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A repository whose `main` has a 30-line file, and worktrees for agents a, b and c."""
+    top = tmp_path / "project"
+    (top / "src").mkdir(parents=True)
+    git(top, "init", "-q", "-b", "main")
+    (top / FILE).write_text("".join(BASE_LINES))
+    (top / "README.md").write_text("# project\n")
+    (top / ".gitignore").write_text("*.log\n")
+    git(top, "add", "-A")
+    git(top, "commit", "-q", "-m", "initial")
+    for name in ("a", "b", "c"):
+        git(top, "worktree", "add", "-q", "-b", f"corral/{name}", str(worktree(top, name)), "main")
+    return top
+
+
+def worktree(root: Path, name: str) -> Path:
+    return root.parent / "project.corral" / name
+
+
+def change(root: Path, name: str, lines: dict[int, str], path: str = FILE) -> Path:
+    """Replace whole lines (1-based) of the agent's copy of `path`."""
+    target = worktree(root, name) / path
+    text = target.read_text().splitlines(keepends=True)
+    for number, new in lines.items():
+        text[number - 1] = new + "\n"
+    target.write_text("".join(text))
+    return target
+
+
+def commit(root: Path, name: str, message: str = "work") -> None:
+    git(worktree(root, name), "commit", "-q", "-am", message)
+
+
+def builder(root: Path, name: str, key: str | None = None) -> Builder:
+    folder = worktree(root, name)
+    return Builder(name, folder, f"corral/{name}", git_touches(root, "main", folder), key=key)
+
+
+def find(
+    root: Path, *names: str, finder: ConflictFinder | None = None, key: str | None = None
+) -> set[tuple[str, str]]:
+    finder = finder or ConflictFinder(root, "main")
+    found = finder.find([builder(root, name, key) for name in names], now=0.0)
+    return {(conflict.level, conflict.path) for conflict in found}
+
+
+Commit = Callable[[Path, str], None]
+
+
+def stay_uncommitted(root: Path, name: str) -> None:
+    """Leave the change in the working tree, as an agent in the middle of its work does."""
+
+
+@pytest.mark.parametrize("save", [commit, stay_uncommitted], ids=["committed", "uncommitted"])
+def test_overlapping_lines_are_told_from_disjoint_ones(root: Path, save: Commit) -> None:
+    change(root, "a", {3: "a three", 4: "a four"})
+    change(root, "b", {4: "b four"})
+    change(root, "c", {20: "c twenty"})
+    for name in ("a", "b", "c"):
+        save(root, name)
+
+    assert line_ranges(root, "main", worktree(root, "a"), FILE) == (LineRange(3, 5),)
+    assert line_ranges(root, "main", worktree(root, "c"), FILE) == (LineRange(20, 21),)
+    assert find(root, "a", "b") == {("file", FILE), ("lines", FILE), ("merge", FILE)}
+    assert find(root, "a", "c") == {("file", FILE)}, "disjoint lines are only the same file"
+
+
+def test_adjacent_lines_are_a_lines_conflict(root: Path) -> None:
+    change(root, "a", {3: "a three"})
+    change(root, "b", {4: "b four"})
+    finder = ConflictFinder(root, "main")
+    found = finder.find([builder(root, "a"), builder(root, "b")], now=0.0)
+    (lines,) = [conflict for conflict in found if conflict.level == "lines"]
+    assert lines.detail == "a changes line 3, b changes line 4 (adjacent)"
+
+
+def test_a_file_both_create_is_all_lines_and_a_merge_conflict(root: Path) -> None:
+    for name in ("a", "b"):
+        (worktree(root, name) / "src" / "new.py").write_text(f"made by {name}\n")
+    assert line_ranges(root, "main", worktree(root, "a"), "src/new.py") == (ALL_LINES,)
+    assert find(root, "a", "b") == {
+        ("file", "src/new.py"),
+        ("lines", "src/new.py"),
+        ("merge", "src/new.py"),
+    }
+
+
+def test_a_true_merge_conflict_is_confirmed(root: Path) -> None:
+    change(root, "a", {10: "a ten"})
+    commit(root, "a")
+    change(root, "b", {10: "b ten"})
+    paths = merge_conflicts(root, worktree(root, "a"), worktree(root, "b"))
+    assert list(paths) == [FILE]
+    assert "CONFLICT (content)" in paths[FILE]
+
+
+def test_a_clean_same_file_merge_is_not_a_merge_conflict(root: Path) -> None:
+    change(root, "a", {2: "a two"})
+    commit(root, "a")
+    change(root, "b", {25: "b twenty-five"})
+    assert merge_conflicts(root, worktree(root, "a"), worktree(root, "b")) == {}
+    assert find(root, "a", "b") == {("file", FILE)}
+
+
+def test_looking_leaves_the_agents_index_and_files_alone(root: Path) -> None:
+    change(root, "a", {5: "a five"})
+    git(worktree(root, "a"), "add", FILE)
+    change(root, "a", {6: "a six"})
+    (worktree(root, "a") / "untracked.txt").write_text("new\n")
+    (worktree(root, "a") / "debug.log").write_text("ignored\n")
+    change(root, "b", {5: "b five"})
+    (worktree(root, "b") / "README.md").unlink()
+    before = {name: _state(root, name) for name in ("a", "b")}
+
+    assert ("merge", FILE) in find(root, "a", "b")
+    merge_conflicts(root, worktree(root, "a"), worktree(root, "b"))
+    line_ranges(root, "main", worktree(root, "b"), "README.md")
+
+    assert {name: _state(root, name) for name in ("a", "b")} == before
+    scratch = list((root / ".git" / "worktrees").rglob("corral-snapshot-*"))
+    assert scratch == [], "temporary indexes are removed"
+
+
+def _state(root: Path, name: str) -> tuple[bytes, int, str, str]:
+    """The index first, then a status that may not refresh it (it would, without the setting)."""
+    folder = worktree(root, name)
+    index = Path(git(folder, "rev-parse", "--path-format=absolute", "--git-path", "index").strip())
+    saved = index.read_bytes(), index.stat().st_mtime_ns
+    look = ("status", "--porcelain", "--untracked-files=all", "--ignored")
+    status = run_git(folder, *look, env={"GIT_OPTIONAL_LOCKS": "0"}).stdout
+    return *saved, status, git(folder, "rev-parse", "HEAD")
+
+
+def test_current_commit_is_the_files_as_they_are_and_stable(root: Path) -> None:
+    worktrees = Worktrees(Repo.discover(root))
+    folder = worktree(root, "a")
+    assert worktrees.current_commit(folder) == git(folder, "rev-parse", "HEAD").strip()
+    change(root, "a", {1: "a one"})
+    (folder / "new.txt").write_text("new\n")
+    (folder / "debug.log").write_text("ignored\n")
+    first = worktrees.current_commit(folder)
+    assert first == worktrees.current_commit(folder), "same files, same commit"
+    assert git(folder, "rev-parse", f"{first}^").strip() == git(folder, "rev-parse", "HEAD").strip()
+    files = git(folder, "ls-tree", "-r", "--name-only", first).split()
+    assert "new.txt" in files and "debug.log" not in files
+    assert git(folder, "show", f"{first}:{FILE}").startswith("a one\n")
+
+
+def test_a_conflict_ends_when_one_side_reverts(root: Path, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.jsonl")
+    tracker = ConflictTracker(journal)
+    finder = ConflictFinder(root, "main")
+    change(root, "a", {7: "a seven"})
+    commit(root, "a")
+    change(root, "b", {7: "b seven"})
+
+    starts, ends = tracker.update(finder.find([builder(root, "a"), builder(root, "b")], 0.0), 1.0)
+    assert {c.level for c in starts} == {"file", "lines", "merge"} and ends == ()
+    starts, ends = tracker.update(finder.find([builder(root, "a"), builder(root, "b")], 0.0), 2.0)
+    assert (starts, ends) == ((), ())
+
+    git(worktree(root, "b"), "checkout", "--", FILE)
+    starts, ends = tracker.update(finder.find([builder(root, "a"), builder(root, "b")], 0.0), 3.0)
+    assert starts == ()
+    assert {(c.level, c.path, c.agents) for c in ends} == {
+        (level, FILE, ("a", "b")) for level in ("file", "lines", "merge")
+    }
+    assert [e["event"] for e in journal.read_all()] == ["conflict_start"] * 3 + ["conflict_end"] * 3
+    assert ConflictTracker.from_journal(journal).open == ()
+
+
+def test_a_conflict_ends_when_one_side_is_merged_into_base(root: Path) -> None:
+    finder = ConflictFinder(root, "main")
+    change(root, "a", {12: "the same twelve"})
+    commit(root, "a")
+    change(root, "b", {12: "the same twelve"})
+    # The same change on both sides: the lines meet, but git merges it cleanly.
+    assert find(root, "a", "b", finder=finder) == {("file", FILE), ("lines", FILE)}
+
+    git(root, "merge", "-q", "--ff-only", "corral/a")
+    assert git_touches(root, "main", worktree(root, "a")) == ()
+    assert find(root, "a", "b", finder=finder) == set()
+
+
+def test_git_runs_again_only_when_a_key_changes(root: Path) -> None:
+    finder = ConflictFinder(root, "main")
+    change(root, "a", {15: "a fifteen"})
+    change(root, "b", {1: "b one"})
+    assert find(root, "a", "b", finder=finder, key="1") == {("file", FILE)}
+    change(root, "b", {15: "b fifteen"})
+    assert find(root, "a", "b", finder=finder, key="1") == {("file", FILE)}, "kept answer"
+    everything = {("file", FILE), ("lines", FILE), ("merge", FILE)}
+    assert find(root, "a", "b", finder=finder, key="2") == everything
+    assert find(root, "a", "b", finder=finder) == everything, "a key made from the touches"
