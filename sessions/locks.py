@@ -457,26 +457,55 @@ class _Add:
 
 @dataclass(frozen=True)
 class _History:
-    """Who added which lock file: the base branch's adds, and each agent branch's own adds."""
+    """Who added which lock file: the base branch's adds, and each agent branch's own adds,
+    indexed so that attributing a lock costs no more than a few dictionary look-ups."""
 
-    base_adds: tuple[_Add, ...]
-    native: Mapping[str, tuple[_Add, ...]]
+    base_by_key: Mapping[tuple[str, str], _Add]
+    base_by_path: Mapping[str, _Add]
+    native_by_key: Mapping[tuple[str, str], tuple[tuple[str, _Add], ...]]
+    native_by_commit: Mapping[str, tuple[tuple[str, _Add], ...]]
     committed_by: Mapping[str, frozenset[str]]
 
+    @classmethod
+    def build(
+        cls,
+        base_adds: Sequence[_Add],
+        native: Mapping[str, Sequence[_Add]],
+        committed_by: Mapping[str, frozenset[str]],
+    ) -> _History:
+        by_key: dict[tuple[str, str], _Add] = {}
+        by_path: dict[str, _Add] = {}
+        for add in base_adds:  # newest first: keep the first seen
+            by_key.setdefault((add.path, add.blob), add)
+            by_path.setdefault(add.path, add)
+        native_key: dict[tuple[str, str], list[tuple[str, _Add]]] = {}
+        native_commit: dict[str, list[tuple[str, _Add]]] = {}
+        for agent, adds in native.items():
+            for add in adds:
+                native_key.setdefault((add.path, add.blob), []).append((agent, add))
+                native_commit.setdefault(add.commit, []).append((agent, add))
+        return cls(
+            base_by_key=by_key,
+            base_by_path=by_path,
+            native_by_key={key: tuple(found) for key, found in native_key.items()},
+            native_by_commit={key: tuple(found) for key, found in native_commit.items()},
+            committed_by=committed_by,
+        )
+
     def base_add(self, path: str, blob: str | None) -> _Add | None:
-        exact = next((a for a in self.base_adds if a.path == path and a.blob == blob), None)
-        return exact or next((a for a in self.base_adds if a.path == path), None)
+        exact = self.base_by_key.get((path, blob)) if blob is not None else None
+        return exact or self.base_by_path.get(path)
 
     def native_add(self, path: str, blob: str | None) -> tuple[str, _Add] | None:
-        found = [(agent, a) for agent, adds in self.native.items() for a in adds]
-        return self._first([(g, a) for g, a in found if a.path == path and a.blob == blob])
+        if blob is None:
+            return None
+        return self._first(self.native_by_key.get((path, blob), ()))
 
     def author_of(self, commit: str) -> str | None:
-        found = [(g, a) for g, adds in self.native.items() for a in adds if a.commit == commit]
-        chosen = self._first(found)
+        chosen = self._first(self.native_by_commit.get(commit, ()))
         return chosen[0] if chosen else None
 
-    def _first(self, found: list[tuple[str, _Add]]) -> tuple[str, _Add] | None:
+    def _first(self, found: Sequence[tuple[str, _Add]]) -> tuple[str, _Add] | None:
         """Of several branches with the same add, the one that made the commit itself."""
         if not found:
             return None
@@ -710,7 +739,7 @@ def _history(
         result = git(repo_root, *args, check=False)
         native[agent] = _adds(result.stdout) if result.returncode == 0 else ()
     committed_by = {agent: committed.get(ref, frozenset()) for agent, ref in wanted.items()}
-    return _History(base_adds=base_adds, native=native, committed_by=committed_by)
+    return _History.build(base_adds, native, committed_by)
 
 
 def _agent_refs(repo_root: Path, places: Sequence[Checkout]) -> dict[str, str]:

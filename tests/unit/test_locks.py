@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from sessions.locks import (
     BASE,
+    AgentStates,
     Lock,
     LockReport,
     LockRules,
@@ -147,7 +148,7 @@ def _lock(holder: str | None = "builder-2", age: float | None = 600.0, **kw: obj
     return Lock(**values)  # type: ignore[arg-type]
 
 
-def _one(lock: Lock, states: dict[str, tuple[str, float | None]]) -> tuple[bool, bool, str]:
+def _one(lock: Lock, states: AgentStates) -> tuple[bool, bool, str]:
     (verdict,) = judge([lock], states, RULES, NOW)
     return verdict.stale, verdict.orphaned, verdict.reason
 
