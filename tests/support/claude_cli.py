@@ -16,42 +16,23 @@ built from scratch, so nothing of the developer's own Claude setup leaks into a 
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import json
 import os
 import platform
 import secrets
-import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.npm_cli import Located, cache_root, install_once, version_line
+
 PACKAGE = "@anthropic-ai/claude-code"
-INSTALL_TIMEOUT = 100.0  # under pytest-timeout's 120 s, which covers fixture setup
-RETRY_FAILED_AFTER = 600.0
 API_KEY = "sk-ant-api03-corral-standin-" + "0123456789abcdefghijABCDEFGHIJ"
 PANE_SIZE = (160, 45)
-
-
-@dataclass(frozen=True)
-class Located:
-    """Where the CLI is, or one line saying why it is not there."""
-
-    path: Path | None
-    reason: str
-    version: str = ""
-
-
-def cache_root() -> Path:
-    configured = os.environ.get("CORRAL_TEST_CACHE")
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".cache" / "corral-tests"
 
 
 def install_dir() -> Path:
@@ -66,21 +47,7 @@ def _version_of(binary: Path) -> str | None:
     """The binary's version line, or None when it does not run (a stub, a wrong platform)."""
     with tempfile.TemporaryDirectory(prefix="corral-claude-version-") as home:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
-        try:
-            done = subprocess.run(
-                [str(binary), "--version"],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-    line = done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
-    if done.returncode != 0 or "Claude Code" not in line:
-        return None
-    return line
+        return version_line([str(binary), "--version"], "Claude Code", env)
 
 
 def _candidates(prefix: Path) -> list[Path]:
@@ -105,104 +72,19 @@ def _candidates(prefix: Path) -> list[Path]:
     return seen
 
 
-def _installed(prefix: Path, spec: str) -> Located | None:
-    marker = prefix / "installed.json"
-    try:
-        data = json.loads(marker.read_text())
-    except (OSError, ValueError):
-        return None
-    path = Path(str(data.get("path", "")))
-    if data.get("spec") != spec or not path.is_file():
-        return None
-    version = _version_of(path)
-    if version is None:
-        return None
-    return Located(path, "", version)
-
-
-def _recent_failure(prefix: Path, spec: str) -> str | None:
-    try:
-        data = json.loads((prefix / "install-failed.json").read_text())
-    except (OSError, ValueError):
-        return None
-    if data.get("spec") != spec or time.time() - float(data.get("at", 0)) > RETRY_FAILED_AFTER:
-        return None
-    return str(data.get("reason", "an earlier install failed"))
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _npm_error(text: str) -> str:
-    """npm's own one-line reason (`ETARGET: notarget No matching version ...`), not its log path."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [
-        line.removeprefix("npm error").removeprefix("npm ERR!").strip()
-        for line in lines
-        if line.startswith(("npm error", "npm ERR!")) and "complete log" not in line
-    ]
-    code = next((error.split()[1] for error in errors if error.startswith("code ")), "")
-    details = [error for error in errors if error and not error.startswith("code ")]
-    reason = details[0] if details else (lines[-1] if lines else "no output")
-    return (f"{code}: {reason}" if code else reason)[:200]
-
-
-def install(prefix: Path | None = None, spec: str | None = None) -> Located:
-    """Install the CLI with npm unless this machine already has it; never raises."""
-    prefix = prefix or install_dir()
-    spec = spec or wanted_spec()
-    with _locked(prefix.parent / f".{prefix.name}.lock"):
-        found = _installed(prefix, spec)
-        if found is not None:
-            return found
-        failed = _recent_failure(prefix, spec)
-        if failed is not None:
-            return Located(None, failed)
-        located = _npm_install(prefix, spec)
-        prefix.mkdir(parents=True, exist_ok=True)
-        if located.path is None:
-            (prefix / "install-failed.json").write_text(
-                json.dumps({"spec": spec, "at": time.time(), "reason": located.reason})
-            )
-        else:
-            (prefix / "install-failed.json").unlink(missing_ok=True)
-            (prefix / "installed.json").write_text(
-                json.dumps({"spec": spec, "path": str(located.path), "version": located.version})
-            )
-        return located
-
-
-def _npm_install(prefix: Path, spec: str) -> Located:
-    npm = shutil.which("npm")
-    if npm is None:
-        return Located(None, f"npm is not installed, so {PACKAGE} cannot be installed for tests")
-    prefix.mkdir(parents=True, exist_ok=True)
-    package = f"{PACKAGE}@{spec}"
-    argv = [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", package]
-    try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return Located(None, f"`npm install {package}` took longer than {INSTALL_TIMEOUT:.0f} s")
-    except OSError as error:
-        return Located(None, f"`npm install {package}` could not run: {error}")
-    if done.returncode != 0:
-        why = _npm_error(done.stderr or done.stdout)
-        return Located(None, f"`npm install {package}` failed: {why}")
+def _find_runnable(prefix: Path) -> Located | None:
     for candidate in _candidates(prefix):
         version = _version_of(candidate)
         if version is not None:
             return Located(candidate, "", version)
-    return Located(None, f"`npm install {package}` left no runnable claude binary in {prefix}")
+    return None
+
+
+def install(prefix: Path | None = None, spec: str | None = None) -> Located:
+    """Install the CLI with npm unless this machine already has it; never raises."""
+    return install_once(
+        PACKAGE, prefix or install_dir(), spec or wanted_spec(), _find_runnable, _version_of
+    )
 
 
 @functools.cache

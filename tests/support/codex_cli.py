@@ -1,0 +1,172 @@
+"""The real Codex CLI for tests: installed once per machine, run offline in a tmux pane.
+
+npm's `@openai/codex` is a small node wrapper; the native program comes in a platform
+package (`@openai/codex-linux-x64/vendor/<target>/bin/codex`), which is what the tests run,
+so node is needed only for the install. It goes into `$CORRAL_TEST_CACHE/codex` (see
+`tests.support.npm_cli`); `CORRAL_CODEX_BIN` points at a binary to use instead and
+`CORRAL_CODEX_VERSION` picks the npm version (default `latest`).
+
+It runs against the Responses API stand-in (`tests.support.responses_standin`) as a custom
+model provider written into a private `CODEX_HOME/config.toml`, with the worktree trusted (so
+it starts at the prompt, not at a "do you trust this folder" question) and the update check
+off, in an environment built from scratch.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from tests.support.npm_cli import Located, cache_root, install_once, version_line
+
+PACKAGE = "@openai/codex"
+API_KEY_VARIABLE = "CORRAL_STANDIN_OPENAI_KEY"
+API_KEY = "sk-corral-standin-0123456789"
+PROVIDER = "standin"
+MODEL = "gpt-5.1-codex"
+
+
+def install_dir() -> Path:
+    return cache_root() / "codex"
+
+
+def wanted_spec() -> str:
+    return os.environ.get("CORRAL_CODEX_VERSION", "latest").strip() or "latest"
+
+
+def version_of(binary: Path) -> str | None:
+    with tempfile.TemporaryDirectory(prefix="corral-codex-version-") as home:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
+        return version_line([str(binary), "--version"], "codex", env)
+
+
+def _candidates(prefix: Path) -> list[Path]:
+    """The native binary of this platform first, then any other the install left."""
+    modules = prefix / "node_modules" / "@openai"
+    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(
+        platform.machine().lower(), platform.machine().lower()
+    )
+    system = platform.system().lower()
+    native = sorted(modules.glob(f"codex-{system}-{machine}/vendor/*/bin/codex"))
+    others = sorted(modules.glob("codex-*/vendor/*/bin/codex"))
+    seen: list[Path] = []
+    for path in [*native, *others, prefix / "node_modules" / ".bin" / "codex"]:
+        if path.is_file() and path not in seen:
+            seen.append(path)
+    return seen
+
+
+def _find_runnable(prefix: Path) -> Located | None:
+    for candidate in _candidates(prefix):
+        version = version_of(candidate)
+        if version is not None:
+            return Located(candidate, "", version)
+    return None
+
+
+def install(prefix: Path | None = None, spec: str | None = None) -> Located:
+    return install_once(
+        PACKAGE, prefix or install_dir(), spec or wanted_spec(), _find_runnable, version_of
+    )
+
+
+@functools.cache
+def locate_codex() -> Located:
+    """The CLI for this test process: an explicit binary, else the cached install."""
+    explicit = os.environ.get("CORRAL_CODEX_BIN")
+    if explicit:
+        path = Path(explicit).expanduser()
+        version = version_of(path)
+        if version is None:
+            return Located(None, f"CORRAL_CODEX_BIN={explicit} does not run `--version`")
+        return Located(path, "", version)
+    return install()
+
+
+def codex_binary() -> Path | None:
+    return locate_codex().path
+
+
+def why_no_codex() -> str:
+    return locate_codex().reason
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string; JSON's escapes are valid TOML for the text written here."""
+    return json.dumps(text)
+
+
+def prepare_codex_home(codex_home: Path, base_url: str, trusted: Sequence[Path] = ()) -> Path:
+    """A private CODEX_HOME whose config sends every request to the stand-in.
+
+    `base_url` is the stand-in's root; Codex appends `/responses` to the provider's URL, so
+    the provider gets `<root>/v1`. `env_key` names the variable holding the key, which
+    `codex_env` sets. Each folder in `trusted` is marked trusted, otherwise Codex asks about
+    it before the first prompt.
+    """
+    codex_home.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"model = {toml_string(MODEL)}",
+        f"model_provider = {toml_string(PROVIDER)}",
+        "check_for_update_on_startup = false",
+        "",
+        f"[model_providers.{PROVIDER}]",
+        'name = "corral stand-in"',
+        f"base_url = {toml_string(base_url.rstrip('/') + '/v1')}",
+        f"env_key = {toml_string(API_KEY_VARIABLE)}",
+        'wire_api = "responses"',
+        "request_max_retries = 0",
+        "stream_max_retries = 0",
+    ]
+    for folder in trusted:
+        lines += ["", f"[projects.{toml_string(str(folder.resolve()))}]", 'trust_level = "trusted"']
+    config = codex_home / "config.toml"
+    config.write_text("\n".join(lines) + "\n")
+    return config
+
+
+def codex_env(
+    home: Path, codex_home: Path, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The whole environment for the CLI, built from scratch rather than inherited.
+
+    Inheriting would leak the developer's own OPENAI_* and CODEX_* settings into a run.
+    """
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "HOME": str(home),
+        "CODEX_HOME": str(codex_home),
+        "TERM": "xterm-256color",
+        "COLORTERM": "truecolor",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "SHELL": "/bin/bash" if Path("/bin/bash").exists() else "/bin/sh",
+        "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
+        "USER": os.environ.get("USER", "tester"),
+        API_KEY_VARIABLE: API_KEY,
+    }
+    env.update(extra or {})
+    return env
+
+
+def bottom(screen: str, count: int = 8) -> str:
+    """The last non-blank lines, where Codex draws its status, prompt and footer."""
+    lines = [line for line in screen.splitlines() if line.strip()]
+    return "\n".join(lines[-count:])
+
+
+def is_working(screen: str) -> bool:
+    """A turn runs: the status line above the prompt says `esc to interrupt`."""
+    return "esc to interrupt" in bottom(screen)
+
+
+def is_idle(screen: str) -> bool:
+    """The prompt (U+203A and a space) with the shortcuts footer, and no turn running."""
+    end = bottom(screen)
+    prompt = any(line.startswith("›") for line in end.splitlines())
+    return prompt and "? for shortcuts" in end and not is_working(screen)
