@@ -26,7 +26,8 @@ WORKING_EVENTS = frozenset(
     }
 )
 IDLE_EVENTS = frozenset({"Stop", "StopFailure", "SessionStart", "AfterAgent"})
-NEEDS_INPUT = frozenset({"permission_prompt", "elicitation_dialog"})
+# Claude Code's notification types for a dialog, and Gemini CLI's for its tool confirmation.
+NEEDS_INPUT = frozenset({"permission_prompt", "elicitation_dialog", "ToolPermission"})
 FILE_EVENT = "FileWrite"
 
 

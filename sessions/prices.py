@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, TypeVar
 
 from sessions.usage import BAND_EDGES, Tokens, Usage
@@ -22,19 +22,25 @@ MILLION = 1_000_000
 
 @dataclass(frozen=True)
 class Rates:
-    """USD per million tokens. Cache writes are the 5-minute kind where a provider has two."""
+    """USD per million tokens. `cache_write` is the 5-minute kind where a provider has two;
+    `cache_write_1h` the hour-long kind (Anthropic: twice the input rate), None where a
+    provider has only one."""
 
     input: float
     output: float
     cache_read: float
     cache_write: float
+    cache_write_1h: float | None = None
 
     def cost(self, tokens: Tokens) -> float:
+        hour = tokens.cache_write_1h
+        hour_rate = self.cache_write if self.cache_write_1h is None else self.cache_write_1h
         return (
             tokens.input * self.input
             + tokens.output * self.output
             + tokens.cache_read * self.cache_read
-            + tokens.cache_write * self.cache_write
+            + (tokens.cache_write - hour) * self.cache_write
+            + hour * hour_rate
         ) / MILLION
 
 
@@ -167,6 +173,7 @@ def _parse_rates(where: str, entry: Mapping[str, Any], base: Rates | None) -> Ra
         values[key] = _rate(where, entry, key, fallback)
     for key in ("cache_read", "cache_write"):
         values[key] = _rate(where, entry, key, values["input"])
+    values["cache_write_1h"] = _rate(where, entry, "cache_write_1h", 2 * values["input"])
     return Rates(**values)
 
 
@@ -245,8 +252,12 @@ _READ = "2026-11-22"
 
 
 def _claude(prefix: str, i: float, o: float, cr: float, cw: float, **kw: Any) -> Price:
+    """Anthropic bills 1-hour cache writes at twice the input rate (5-minute ones at 1.25x)."""
     kw.setdefault("source", _CLAUDE)
-    return Price(prefix, Rates(i, o, cr, cw), kw.pop("as_of", _READ), **kw)
+    long = kw.get("long")
+    if isinstance(long, Rates) and long.cache_write_1h is None:
+        kw["long"] = replace(long, cache_write_1h=2 * long.input)
+    return Price(prefix, Rates(i, o, cr, cw, 2 * i), kw.pop("as_of", _READ), **kw)
 
 
 def _openai(prefix: str, i: float, cr: float, o: float, **kw: Any) -> Price:

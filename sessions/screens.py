@@ -132,3 +132,29 @@ def read_screen(kind: str, text: str) -> Reading:
         if pattern.regex.search("\n".join(lines[-pattern.lines :])):
             return Reading(pattern.look, pattern.detail)
     return Reading(Look.UNKNOWN, "no known pattern on screen")
+
+
+# Kinds that draw their input box between two rules, with a prompt mark on its first line.
+_BOXED = frozenset({"claude", "sim"})
+_RULE = re.compile(r"^─{20,}")
+
+
+def input_box(kind: str, text: str) -> str | None:
+    """The text waiting in the agent's input box; "" for an empty box, None when no box is
+    shown or the kind's box is not known.
+
+    Claude Code puts an interrupted prompt back into its box, and text typed there is sent
+    with whatever comes next: `corral send` looks here first so it never appends to it.
+    """
+    if kind not in _BOXED:
+        return None
+    lines = text.splitlines()
+    rules = [index for index, line in enumerate(lines) if _RULE.match(line)]
+    if len(rules) < 2:
+        return None
+    top, bottom = rules[-2], rules[-1]
+    inside = lines[top + 1 : bottom]
+    if not inside or not inside[0].lstrip().startswith("❯"):
+        return None
+    first = inside[0].lstrip().removeprefix("❯")
+    return "\n".join([first, *inside[1:]]).strip()

@@ -33,6 +33,8 @@ class Tokens:
 
     `input` is uncached input, `cache_read` and `cache_write` the cached parts, so the prompt of a
     request is their sum. `output` includes reasoning; `reasoning` says how much of it that was.
+    `cache_write_1h` is the part of `cache_write` kept for an hour, which Anthropic bills at a
+    higher rate than the 5-minute kind.
     """
 
     input: int = 0
@@ -40,15 +42,10 @@ class Tokens:
     cache_read: int = 0
     cache_write: int = 0
     reasoning: int = 0
+    cache_write_1h: int = 0
 
     def __add__(self, other: Tokens) -> Tokens:
-        return Tokens(
-            self.input + other.input,
-            self.output + other.output,
-            self.cache_read + other.cache_read,
-            self.cache_write + other.cache_write,
-            self.reasoning + other.reasoning,
-        )
+        return Tokens(*(a + b for a, b in zip(self.as_list(), other.as_list(), strict=True)))
 
     def __sub__(self, other: Tokens) -> Tokens:
         return self + Tokens(*(-n for n in other.as_list()))
@@ -69,10 +66,18 @@ class Tokens:
             "cache_read": self.cache_read,
             "cache_write": self.cache_write,
             "reasoning": self.reasoning,
+            "cache_write_1h": self.cache_write_1h,
         }
 
     def as_list(self) -> list[int]:
-        return [self.input, self.output, self.cache_read, self.cache_write, self.reasoning]
+        return [
+            self.input,
+            self.output,
+            self.cache_read,
+            self.cache_write,
+            self.reasoning,
+            self.cache_write_1h,
+        ]
 
     @classmethod
     def from_list(cls, values: Sequence[object]) -> Tokens:

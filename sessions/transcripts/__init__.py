@@ -31,7 +31,7 @@ from sessions.tools import ToolCall
 from sessions.usage import Fingerprints, Tokens, Usage, UsageBook, context_fill
 
 KINDS = ("claude", "codex", "gemini")
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
 CHUNK_BYTES = 4 << 20
 HEAD_BYTES = 1024
 MAX_OPEN_TOOLS = 64

@@ -117,12 +117,15 @@ def _text(text: object, at: float | None, tally: Tally, main: bool) -> None:
 def _tokens(usage: Mapping[str, Any]) -> Tokens:
     details = usage.get("output_tokens_details")
     thinking = details.get("thinking_tokens") if isinstance(details, Mapping) else None
+    split = usage.get("cache_creation")
+    hour = split.get("ephemeral_1h_input_tokens") if isinstance(split, Mapping) else None
     return Tokens(
         input=count(usage.get("input_tokens")),
         output=count(usage.get("output_tokens")),
         cache_read=count(usage.get("cache_read_input_tokens")),
         cache_write=count(usage.get("cache_creation_input_tokens")),
         reasoning=count(thinking),
+        cache_write_1h=count(hour),
     )
 
 

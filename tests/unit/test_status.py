@@ -134,6 +134,12 @@ def test_without_screen_patterns_hooks_decide() -> None:
     assert derive(live(unknown, idle)).state is State.IDLE
     asking = hooks(("Notification", NOW - 40, {"notification_type": "permission_prompt"}))
     assert derive(live(unknown, asking)).state is State.NEEDS_INPUT
+    gemini = hooks(
+        ("BeforeAgent", NOW - 50),
+        ("Notification", NOW - 40, {"notification_type": "ToolPermission"}),
+    )
+    verdict = derive(live(unknown, gemini))
+    assert verdict.state is State.NEEDS_INPUT and "permission" in verdict.reason
 
 
 def test_without_any_evidence_it_says_it_cannot_tell() -> None:

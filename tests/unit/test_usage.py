@@ -174,6 +174,32 @@ def test_claude_cost_matches_what_claude_code_reported() -> None:
     assert cost.reason is None
 
 
+def test_one_hour_cache_writes_cost_twice_the_input_rate() -> None:
+    """Anthropic bills 5-minute cache writes at 1.25x input and 1-hour ones at 2x."""
+    price = DEFAULT_PRICES.find("claude-haiku-4-5")
+    assert price is not None
+    five_minutes = Tokens(cache_write=1_000_000)
+    one_hour = Tokens(cache_write=1_000_000, cache_write_1h=1_000_000)
+    half = Tokens(cache_write=1_000_000, cache_write_1h=500_000)
+    assert price.cost(0, five_minutes) == pytest.approx(1.25)
+    assert price.cost(0, one_hour) == pytest.approx(2.0)
+    assert price.cost(0, half) == pytest.approx(1.625)
+    # A provider with one kind of cache write prices both alike.
+    assert Rates(1.0, 1.0, 1.0, 3.0).cost(one_hour) == pytest.approx(3.0)
+
+
+def test_one_hour_cache_writes_come_from_claude_transcripts() -> None:
+    from sessions.transcripts.claude import _tokens
+
+    usage = {
+        "input_tokens": 3,
+        "output_tokens": 8,
+        "cache_creation_input_tokens": 5200,
+        "cache_creation": {"ephemeral_5m_input_tokens": 1200, "ephemeral_1h_input_tokens": 4000},
+    }
+    assert _tokens(usage) == Tokens(input=3, output=8, cache_write=5200, cache_write_1h=4000)
+
+
 @pytest.mark.parametrize(
     ("model", "family"),
     [
@@ -271,11 +297,13 @@ def test_overrides_replace_and_add_entries_on_top_of_the_defaults() -> None:
     )
     opus = table.find("claude-opus-5-20270101")
     assert opus is not None
-    assert opus.rates == Rates(input=4.0, output=20.0, cache_read=0.4, cache_write=4.0)
+    assert opus.rates == Rates(
+        input=4.0, output=20.0, cache_read=0.4, cache_write=4.0, cache_write_1h=8.0
+    )
     assert opus.as_of == "2027-01-01" and opus.source == "corral.toml"
     assert table.cost(Usage().add("local-llama", Tokens(input=10**9))).usd == 0.0
     gemini = table.find("gemini-9-pro")
-    assert gemini is not None and gemini.long == Rates(3.0, 4.0, 3.0, 3.0)
+    assert gemini is not None and gemini.long == Rates(3.0, 4.0, 3.0, 3.0, 6.0)
     assert table.find("claude-haiku-4-5") == DEFAULT_PRICES.find("claude-haiku-4-5")
     alone = PriceTable.from_mapping({"x-model": {"input": 1, "output": 1}}, defaults=False)
     assert len(alone) == 1 and alone.find("claude-opus-5") is None
