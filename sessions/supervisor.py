@@ -32,11 +32,13 @@ from sessions.model import AgentSpec, AgentView, Config, PaneInfo, State
 from sessions.observer import Observer
 from sessions.processes import ProcessTable
 from sessions.repo import Repo
+from sessions.screens import input_box
 from sessions.status import Evidence, clock, derive
 from sessions.tmux import Tmux, tmux_version
 from sessions.worktrees import Ensured, Worktrees
 
 STOP_WAIT = 8.0
+BOX_CLEAR_WAIT = 3.0
 
 
 @dataclass(frozen=True)
@@ -558,15 +560,43 @@ class Supervisor:
             (self.repo.launch_dir / f"{name}.json").unlink(missing_ok=True)
         return Outcome(name, "rm", message)
 
-    def send(self, name: str, text: str) -> Outcome:
+    def send(self, name: str, text: str, replace: bool = False) -> Outcome:
+        """Type a prompt into the agent; text already in its input box is never appended to.
+
+        Claude Code puts an interrupted prompt back into its box, and whatever is there goes out
+        with the next Enter: so a box holding text is refused, or cleared when `replace` says so.
+        """
         with self.acting():
             view = self._running(name, self.look())
             if view.state is State.PAUSED:
                 raise AgentError(f"{name} is paused: `corral resume {name}` first, then send.")
             assert view.pane is not None
+            waiting = input_box(view.kind, self.tmux.capture(view.pane))
+            if waiting and not replace:
+                shown = waiting if len(waiting) <= 60 else waiting[:57] + "..."
+                raise AgentError(
+                    f"{name}'s input box already holds {shown!r} (an interrupted prompt is put "
+                    f"back there): send with --replace to clear it first, or "
+                    f"`corral attach {name}` to edit it."
+                )
+            if waiting:
+                self._clear_box(name, view.kind, view.pane, waiting)
             self.tmux.send_text(view.pane, text)
-            self.journal.append("send", name, chars=len(text))
+            self.journal.append("send", name, chars=len(text), replaced=len(waiting or ""))
         return Outcome(name, "send", f"sent {len(text)} characters to {name}")
+
+    def _clear_box(self, name: str, kind: str, pane: str, waiting: str) -> None:
+        """Ctrl-U clears a line of the box; clear until the box reads empty, or say it did not."""
+        deadline = time.monotonic() + BOX_CLEAR_WAIT
+        for _ in range(waiting.count("\n") + 1):
+            self.tmux.run("send-keys", "-t", pane, "C-u")
+        while time.monotonic() < deadline:
+            if input_box(kind, self.tmux.capture(pane)) in ("", None):
+                return
+            time.sleep(0.05)
+        raise AgentError(
+            f"{name}'s input box could not be cleared: `corral attach {name}` and clear it."
+        )
 
 
 def _runs_line(view: AgentView) -> str:

@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     send = command("send", "type a prompt into an agent (TEXT '-' reads standard input)")
     send.add_argument("name", metavar="NAME")
     send.add_argument("text", metavar="TEXT")
+    send.add_argument(
+        "--replace",
+        action="store_true",
+        help="clear text already waiting in the agent's input box (an interrupted prompt) first",
+    )
     log = command("log", "show the journal: runs, actions and what agents reported")
     log.add_argument("name", nargs="?", metavar="NAME")
     log.add_argument("--json", action="store_true", help="one JSON event per line")
@@ -204,7 +209,8 @@ def _single(
 
 def cmd_send(args: argparse.Namespace, repo: Path) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
-    return _print_outcomes([Supervisor.open(repo).send(args.name, text.rstrip("\n"))])
+    supervisor = Supervisor.open(repo)
+    return _print_outcomes([supervisor.send(args.name, text.rstrip("\n"), replace=args.replace)])
 
 
 def cmd_attach(args: argparse.Namespace, repo: Path) -> int:

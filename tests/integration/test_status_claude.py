@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from sessions.errors import AgentError
 from sessions.model import State
 from sessions.repo import Repo
 from sessions.supervisor import Supervisor
@@ -95,6 +96,7 @@ def test_real_claude_through_dialog_interrupt_and_exit(
         "cache_read": FIRST.cache_read_input_tokens,
         "cache_write": SECOND.cache_creation_input_tokens,
         "reasoning": 0,
+        "cache_write_1h": 0,
     }
     wait_for(lambda: supervisor.view("claude-1").tokens == expected, what="the stand-in's tokens")
     assert (supervisor.view("claude-1").cost_usd or 0) > 0
@@ -109,10 +111,12 @@ def test_real_claude_through_dialog_interrupt_and_exit(
     becomes(supervisor, State.IDLE)
     assert "interrupted?" in supervisor.view("claude-1").reason
 
-    # The interrupted prompt is put back in the box: clear it before the next command.
+    # The interrupted prompt is put back in the box: send refuses to append to it, and
+    # clears it when told to.
     wait_for(lambda: "think about it" in supervisor.tmux.capture(pane), what="prompt put back")
-    supervisor.tmux.run("send-keys", "-t", pane, "C-u")
-    supervisor.send("claude-1", "/exit")
+    with pytest.raises(AgentError, match="already holds 'think about it'"):
+        supervisor.send("claude-1", "/exit")
+    supervisor.send("claude-1", "/exit", replace=True)
     becomes(supervisor, State.EXITED)
     wait_for(lambda: "exited with code 0" in supervisor.view("claude-1").reason, what="code 0")
     assert "exited with code 0" in supervisor.view("claude-1").reason

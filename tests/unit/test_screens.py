@@ -43,3 +43,16 @@ def test_text_above_the_footer_cannot_fool_the_patterns() -> None:
 def test_unknown_kind_says_so() -> None:
     reading = read_screen("shell", "$ ")
     assert reading.look is Look.UNKNOWN and "shell" in reading.detail
+
+
+def test_the_input_box_is_read_empty_or_holding_a_prompt_put_back() -> None:
+    from sessions.screens import input_box
+
+    def recorded(name: str) -> str:
+        return (DATA / name).read_text()
+
+    assert input_box("claude", recorded("idle-after-turn.txt")) == ""
+    assert input_box("claude", recorded("startup-idle.txt")) == ""
+    assert input_box("claude", recorded("interrupted.txt")) == "Think quietly for a while."
+    assert input_box("claude", recorded("permission-bash.txt")) is None
+    assert input_box("codex", recorded("interrupted.txt")) is None
