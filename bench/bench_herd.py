@@ -125,7 +125,7 @@ def main() -> int:
         "|------------------------------------|-----|-----------|----------|----------|------|"
     )
     rows = []
-    with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
+    with tempfile.TemporaryDirectory(prefix="corral-bench-", ignore_cleanup_errors=True) as folder:
         base = Path(folder)
         for size in sizes:
             returned, running, adopted = [], [], []

@@ -11,6 +11,9 @@ Two measures:
 - **Status latency**: six simulated agents idle at their input box; a prompt is typed into one;
   the time from the agent drawing its working screen (its journal says when it took the
   prompt) to `look()` saying `working`, with `look()` called every 100 ms as an app would.
+- **Hook latency**: the same idle herd; corral's hook entry is started as an agent starts it,
+  with a `PermissionRequest` payload, for one agent whose screen does not change; the time from
+  starting the hook process (and from the line it wrote) to `look()` saying `needs_input`.
 
 Run: .venv/bin/python bench/bench_watch.py [--sizes 1,6,30] [--seconds 8] [--prompts 20]
 """
@@ -18,6 +21,7 @@ Run: .venv/bin/python bench/bench_watch.py [--sizes 1,6,30] [--seconds 8] [--pro
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -31,6 +35,7 @@ from pathlib import Path
 
 import psutil
 
+from sessions.agents import hook_argv
 from sessions.model import State
 from sessions.sandbox import create
 from sessions.supervisor import Supervisor
@@ -143,20 +148,64 @@ def latency_rows(base: Path, prompts: int) -> list[str]:
                 latencies.append(max(0.0, seen - took))
     finally:
         supervisor.tmux.kill_server()
-    ms = sorted(x * 1000 for x in latencies)
-    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return [latency_row("screen change -> status (6 agents, 100 ms look)", latencies)]
+
+
+def hook_latency_rows(base: Path, calls: int) -> list[str]:
+    root = create(base / "hook-latency")
+    (root / "corral.toml").write_text(
+        "".join(f'[[agent]]\nname = "sim-{n}"\nkind = "sim"\n\n' for n in range(1, 7))
+    )
+    supervisor = Supervisor.open(root)
+    supervisor.up()
+    payload = json.dumps({"hook_event_name": "PermissionRequest", "tool_name": "Bash"}).encode()
+    from_start: list[float] = []
+    from_line: list[float] = []
+    try:
+        for index in range(calls):
+            name = f"sim-{index % 6 + 1}"
+            wait_state(supervisor, name, State.IDLE, 60)
+            env = os.environ | {"CORRAL_HOME": str(supervisor.repo.state_dir), "CORRAL_AGENT": name}
+            started = time.time()
+            subprocess.run(hook_argv("sim"), input=payload, env=env, check=True)
+            seen = wait_state(supervisor, name, State.NEEDS_INPUT, 10, interval=0.1)
+            written = last_event_time(supervisor, name, "PermissionRequest")
+            from_start.append(seen - started)
+            from_line.append(seen - written)
+    finally:
+        supervisor.tmux.kill_server()
     return [
-        f"| screen change -> status (6 agents, 100 ms look) | {statistics.median(ms):>9.0f} | "
-        f"{p95:>7.0f} | {ms[0]:>6.0f} | {ms[-1]:>6.0f} | {len(ms):>4} |"
+        latency_row("hook started -> status (6 agents, 100 ms look)", from_start),
+        latency_row("hook line written -> status", from_line),
     ]
 
 
-def wait_state(supervisor: Supervisor, name: str, state: State, timeout: float) -> float:
+def latency_row(label: str, seconds: list[float]) -> str:
+    ms = sorted(x * 1000 for x in seconds)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return (
+        f"| {label:<47} | {statistics.median(ms):>9.0f} | "
+        f"{p95:>7.0f} | {ms[0]:>6.0f} | {ms[-1]:>6.0f} | {len(ms):>4} |"
+    )
+
+
+def last_event_time(supervisor: Supervisor, name: str, event: str) -> float:
+    path = supervisor.repo.state_dir / "events" / f"{name}.jsonl"
+    for line in reversed(path.read_text().splitlines()):
+        record = json.loads(line)
+        if record.get("event") == event:
+            return float(record["t"])
+    raise SystemExit(f"{name} has no {event} event")
+
+
+def wait_state(
+    supervisor: Supervisor, name: str, state: State, timeout: float, interval: float = 0.1
+) -> float:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if next(v for v in supervisor.look() if v.name == name).state is state:
             return time.time()
-        time.sleep(0.1)
+        time.sleep(interval)
     raise SystemExit(f"{name} never became {state.value}")
 
 
@@ -178,10 +227,11 @@ def main() -> int:
     parser.add_argument("--prompts", type=int, default=20)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    with tempfile.TemporaryDirectory(prefix="corral-watch-") as folder:
+    with tempfile.TemporaryDirectory(prefix="corral-watch-", ignore_cleanup_errors=True) as folder:
         base = Path(folder)
         cost = cost_rows(base, sizes, args.seconds)
         latency = latency_rows(base, args.prompts)
+        latency += hook_latency_rows(base, args.prompts)
     print("| watching, 500 ms tick          |   n | watcher %cpu | tmux %cpu |")
     print("|--------------------------------|-----|-------------|-----------|")
     print("\n".join(cost))
