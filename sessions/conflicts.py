@@ -17,10 +17,11 @@ import fnmatch
 import posixpath
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from itertools import combinations
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Literal
 
 from sessions.errors import AgentError, NotARepoError
@@ -128,7 +129,7 @@ def file_level(
     for builder in builders:
         if builder.role != "builder":
             continue
-        for path, first, last in _counted(builder, now - window, (*IGNORED, *ignore)):
+        for path, first, last in _counted(builder, now - window, ignore):
             seen.setdefault(path, {})[builder.agent] = (first, last)
     found = []
     for path, by_agent in seen.items():
@@ -142,14 +143,24 @@ def file_level(
 def _counted(
     builder: Builder, after: float, ignore: Sequence[str]
 ) -> list[tuple[str, float, Touch]]:
-    """Per path: the first counting touch's time and the latest touch."""
+    """Per path: the first counting touch's time and the latest touch.
+
+    Each distinct name is normalised and checked against `ignore` once, since a busy agent
+    touches the same few files again and again.
+    """
     first: dict[str, float] = {}
     last: dict[str, Touch] = {}
+    root = _root(builder.worktree)
+    skip = _ignored(tuple(ignore))
+    names: dict[str, str | None] = {}
     for touch in builder.touches:
         if touch.how not in STANDING and touch.t < after:
             continue
-        path = relative_path(touch.path, builder.worktree)
-        if path is None or any(fnmatch.fnmatchcase(path, pattern) for pattern in ignore):
+        if touch.path not in names:
+            path = _relative(touch.path, root)
+            names[touch.path] = None if path is None or skip(path) else path
+        path = names[touch.path]
+        if path is None:
             continue
         first[path] = min(first.get(path, touch.t), touch.t)
         if path not in last or touch.t >= last[path].t:
@@ -163,16 +174,30 @@ def relative_path(path: str, worktree: Path) -> str | None:
     Agents name files absolutely or relatively, with `./` and `..`; both agents' names of one
     file must come out equal. No file system access: this runs for every touch on every look.
     """
-    pure = PurePosixPath(path)
-    if pure.is_absolute():
-        try:
-            pure = pure.relative_to(PurePosixPath(worktree))
-        except ValueError:
+    return _relative(path, _root(worktree))
+
+
+def _root(worktree: Path) -> str:
+    return str(worktree).rstrip("/") + "/"
+
+
+@lru_cache(maxsize=16384)
+def _relative(path: str, root: str) -> str | None:
+    if path.startswith("/"):
+        if not path.startswith(root):
             return None
-    norm = posixpath.normpath(str(pure))
-    if norm in (".", "..") or norm.startswith("../") or norm.startswith("/"):
+        path = path[len(root) :]
+    norm = posixpath.normpath(path) if path else "."
+    if norm in (".", "..") or norm.startswith(("../", "/")):
         return None
     return norm
+
+
+@lru_cache(maxsize=64)
+def _ignored(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """One compiled test for corral's own files and the caller's patterns (`*` spans `/`)."""
+    joined = re.compile("|".join(fnmatch.translate(pattern) for pattern in (*IGNORED, *patterns)))
+    return lambda path: joined.match(path) is not None
 
 
 def highest(conflicts: Iterable[Conflict]) -> tuple[Conflict, ...]:
@@ -250,6 +275,8 @@ def line_ranges(repo_root: Path, base: str, worktree: Path, path: str) -> tuple[
 def _ranges(cwd: Path, merge_base: str, tip: str, path: str) -> tuple[LineRange, ...]:
     args = ("diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames")
     patch = _read(cwd, *args, merge_base, tip, "--", path, doing=f"compare {path}")
+    if patch.count("\ndiff --git ") + patch.startswith("diff --git ") > 1:
+        return ()  # a folder: its files are judged one by one, their lines never mixed
     return hunk_ranges(patch)
 
 
@@ -326,6 +353,8 @@ class ConflictFinder:
         self.window = window
         self.ignore = tuple(ignore)
         self.worktrees = Worktrees(_repo(repo_root))
+        # Why the last look stopped at level 1, by agent, pair or base: a vanished worktree
+        # or a missing base must not stop the look, but should be seen.
         self.errors: dict[str, str] = {}
         self._sides: dict[tuple[str, str, str], _Side] = {}
         self._ranges: dict[tuple[str, str, str], tuple[LineRange, ...]] = {}
@@ -337,15 +366,23 @@ class ConflictFinder:
             self._sides, self._ranges, self._merges = {}, {}, {}
             return files
         by_agent = {builder.agent: builder for builder in builders}
-        base_tip = _read(self.repo_root, "rev-parse", "--verify", f"{self.base}^{{commit}}",
-                         doing=f"read {self.base}").strip()  # fmt: skip
+        self.errors = {}
+        try:
+            base_tip = _read(self.repo_root, "rev-parse", "--verify", f"{self.base}^{{commit}}",
+                             doing=f"read {self.base}").strip()  # fmt: skip
+        except AgentError as error:
+            self.errors[self.base] = str(error)
+            return files
         cache = _Cache()
         found = list(files)
         for (a, b), pair in _pairs(files).items():
             sides = [self._side(by_agent[name], base_tip, cache) for name in (a, b)]
             if sides[0] is None or sides[1] is None:
                 continue
-            found += self._deeper(pair, by_agent[a], by_agent[b], sides[0], sides[1], cache)
+            try:
+                found += self._deeper(pair, by_agent[a], by_agent[b], sides[0], sides[1], cache)
+            except AgentError as error:
+                self.errors[f"{a} and {b}"] = str(error)
         self._sides, self._ranges, self._merges = cache.sides, cache.ranges, cache.merges
         return tuple(sorted(found, key=_order))
 
@@ -359,7 +396,6 @@ class ConflictFinder:
             except (AgentError, NotARepoError) as error:
                 self.errors[builder.agent] = str(error)
                 return None
-        self.errors.pop(builder.agent, None)
         cache.sides[key] = side
         return side
 
@@ -471,10 +507,14 @@ def _commit_times(worktree: Path, merge_base: str) -> dict[str, float]:
 
 
 def _mtime(path: Path, fallback: float | None) -> float:
-    try:
-        return path.lstat().st_mtime
-    except OSError:
-        return fallback or 0.0
+    """When the file last changed; for a deleted one, when its folder last did, which is when
+    the deletion happened at the latest (a time that stays put, so it can key a cache)."""
+    for candidate in (path, *path.parents):
+        try:
+            return candidate.lstat().st_mtime
+        except OSError:
+            continue
+    return fallback or 0.0
 
 
 def _names(cwd: Path, *args: str) -> set[str]:

@@ -241,7 +241,7 @@ class Worktrees:
         """
         checkout = self._checkout(_absolute(path))
         with _scratch(checkout.git_dir) as scratch:
-            tree = _work_tree(checkout, scratch)
+            tree = _files_tree(checkout, scratch)
         head_tree = _run(checkout.top, "rev-parse", f"{checkout.head}^{{tree}}", doing="read HEAD")
         if tree == head_tree.strip():
             return checkout.head
@@ -500,6 +500,23 @@ def _work_tree(checkout: _Checkout, scratch: Path) -> str:
     env = {"GIT_INDEX_FILE": str(scratch / "work")}
     _run(checkout.top, "read-tree", checkout.head, env=env, doing="read HEAD")
     _run(checkout.top, "add", "-A", env=env, doing=f"save the files of {checkout.top}")
+    return _run(checkout.top, "write-tree", env=env, doing="save the working files").strip()
+
+
+def _files_tree(checkout: _Checkout, scratch: Path) -> str:
+    """Like `_work_tree`, but from a copy of the agent's index, whose file stats spare git from
+    hashing every unchanged file again: this runs on every look, not once per shelve.
+
+    `copy2` keeps the index's own time, which git needs to spot files changed in the same
+    instant the index was written.
+    """
+    copy = scratch / "files"
+    env = {"GIT_INDEX_FILE": str(copy)}
+    if checkout.index.exists():
+        shutil.copy2(checkout.index, copy)
+    else:
+        _run(checkout.top, "read-tree", checkout.head, env=env, doing="read HEAD")
+    _run(checkout.top, "add", "-A", env=env, doing=f"read the files of {checkout.top}")
     return _run(checkout.top, "write-tree", env=env, doing="save the working files").strip()
 
 

@@ -8,6 +8,7 @@ files.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sessions.conflicts import (
     ConflictFinder,
     ConflictTracker,
     LineRange,
+    Touch,
     git_touches,
     line_ranges,
     merge_conflicts,
@@ -239,3 +241,36 @@ def test_git_runs_again_only_when_a_key_changes(root: Path) -> None:
     everything = {("file", FILE), ("lines", FILE), ("merge", FILE)}
     assert find(root, "a", "b", finder=finder, key="2") == everything
     assert find(root, "a", "b", finder=finder) == everything, "a key made from the touches"
+
+
+def test_a_deleted_file_meets_any_change_to_it(root: Path) -> None:
+    (worktree(root, "a") / "README.md").unlink()
+    (worktree(root, "b") / "README.md").write_text("# project\nmore\n")
+    assert line_ranges(root, "main", worktree(root, "a"), "README.md") == (LineRange(1, 2),)
+    assert find(root, "a", "b") == {
+        ("file", "README.md"),
+        ("lines", "README.md"),
+        ("merge", "README.md"),
+    }
+
+
+def test_a_folder_both_touched_is_only_the_same_file_level(root: Path) -> None:
+    change(root, "a", {2: "a two"})
+    change(root, "b", {28: "b twenty-eight"})
+    (worktree(root, "b") / "src" / "extra.py").write_text("one\n")
+    herd = [
+        Builder(name, worktree(root, name), f"corral/{name}", (Touch("src", 1.0, "write"),))
+        for name in ("a", "b")
+    ]
+    found = ConflictFinder(root, "main").find(herd, now=2.0)
+    assert [(c.level, c.path) for c in found] == [("file", "src")]
+
+
+def test_a_vanished_worktree_leaves_level_one_and_says_why(root: Path) -> None:
+    change(root, "a", {9: "a nine"})
+    change(root, "b", {9: "b nine"})
+    herd = [builder(root, "a"), builder(root, "b")]
+    shutil.rmtree(worktree(root, "b"))
+    finder = ConflictFinder(root, "main")
+    assert [c.level for c in finder.find(herd, now=0.0)] == ["file"]
+    assert list(finder.errors) == ["b"]
