@@ -455,64 +455,73 @@ class _Add:
     blob: str
 
 
-@dataclass(frozen=True)
 class _History:
-    """Who added which lock file: the base branch's adds, and each agent branch's own adds,
-    indexed so that attributing a lock costs no more than a few dictionary look-ups."""
+    """Who added which lock file, answered from a fixed handful of git calls.
 
-    base_by_key: Mapping[tuple[str, str], _Add]
-    base_by_path: Mapping[str, _Add]
-    native_by_key: Mapping[tuple[str, str], tuple[tuple[str, _Add], ...]]
-    native_by_commit: Mapping[str, tuple[tuple[str, _Add], ...]]
-    committed_by: Mapping[str, frozenset[str]]
+    The commit that added a lock is found in the base branch's history, or among the agent
+    branches' commits that the base branch does not have yet. Its author is the branch whose
+    reflog records making it (`git commit`, `cherry-pick`, ...), since a branch created later
+    from the base branch also contains it. Only when no reflog knows the commit (expired,
+    rebased, fetched from elsewhere) is each agent branch's own history read, once per scan.
+    """
 
-    @classmethod
-    def build(
-        cls,
+    def __init__(
+        self,
+        repo_root: Path,
+        base: str,
+        refs: Mapping[str, str],
+        dirs: Sequence[str],
         base_adds: Sequence[_Add],
-        native: Mapping[str, Sequence[_Add]],
-        committed_by: Mapping[str, frozenset[str]],
-    ) -> _History:
-        by_key: dict[tuple[str, str], _Add] = {}
-        by_path: dict[str, _Add] = {}
-        for add in base_adds:  # newest first: keep the first seen
-            by_key.setdefault((add.path, add.blob), add)
-            by_path.setdefault(add.path, add)
-        native_key: dict[tuple[str, str], list[tuple[str, _Add]]] = {}
-        native_commit: dict[str, list[tuple[str, _Add]]] = {}
-        for agent, adds in native.items():
-            for add in adds:
-                native_key.setdefault((add.path, add.blob), []).append((agent, add))
-                native_commit.setdefault(add.commit, []).append((agent, add))
-        return cls(
-            base_by_key=by_key,
-            base_by_path=by_path,
-            native_by_key={key: tuple(found) for key, found in native_key.items()},
-            native_by_commit={key: tuple(found) for key, found in native_commit.items()},
-            committed_by=committed_by,
-        )
+        unmerged: Sequence[_Add],
+    ) -> None:
+        self._root, self._base, self._refs, self._dirs = repo_root, base, refs, dirs
+        self._base_by_key: dict[tuple[str, str], _Add] = {}
+        self._base_by_path: dict[str, _Add] = {}
+        for add in base_adds:  # newest first: the first seen is the one that counts
+            self._base_by_key.setdefault((add.path, add.blob), add)
+            self._base_by_path.setdefault(add.path, add)
+        self._unmerged: dict[tuple[str, str], _Add] = {}
+        for add in unmerged:
+            self._unmerged.setdefault((add.path, add.blob), add)
+        wanted = [*refs.values(), _full_ref(base)] if base_adds or unmerged else []
+        self._created, made = _reflogs(repo_root, wanted)
+        self._made: dict[str, list[str]] = {}
+        for agent, ref in refs.items():
+            for commit in made.get(ref, ()):
+                self._made.setdefault(commit, []).append(agent)
+        self._made_on_base = made.get(_full_ref(base), frozenset())
+        self._native: dict[str, list[str]] | None = None
 
     def base_add(self, path: str, blob: str | None) -> _Add | None:
-        exact = self.base_by_key.get((path, blob)) if blob is not None else None
-        return exact or self.base_by_path.get(path)
+        exact = self._base_by_key.get((path, blob)) if blob is not None else None
+        return exact or self._base_by_path.get(path)
 
-    def native_add(self, path: str, blob: str | None) -> tuple[str, _Add] | None:
-        if blob is None:
-            return None
-        return self._first(self.native_by_key.get((path, blob), ()))
+    def unmerged_add(self, path: str, blob: str | None) -> _Add | None:
+        return self._unmerged.get((path, blob)) if blob is not None else None
 
     def author_of(self, commit: str) -> str | None:
-        chosen = self._first(self.native_by_commit.get(commit, ()))
-        return chosen[0] if chosen else None
-
-    def _first(self, found: Sequence[tuple[str, _Add]]) -> tuple[str, _Add] | None:
-        """Of several branches with the same add, the one that made the commit itself."""
-        if not found:
+        """The agent whose branch made `commit`, or None when the base branch (the user) did."""
+        made = self._made.get(commit)
+        if made:
+            return min(made)
+        if commit in self._made_on_base:
             return None
-        return min(
-            found,
-            key=lambda item: (item[1].commit not in self.committed_by.get(item[0], ()), item[0]),
-        )
+        native = self._natives().get(commit)
+        return min(native) if native else None
+
+    def _natives(self) -> dict[str, list[str]]:
+        """Each agent branch's own commits that touch locks, counted from where the branch was
+        created (its oldest reflog entry, else the base branch)."""
+        if self._native is None:
+            self._native = {}
+            for agent, ref in self._refs.items():
+                start = self._created.get(ref, self._base)
+                args = ("log", "-z", "--format=%H", ref, "--not", start, "--", *self._dirs)
+                result = git(self._root, *args, check=False)
+                for commit in result.stdout.split("\0") if result.returncode == 0 else ():
+                    if commit.strip():
+                        self._native.setdefault(commit.strip(), []).append(agent)
+        return self._native
 
 
 def scan(
@@ -645,29 +654,22 @@ def _attribute(
     rules: LockRules,
     found: Mapping[tuple[str, str], _Found],
 ) -> list[Lock]:
-    parsed = {
-        key: parse_lock(item.data) if item.data is not None else Parsed()
-        for key, item in found.items()
-    }
     base_adds = _adds(_read(repo_root, "log", *_ADD_LOG, base, "--", *rules.dirs))
-    shared = any(item.on_base or len(item.places) > 1 for item in found.values())
-    untimed = {
-        place
-        for key, item in found.items()
-        if parsed[key].created_at is None
-        for place in item.places
-        if place is not None
-    }
-    history = _history(repo_root, base, places, rules, base_adds, shared, untimed)
+    refs = _agent_refs(repo_root, places)
+    unmerged: tuple[_Add, ...] = ()
+    if refs and any(place is not None for item in found.values() for place in item.places):
+        args = ("log", *_ADD_LOG, *refs.values(), "--not", base, "--", *rules.dirs)
+        unmerged = _adds(_read(repo_root, *args))
+    history = _History(repo_root, base, refs, rules.dirs, base_adds, unmerged)
     locks: list[Lock] = []
-    for (path, blob), item in found.items():
-        lock = _lock(item, blob, parsed[(path, blob)], history)
+    for (_, blob), item in found.items():
+        lock = _lock(item, blob, history)
         if lock is not None:
             locks.append(lock)
     return locks
 
 
-def _lock(item: _Found, blob: str, parsed: Parsed, history: _History) -> Lock | None:
+def _lock(item: _Found, blob: str, history: _History) -> Lock | None:
     """The claim one file makes; None for a leftover copy of a lock the base branch released."""
     exact = blob if item.data is not None else None
     agents = [place for place in item.places if place is not None]
@@ -679,9 +681,10 @@ def _lock(item: _Found, blob: str, parsed: Parsed, history: _History) -> Lock | 
         released = history.base_add(item.path, exact)
         if agents and None not in item.places and released and released.blob == exact:
             return None
-        native = history.native_add(item.path, exact)
-        add = native[1] if native else None
-        holder = native[0] if native else (agents[0] if agents else None)
+        add = history.unmerged_add(item.path, exact)
+        author = history.author_of(add.commit) if add and len(item.places) > 1 else None
+        holder = author or (agents[0] if agents else None)
+    parsed = parse_lock(item.data) if item.data is not None else Parsed()
     created, source = _created(parsed, add, item.mtime)
     readable = item.data is not None or item.on_base
     return Lock(
@@ -717,31 +720,6 @@ def _task_from_name(path: str) -> str:
 _ADD_LOG = ("-z", "--format=%x01%H %ct", "--raw", "--no-abbrev", "--no-renames", "--diff-filter=A")
 
 
-def _history(
-    repo_root: Path,
-    base: str,
-    places: Sequence[Checkout],
-    rules: LockRules,
-    base_adds: tuple[_Add, ...],
-    every_branch: bool,
-    untimed: set[str],
-) -> _History:
-    """Each agent branch's own lock adds, counted from where the branch was created so that
-    what it inherited from the base branch stays with whoever added it there. Every branch is
-    read only when some lock is shared; otherwise only those whose locks need a commit time."""
-    refs = _agent_refs(repo_root, places)
-    wanted = refs if every_branch else {a: r for a, r in refs.items() if a in untimed}
-    created, committed = _reflogs(repo_root, list(wanted.values()))
-    native: dict[str, tuple[_Add, ...]] = {}
-    for agent, ref in wanted.items():
-        start = created.get(ref, base)
-        args = ("log", *_ADD_LOG, ref, "--not", start, "--", *rules.dirs)
-        result = git(repo_root, *args, check=False)
-        native[agent] = _adds(result.stdout) if result.returncode == 0 else ()
-    committed_by = {agent: committed.get(ref, frozenset()) for agent, ref in wanted.items()}
-    return _History.build(base_adds, native, committed_by)
-
-
 def _agent_refs(repo_root: Path, places: Sequence[Checkout]) -> dict[str, str]:
     """Agent name to branch ref: the checkouts' branches, then every other `corral/<name>`,
     so a lock whose agent is gone is still attributed to it (and shown as orphaned)."""
@@ -764,6 +742,11 @@ def _full_ref(branch: str) -> str:
     return branch if branch.startswith("refs/") else f"refs/heads/{branch}"
 
 
+_MADE_HERE = ("commit", "cherry-pick", "revert", "am:")
+"""Reflog subjects of a commit made on the branch itself; `merge` and `pull` may only have
+fast-forwarded to somebody else's commit."""
+
+
 def _reflogs(
     repo_root: Path, refs: Sequence[str]
 ) -> tuple[dict[str, str], dict[str, frozenset[str]]]:
@@ -771,7 +754,8 @@ def _reflogs(
     entry) and the commits made on it (entries written by `git commit`)."""
     if not refs:
         return {}, {}
-    out = _read(repo_root, "log", "-g", "-z", "--format=%gD%x01%H%x01%gs", *refs)
+    result = git(repo_root, "log", "-g", "-z", "--format=%gD%x01%H%x01%gs", *refs, check=False)
+    out = result.stdout if result.returncode == 0 else ""
     oldest: dict[str, tuple[int, str]] = {}
     commits: dict[str, set[str]] = {}
     for record in out.split("\0"):
@@ -783,7 +767,7 @@ def _reflogs(
         index = int(number.rstrip("}"))
         if ref not in oldest or index > oldest[ref][0]:
             oldest[ref] = (index, commit)
-        if subject.startswith("commit"):
+        if subject.startswith(_MADE_HERE):
             commits.setdefault(ref, set()).add(commit)
     created = {ref: commit for ref, (_, commit) in oldest.items()}
     return created, {ref: frozenset(shas) for ref, shas in commits.items()}

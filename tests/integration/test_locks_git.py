@@ -282,7 +282,7 @@ def test_git_runs_as_often_for_many_lock_files_as_for_one(
     many = calls()
     assert len(scan(root, "main", agents).locks) == 24
     assert few == many
-    assert many <= 6 + len(agents)
+    assert many <= 6
 
 
 # -- releasing --------------------------------------------------------------------------------
