@@ -361,12 +361,14 @@ class ConflictFinder:
         self._merges: dict[tuple[str, str], dict[str, str]] = {}
 
     def find(self, builders: Sequence[Builder], now: float) -> tuple[Conflict, ...]:
+        """Every conflict that holds now, at each level it reaches; see `highest` for one per
+        pair and path."""
+        self.errors = {}
         files = file_level(builders, self.window, now, self.ignore)
         if not files:
             self._sides, self._ranges, self._merges = {}, {}, {}
             return files
         by_agent = {builder.agent: builder for builder in builders}
-        self.errors = {}
         try:
             base_tip = _read(self.repo_root, "rev-parse", "--verify", f"{self.base}^{{commit}}",
                              doing=f"read {self.base}").strip()  # fmt: skip
@@ -388,7 +390,7 @@ class ConflictFinder:
 
     def _side(self, builder: Builder, base_tip: str, cache: _Cache) -> _Side | None:
         key = (builder.agent, builder.key or _touch_key(builder), base_tip)
-        side = cache.sides.get(key) or self._sides.get(key)
+        side = cache.sides.get(key, self._sides.get(key))
         if side is None:
             try:
                 merge_base = _merge_base(builder.worktree, base_tip)
@@ -428,7 +430,7 @@ class ConflictFinder:
 
     def _lines(self, side: _Side, path: str, cache: _Cache) -> tuple[LineRange, ...]:
         key = (side.merge_base, side.tip, path)
-        ranges = cache.ranges.get(key) or self._ranges.get(key)
+        ranges = cache.ranges.get(key, self._ranges.get(key))
         if ranges is None:
             ranges = _ranges(self.repo_root, side.merge_base, side.tip, path)
         cache.ranges[key] = ranges
@@ -436,9 +438,7 @@ class ConflictFinder:
 
     def _merge(self, a: _Side, b: _Side, cache: _Cache) -> dict[str, str]:
         key = (a.tip, b.tip)
-        merge = cache.merges.get(key)
-        if merge is None:
-            merge = self._merges.get(key)
+        merge = cache.merges.get(key, self._merges.get(key))
         if merge is None:
             merge = _merge(self.repo_root, a.tip, b.tip)
         cache.merges[key] = merge
