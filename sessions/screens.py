@@ -71,31 +71,51 @@ CLAUDE = Table(
 
 CODEX = Table(
     kind="codex",
-    seen_on="Codex CLI (FORMATS.md; no recorded sample yet)",
+    seen_on="Codex CLI 0.171.0 (160x45, tests/data/codex)",
     patterns=(
+        _p(Look.EXITED, r"To continue this session, run", "the session ended", 8),
+        # The approval's last line; older releases asked "Allow command?" (not recorded).
         _p(
             Look.DIALOG,
-            r"Allow command\?|press enter to confirm or esc to cancel",
+            r"Allow command\?|[Pp]ress enter to confirm or esc to cancel",
             "an approval",
-            12,
+            3,
         ),
-        _p(Look.WORKING, r"esc to interrupt", "esc to interrupt in the footer", 4),
-        _p(Look.IDLE, r"^\s*[›>▌]", "the input box", 8),
+        # The status line right above the prompt: `• Working (2s • esc to interrupt)`. Its
+        # own line is followed by the prompt, which the agent's text never is.
+        _p(
+            Look.WORKING,
+            r"\(\d+[hms][^)\n]*esc to interrupt\)\s*\n› ",
+            "esc to interrupt above the prompt",
+            6,
+        ),
+        _p(Look.IDLE, r"^› ", "the prompt", 6),
     ),
 )
 
 GEMINI = Table(
     kind="gemini",
-    seen_on="Gemini CLI (FORMATS.md; no recorded sample yet)",
+    seen_on="Gemini CLI 0.61.0 (160x45, tests/data/gemini)",
     patterns=(
+        _p(Look.EXITED, r"To resume this session: gemini --resume", "the session ended", 6),
+        # Confirmations are drawn in a box that replaces the input box; the agent's text is
+        # never inside one. Only the shell and folder-trust questions are recorded.
         _p(
             Look.DIALOG,
-            r"Waiting for user confirmation|Apply this change|Allow execution",
+            r"^ ?│ (?:Allow execution of \[|Apply this change\?|Waiting for user confirmation"
+            r"|Do you trust the files in this folder\?)",
             "a confirmation",
             15,
         ),
-        _p(Look.WORKING, r"esc to cancel", "esc to cancel in the footer", 6),
-        _p(Look.IDLE, r"^\s*>\s", "the input box", 8),
+        # The spinner line right above the input box's rule:
+        # `⠧ Thinking... (esc to cancel, 2s)` (or `Executing Hooks: ...` while hooks run).
+        _p(
+            Look.WORKING,
+            r"\(esc to cancel, \d+[hms][^\n]*\n─{20,}",
+            "esc to cancel above the input box",
+            10,
+        ),
+        _p(Look.IDLE, r"^ *> ", "the input box", 6),
     ),
 )
 
