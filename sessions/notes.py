@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -475,12 +476,14 @@ class Notes:
         self.rules = rules or NoteRules()
         self.cache_dir = cache_dir / "notes"
         self._places: dict[str, _Place] = {}
+        self._looked: list[str] = []  # the checkouts of the latest look, base first
         self._reader = Journal(journal.path)
         self._reader.start_near_end(JOURNAL_TAIL)
         self._deltas: dict[tuple[str, str], deque[tuple[float, int]]] = {}
         self._last: dict[tuple[str, str], LastChange] = {}
         self._recent: deque[Event] = deque(maxlen=RECENT_CHANGES)
         self._facts: dict[tuple[str, str], tuple[str, NoteFacts]] = {}
+        self._blobs: dict[tuple[str, str], tuple[str, str]] = {}
         self._base_blobs: dict[str, str] | None = None
         self._base_times: dict[str, float] = {}
         self._forks: dict[str, str | None] = {}
@@ -492,7 +495,9 @@ class Notes:
 
         A checkout seen for the first time, with no cache either, only records a baseline."""
         changes: list[NoteChange] = []
-        for checkout in checkouts:
+        ordered = sorted(checkouts, key=lambda c: c.agent is not None)
+        self._looked = [str(checkout.path) for checkout in ordered]
+        for checkout in ordered:
             place = self._place(checkout)
             stats = self._scan(checkout.path)
             if place.baseline and not _differs(place.files, stats):
@@ -514,18 +519,20 @@ class Notes:
         return place
 
     def _scan(self, root: Path) -> Stats:
-        """Every matching file's (mtime_ns, size): one glob per pattern, one stat per file."""
+        """Every matching file's (mtime_ns, size): one glob per pattern, one stat per file.
+        Plain strings rather than Path objects: this runs for every file on every look."""
         stats: Stats = {}
+        base = os.fspath(root)
         for pattern in self.rules.globs:
-            for rel in glob.glob(pattern, root_dir=root, recursive=True):
+            for rel in glob.glob(pattern, root_dir=base, recursive=True):
                 if rel in stats:
                     continue
                 try:
-                    info = os.stat(root / rel)
+                    info = os.stat(os.path.join(base, rel))
                 except OSError:
                     continue
-                if not os.path.isdir(root / rel):
-                    stats[Path(rel).as_posix()] = (info.st_mtime_ns, info.st_size)
+                if stat.S_ISREG(info.st_mode):
+                    stats[rel.replace(os.sep, "/")] = (info.st_mtime_ns, info.st_size)
         return stats
 
     def _compare(
@@ -534,15 +541,15 @@ class Notes:
         changes: list[NoteChange] = []
         for rel in sorted(set(stats) | set(place.files)):
             seen = place.files.get(rel)
-            stat = stats.get(rel)
-            if seen is not None and stat == (seen.mtime_ns, seen.size):
+            found = stats.get(rel)
+            if seen is not None and found == (seen.mtime_ns, seen.size):
                 continue
             current: tuple[tuple[int, int], str] | None = None
-            if stat is not None:
+            if found is not None:
                 text = _read(place.checkout.path / rel)
                 if text is None:
                     continue  # vanished or unreadable since the stat: look again next time
-                current = (stat, text)
+                current = (found, text)
             if not place.baseline:
                 _remember(place, rel, current, None)
                 continue
@@ -585,6 +592,7 @@ class Notes:
         _remember(place, rel, current, LastChange(agent, change.t))
         fields = change.to_json()
         del fields["agent"]
+        # `t` is the look's own time, so growth is measured on the clock the caller passes
         self.journal.append(EVENT, agent, **fields)
         return change
 
@@ -603,7 +611,8 @@ class Notes:
         ours = blob_id(text.encode()) if text is not None else None
         if head_blob != ours:
             return USER
-        log = git(base.path, "log", "-1", "--format=%H", "HEAD", "--", rel, check=False)
+        spec = f":(literal){rel}"
+        log = git(base.path, "log", "-1", "--format=%H", "HEAD", "--", spec, check=False)
         commit = log.stdout.strip()
         if log.returncode != 0 or not commit:
             return USER
@@ -689,14 +698,11 @@ class Notes:
     # -- what the files say --
 
     def files(self, now: float) -> list[NoteFile]:
-        """Every watched file as the latest look saw it: base first, then agents by name."""
+        """Every watched file in the checkouts of the latest look, as it saw them: the base
+        checkout first, then the agents in the order given."""
         self._read_events()
         found: list[NoteFile] = []
-        places = sorted(
-            self._places.values(),
-            key=lambda p: (p.checkout.agent is not None, p.checkout.agent or ""),
-        )
-        for place in places:
+        for place in (self._places[key] for key in self._looked):
             where = place.checkout.agent or BASE
             for rel, seen in sorted(place.files.items()):
                 found.append(self._file(place, where, rel, seen, now))
@@ -743,17 +749,21 @@ class Notes:
         quiet = self.rules.quiet_after
         if now - recorded <= quiet or now - mtime > quiet:
             return max(recorded, mtime)
-        committed = self._committed_at(rel, seen.text)
+        committed = self._committed_at(place, rel, seen.text)
         return max(recorded, committed if committed is not None else mtime)
 
-    def _committed_at(self, rel: str, text: str) -> float | None:
+    def _committed_at(self, place: _Place, rel: str, text: str) -> float | None:
         base = next((p for p in self._places.values() if p.checkout.agent is None), None)
         if base is None:
             return None
         if self._base_blobs is None:
             self._load_base_history(base)
-        blob = (self._base_blobs or {}).get(rel)
-        if blob is None or blob != blob_id(text.encode()):
+        key = (str(place.checkout.path), rel)
+        cached = self._blobs.get(key)
+        if cached is None or cached[0] is not text:
+            cached = (text, blob_id(text.encode()))
+            self._blobs[key] = cached
+        if (self._base_blobs or {}).get(rel) != cached[1]:
             return None
         return self._base_times.get(rel)
 

@@ -96,6 +96,16 @@ def test_the_first_look_is_a_baseline(herd: Herd) -> None:
         for where in (BASE, "alpha", "beta")
         for rel in ("PROGRESS.md", "notes/parser.md", "notes/old/design.md")
     }
+    # an agent that left the herd is no longer listed; the base checkout comes first
+    notes.look(list(reversed(herd.checkouts[:2])), time.time())
+    assert [(f.where, f.path) for f in notes.files(time.time())] == [
+        (BASE, "PROGRESS.md"),
+        (BASE, "notes/old/design.md"),
+        (BASE, "notes/parser.md"),
+        ("alpha", "PROGRESS.md"),
+        ("alpha", "notes/old/design.md"),
+        ("alpha", "notes/parser.md"),
+    ]
 
 
 def test_edits_in_worktrees_belong_to_their_agents(herd: Herd) -> None:
