@@ -7,8 +7,9 @@ changed for one of the two: whether their changes to the file meet in the base f
 whether merging their work (uncommitted work included) would stop on a conflict.
 
 Observers never raise a conflict: reading a file another agent writes is what they are for.
-Every git call here reads; uncommitted work becomes a commit through a throwaway index
-(`Worktrees.current_commit`), never through the agent's own index or files.
+Git here writes objects only, never a ref, an index or a file of the agent: uncommitted work
+becomes a commit through a throwaway index (`Worktrees.current_commit`), and `merge-tree`
+merges in the object store.
 """
 
 from __future__ import annotations
