@@ -168,14 +168,17 @@ _LABEL_INLINE = re.compile(
     r"[.;!?]\s+[*_]*(recommended\s+next\s+steps?|next\s+steps?)[*_\s]*[:：][*_\s]*(.*)$",
     re.IGNORECASE,
 )
-_RATE = re.compile(r"pass(?:ing)?\s*rate[*_\s]*[:：]?[*_\s]*(\d{1,3}(?:\.\d+)?)\s*%", re.I)
-_COUNTS = re.compile(r"[\s,;(\[—-]*(\d+)\s*(?:/|of|out\s+of)\s*(\d+)")
+# Numbers start where a run of digits starts and are at most 9 digits long, and no two
+# repeated groups can match the same characters: a line of noise costs linear time.
+_RATE = re.compile(r"pass(?:ing)?\s*rate[*_\s]*(?:[:：][*_\s]*)?(\d{1,3}(?:\.\d{1,3})?)\s*%", re.I)
+_COUNTS = re.compile(r"[\s,;(\[—-]*(\d{1,9})\s*(?:/|of|out\s+of)\s*(\d{1,9})(?!\d)")
 _PASSING = re.compile(
-    r"(\d+)\s*(?:/|of|out\s+of)\s*(\d+)\s+(?:(?:\w+\s+)?(?:tests?|specs?|cases?|checks?)\s+)?"
-    r"(?:are\s+|now\s+)?(?:pass(?:ing|ed|es)?|green)\b",
+    r"(?<!\d)(\d{1,9})\s*(?:/|of|out\s+of)\s*(\d{1,9})\s+"
+    r"(?:(?:\w+\s+)?(?:tests?|specs?|cases?|checks?)\s+)?(?:are\s+|now\s+)?"
+    r"(?:pass(?:ing|ed|es)?|green)\b",
     re.I,
 )
-_PYTEST = re.compile(r"(\d+)\s+passed(?:,\s*(\d+)\s+failed)?", re.I)
+_PYTEST = re.compile(r"(?<!\d)(\d{1,9})\s+passed(?:,\s*(\d{1,9})\s+failed)?", re.I)
 _TASK_SECTION = re.compile(r"backlog|todo|to do|task|priorit|next|plan|roadmap|remaining", re.I)
 _DONE_SECTION = re.compile(r"done|complete|finished|shipped", re.I)
 _ISSUE_SECTION = re.compile(r"issue|bug|problem|blocker|known", re.I)

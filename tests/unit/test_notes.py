@@ -226,6 +226,30 @@ def test_any_text_reads_without_error(text: str) -> None:
     assert read_markdown(text) == facts
 
 
+NOISE = 50_000
+
+
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * NOISE + "/",
+        "1 of " * NOISE,
+        "1 passed, " * NOISE,
+        "pass rate" + " " * NOISE + "x",
+        "pass rate: 1." + "1" * NOISE,
+        "- " + "~~a" * NOISE,
+        "# " + "a #" * NOISE,
+        "**Next step:**" * NOISE,
+        "```\n" * NOISE,
+    ],
+    ids=["digits", "of", "passed", "rate", "decimals", "struck", "heading", "labels", "fences"],
+)
+def test_a_line_of_noise_costs_linear_time(text: str) -> None:
+    """A quadratic pattern would take minutes on these; each takes milliseconds."""
+    read_markdown(text)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300), st.text(max_size=300))
 def test_diff_counts_match_the_line_change(before: str, after: str) -> None:
