@@ -21,11 +21,12 @@ import re
 import shlex
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
+from sessions.coordination import TELL_MODES, CoordinationRules
 from sessions.errors import ConfigError
 from sessions.model import NAME_PATTERN, AgentSpec, Backoff, Config, Kind, Restart, UserSettings
 from sessions.prices import PriceError, PriceTable
@@ -34,7 +35,23 @@ CONFIG_NAME = "corral.toml"
 DEFAULT_WORKTREES = "../{repo}.corral"
 WORKTREE_PLACEHOLDERS = ("repo",)
 
-TOP_KEYS = ("base", "worktrees", "width", "height", "backoff", "prices", "agent")
+TOP_KEYS = (
+    "base",
+    "worktrees",
+    "width",
+    "height",
+    "backoff",
+    "prices",
+    "roles",
+    "locks",
+    "notes",
+    "conflicts",
+    "agent",
+)
+ROLE_KEYS = ("window_minutes", "builder_share", "builder_files", "stall_minutes", "coordination")
+LOCK_KEYS = ("dirs", "done_dirs", "stale_minutes", "idle_minutes")
+NOTE_KEYS = ("files", "max_lines", "fast_growth", "quiet_days")
+CONFLICT_KEYS = ("tell",)
 BACKOFF_KEYS = ("clean", "failure", "crash_runs", "crash_seconds")
 AGENT_KEYS = ("name", "kind", "command", "args", "prompt", "prompt_file", "restart", "env")
 REQUIRED_AGENT_KEYS = ("name", "kind")
@@ -313,6 +330,7 @@ def parse_config(text: str, path: str, root: Path) -> Config:
     height = top.integer("height", *HEIGHT_RANGE)
     backoff = _backoff(top)
     prices = _prices(top)
+    rules = _rules(top)
     agents = tuple(_agent(doc, index, value, root) for index, value in enumerate(_agents(top)))
     _check_unique(doc, agents)
     return Config(
@@ -324,7 +342,81 @@ def parse_config(text: str, path: str, root: Path) -> Config:
         width=Config.width if width is None else width,
         height=Config.height if height is None else height,
         prices=prices,
+        rules=rules,
     )
+
+
+def _rules(top: _Section) -> CoordinationRules | None:
+    """The coordination tables; None when none is given, so the defaults stay in one place."""
+    sections = {
+        key: top.table(key, f"[{key}] with its keys below it")
+        for key in ("roles", "locks", "notes", "conflicts")
+    }
+    if not any(sections.values()):
+        return None
+    rules = CoordinationRules()
+    roles, locks, notes = rules.roles, rules.locks, rules.notes
+    tell = rules.tell
+    if (section := sections["roles"]) is not None:
+        section.check_keys(ROLE_KEYS)
+        share = section.typed("builder_share", (int, float), "a share from 0 to 1, such as 0.1")
+        assert share is None or isinstance(share, int | float)
+        if share is not None and not 0 <= share <= 1:
+            raise section.error("builder_share", f"is {share}: it must be from 0 to 1")
+        roles = replace(
+            roles,
+            window=_minutes(section, "window_minutes", roles.window),
+            builder_share=roles.builder_share if share is None else float(share),
+            builder_files=int(section.positive("builder_files", whole=True) or roles.builder_files),
+            stall_after=_minutes(section, "stall_minutes", roles.stall_after),
+            coordination=_strings(section, "coordination", "notes/*") or roles.coordination,
+        )
+    if (section := sections["locks"]) is not None:
+        section.check_keys(LOCK_KEYS)
+        locks = replace(
+            locks,
+            dirs=_strings(section, "dirs", "current_tasks") or locks.dirs,
+            done_dirs=_strings(section, "done_dirs", "completed_tasks") or locks.done_dirs,
+            stale_after=_minutes(section, "stale_minutes", locks.stale_after),
+            idle_after=_minutes(section, "idle_minutes", locks.idle_after),
+        )
+    if (section := sections["notes"]) is not None:
+        section.check_keys(NOTE_KEYS)
+        quiet = section.positive("quiet_days", whole=False)
+        notes = replace(
+            notes,
+            globs=_strings(section, "files", "notes/**/*.md") or notes.globs,
+            max_lines=int(section.positive("max_lines", whole=True) or notes.max_lines),
+            fast_growth=float(section.positive("fast_growth", whole=False) or notes.fast_growth),
+            quiet_after=notes.quiet_after if quiet is None else float(quiet) * 86400.0,
+        )
+    if (section := sections["conflicts"]) is not None:
+        section.check_keys(CONFLICT_KEYS)
+        tell = section.text("tell", "warn") or tell
+        if tell not in TELL_MODES:
+            allowed = _allowed(TELL_MODES)
+            raise section.error("tell", f"is {json.dumps(tell)}: it must be one of {allowed}")
+    return CoordinationRules(roles=roles, locks=locks, notes=notes, tell=tell)
+
+
+def _minutes(section: _Section, key: str, default: float) -> float:
+    value = section.typed(key, (int, float), "a number of minutes above 0")
+    if value is None:
+        return default
+    assert isinstance(value, int | float)
+    if not (value > 0 and math.isfinite(value)):
+        raise section.error(key, f"is {value}: it must be a number of minutes above 0")
+    return float(value) * 60.0
+
+
+def _strings(section: _Section, key: str, example: str) -> tuple[str, ...]:
+    value = section.typed(key, list, f'a list of strings such as ["{example}"]')
+    if value is None:
+        return ()
+    assert isinstance(value, list)
+    if not value or not all(isinstance(item, str) and item.strip() for item in value):
+        raise section.error(key, f'must be a non-empty list of strings such as ["{example}"]')
+    return tuple(value)
 
 
 def _read(path: Path) -> str:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sessions.coordination import Coordination, CoordinationRules
     from sessions.prices import PriceTable
     from sessions.usage import RunSpend
 
@@ -100,6 +101,7 @@ class Config:
     width: int = 160
     height: int = 45
     prices: PriceTable | None = None
+    rules: CoordinationRules | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ class AgentView:
     cost_usd: float | None = None
     context_fill: float | None = None
     run_spends: tuple[RunSpend, ...] = ()
+    run_started: float | None = None
 
     @property
     def empty_runs(self) -> int:
@@ -175,4 +178,26 @@ class AgentView:
             "context_fill": self.context_fill,
             "runs_spent": [run.to_json() for run in self.run_spends],
             "empty_runs": self.empty_runs,
+        }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The whole herd at one look: every agent, and how they coordinate."""
+
+    agents: tuple[AgentView, ...]
+    coordination: Coordination
+    taken: float
+
+    def to_json(self) -> dict[str, object]:
+        roles = self.coordination.roles
+        agents = []
+        for view in self.agents:
+            role = roles.get(view.name)
+            entry = view.to_json() | (role.to_json() if role else {})
+            entry["conflicts"] = len(self.coordination.conflicts_of(view.name))
+            agents.append(entry)
+        return {
+            "agents": agents,
+            "conflicts": [c.to_json() for c in self.coordination.shown_conflicts],
         }

@@ -13,12 +13,15 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sessions.activity import Activity, fold
+from sessions.activity import FILE_EVENT, Activity, fold
 from sessions.errors import CorralError
+from sessions.fingerprint import Call, Write
 from sessions.journal import AgentRecord, Journal
 from sessions.model import PaneInfo
 from sessions.prices import DEFAULT_PRICES
@@ -26,10 +29,21 @@ from sessions.processes import ProcFacts
 from sessions.screens import Look, read_screen
 from sessions.status import Evidence, ScreenState
 from sessions.tmux import Tmux
-from sessions.transcripts import Transcript, find_transcript, load_checkpoint, save_checkpoint
+from sessions.transcripts import (
+    ToolUse,
+    Transcript,
+    find_transcript,
+    load_checkpoint,
+    save_checkpoint,
+)
 from sessions.usage import RunSpend, Tokens, Usage
 
 COLD_TAIL = 256 * 1024
+# Hook events that stand for one tool call each; kinds whose hooks send them need no transcript
+# for their calls.
+TOOL_EVENTS = frozenset({"PreToolUse", "BeforeTool"})
+HOOKED_TOOLS = frozenset({"claude", "gemini", "sim"})
+WINDOW = 1800.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,8 @@ class _Watched:
 
     events: Journal
     activity: Activity = field(default_factory=Activity)
+    calls: deque[Call] = field(default_factory=deque)
+    writes: deque[Write] = field(default_factory=deque)
     screen_key: tuple[object, ...] | None = None
     captured_at: float = 0.0
     screen_text: str = ""
@@ -78,6 +94,7 @@ class Observer:
         self.cache_dir = state_dir / "cache"
         self._cpu_cache = self.cache_dir / "cpu.json"
         self.prices = DEFAULT_PRICES
+        self.window = WINDOW
         self._cpu_loaded = False
 
     def evidence(
@@ -92,6 +109,9 @@ class Observer:
         watched = self._watched(name)
         for event in watched.events.read_new():
             watched.activity = fold(watched.activity, event)
+            self._collect(watched, event)
+        _prune(watched.calls, now - self.window)
+        _prune(watched.writes, now - self.window)
         return Evidence(
             name=name,
             now=now,
@@ -101,6 +121,26 @@ class Observer:
             screen=watched.screen if pane is not None and not pane.dead else None,
             activity=watched.activity,
         )
+
+    @staticmethod
+    def _collect(watched: _Watched, event: dict[str, Any]) -> None:
+        """Keep tool calls and file writes for fingerprints and conflicts: one per call (the
+        event before it runs), with paths already relative to the worktree."""
+        name, t = event.get("event"), event.get("t")
+        if not isinstance(t, int | float):
+            return
+        paths = tuple(p for p in event.get("paths") or () if isinstance(p, str))
+        if name in TOOL_EVENTS and isinstance(event.get("cls"), str):
+            watched.calls.append(Call(float(t), event["cls"], paths))
+        elif name == FILE_EVENT and paths:
+            watched.writes.append(Write(float(t), paths))
+
+    def calls(self, name: str) -> tuple[tuple[Call, ...], tuple[Write, ...]]:
+        """The agent's tool calls and file writes inside the window, oldest first."""
+        watched = self.watched.get(name)
+        if watched is None:
+            return (), ()
+        return tuple(watched.calls), tuple(watched.writes)
 
     def screen_text(self, name: str) -> str:
         watched = self.watched.get(name)
@@ -188,6 +228,8 @@ class Observer:
         update = transcript.read()
         if update.responses or update.tool_uses or update.restarted:
             save_checkpoint(self.cache_dir, name, transcript)
+        if kind not in HOOKED_TOOLS:
+            self._collect_transcript(watched, update.tool_uses, worktree, now)
         summary = update.summary
         cost = self.prices.cost(summary.usage)
         return Spend(
@@ -198,6 +240,18 @@ class Observer:
             model=summary.model,
             runs=self._run_spends(record, dict(summary.runs)),
         )
+
+    def _collect_transcript(
+        self, watched: _Watched, uses: Sequence[ToolUse], worktree: str, now: float
+    ) -> None:
+        """Kinds whose hooks report no tool calls (Codex): their transcript does."""
+        start = now - self.window
+        for use in uses:
+            at = use.at if use.at is not None else now
+            if at < start:
+                continue
+            paths = tuple(_relative(path, worktree) for path in use.call.paths)
+            watched.calls.append(Call(at, use.call.cls, paths))
 
     def _run_spends(
         self, record: AgentRecord | None, usage: dict[int, Usage]
@@ -277,6 +331,19 @@ class Observer:
             temporary = self._cpu_cache.with_name(f".cpu.{os.getpid()}.tmp")
             temporary.write_text(json.dumps({str(k): v for k, v in self.cpu_samples.items()}))
             os.replace(temporary, self._cpu_cache)
+
+
+def _prune(items: deque[Call] | deque[Write], start: float) -> None:
+    while items and items[0].t < start:
+        items.popleft()
+
+
+def _relative(path: str, worktree: str) -> str:
+    if worktree and os.path.isabs(path):
+        inside = os.path.relpath(path, worktree)
+        if not inside.startswith(".."):
+            return inside
+    return path
 
 
 def _cold_since(look: Look, activity: Activity, pane: PaneInfo) -> float:

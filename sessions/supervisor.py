@@ -25,10 +25,14 @@ from pathlib import Path
 from sessions import processes
 from sessions.agents import flavor
 from sessions.config import DEFAULT_WORKTREES, find_config, load_config
+from sessions.coordination import CoordinationRules, Coordinator
 from sessions.errors import AgentError, CorralError
 from sessions.journal import AgentRecord, Fold, Journal
 from sessions.launch import LaunchPlan, clean_env
-from sessions.model import AgentSpec, AgentView, Config, PaneInfo, State
+from sessions.locks import LockReport, Tax, coordination_tax, release
+from sessions.model import AgentSpec, AgentView, Config, PaneInfo, Snapshot, State
+from sessions.notes import Checkout as NoteCheckout
+from sessions.notes import Notes
 from sessions.observer import Observer
 from sessions.processes import ProcessTable
 from sessions.repo import Repo
@@ -72,6 +76,9 @@ class Supervisor:
         if config is not None and config.prices is not None:
             self.observer.prices = config.prices
         self.evidence: dict[str, Evidence] = {}
+        rules = config.rules if config is not None and config.rules is not None else None
+        self.coordinator = Coordinator(repo, self.journal, rules or CoordinationRules())
+        self.observer.window = self.coordinator.rules.roles.window
 
     @classmethod
     def open(cls, path: Path) -> Supervisor:
@@ -120,6 +127,66 @@ class Supervisor:
                 continue
             views.append(self._view(name, configured.get(name), record, pane, table, now))
         return views
+
+    def snapshot(self, fresh_locks: bool = False) -> Snapshot:
+        """The herd and its coordination: roles, conflicts (journaled as they start and end),
+        locks. `fresh_locks` surveys locks now rather than reusing a survey of the last
+        seconds."""
+        views = self.look()
+        now = time.time()
+        activity = {view.name: self.observer.calls(view.name) for view in views}
+        base = self._base_or_none()
+        coordination = self.coordinator.look(views, activity, base, now, fresh_locks)
+        return Snapshot(tuple(views), coordination, now)
+
+    def lock_report(self) -> tuple[LockReport, Tax]:
+        """Every lock judged now, and the share of commits spent on them."""
+        snapshot = self.snapshot(fresh_locks=True)
+        report = snapshot.coordination.locks
+        if report is None:
+            raise CorralError(snapshot.coordination.errors.get("locks", "no base branch"))
+        base = self.base()
+        tax = coordination_tax(self.repo.root, base, snapshot.taken, self.coordinator.rules.locks)
+        return report, tax
+
+    def release_lock(self, path: str, force: bool = False) -> Outcome:
+        """Remove a stale lock where it lives, in a commit that holds only that; its text is
+        kept in the journal, so even a lock git never saw can be read again."""
+        with self.acting():
+            snapshot = self.snapshot(fresh_locks=True)
+            report = snapshot.coordination.locks
+            if report is None:
+                raise CorralError(snapshot.coordination.errors.get("locks", "no base branch"))
+            checkouts = self.coordinator.checkouts(snapshot.agents)
+            released = release(
+                self.repo.root, self.base(), checkouts, report.verdicts, path, force=force
+            )
+            self.journal.append(
+                "lock_release",
+                None,
+                path=path,
+                removed_from=[place or "base" for place in released.removed_from],
+                commits=list(released.commits),
+                content=released.content,
+            )
+        return Outcome(path, "release", released.message)
+
+    def notes(self) -> Notes:
+        """PROGRESS.md and notes in every checkout, looked at now; changes go to the journal."""
+        views = self.look()
+        notes = Notes(self.journal, self.repo.state_dir / "cache", self.coordinator.rules.notes)
+        places = [
+            NoteCheckout(place.agent, place.path, place.branch)
+            for place in self.coordinator.checkouts(views)
+        ]
+        notes.look(places, time.time())
+        return notes
+
+    def _base_or_none(self) -> str | None:
+        try:
+            return self.base()
+        except AgentError:
+            return None
 
     def view(self, name: str, views: Sequence[AgentView] | None = None) -> AgentView:
         for view in self.look() if views is None else views:
@@ -175,6 +242,7 @@ class Supervisor:
             run_spends=spend.runs if spend else (),
             cost_usd=spend.cost_usd if spend else None,
             context_fill=spend.context_fill if spend else None,
+            run_started=record.run_started if record else None,
         )
 
     def explain(self, name: str) -> list[tuple[str, str]]:

@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sessions.coordination import AgentRole
 from sessions.errors import CorralError
 from sessions.journal import Journal
-from sessions.model import AgentView, State
+from sessions.model import AgentView, Snapshot, State
 from sessions.repo import Repo
 from sessions.supervisor import Outcome, Supervisor, attach_plan
 
@@ -86,6 +87,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("name", metavar="NAME")
     command("doctor", "check tmux, git, the config and the agent CLIs; say how to fix each")
+    conflicts = command("conflicts", "builders in each other's way: same file, lines, or merge")
+    conflicts.add_argument("--json", action="store_true", help="print JSON for scripts")
+    locks = command("locks", "task locks: holder, age, stale or orphaned; and what they cost")
+    locks.add_argument("--json", action="store_true", help="print JSON for scripts")
+    lock_commands = locks.add_subparsers(dest="lock_command", metavar="COMMAND")
+    release_lock = lock_commands.add_parser(
+        "release",
+        help="remove a stale lock where it lives, in a commit of its own",
+        parents=[common],
+    )
+    release_lock.add_argument("path", metavar="PATH", help="the lock's path, as the list shows it")
+    release_lock.add_argument(
+        "--force", action="store_true", help="release it even though it is not stale"
+    )
+    notes = command("notes", "PROGRESS.md and notes: done and open items, growth, who changed what")
+    notes.add_argument("--json", action="store_true", help="print JSON for scripts")
     return parser
 
 
@@ -129,35 +146,39 @@ def cmd_up(args: argparse.Namespace, repo: Path) -> int:
 
 def cmd_ls(args: argparse.Namespace, repo: Path) -> int:
     supervisor = Supervisor.open(repo)
-    views = supervisor.look()
+    snapshot = supervisor.snapshot()
+    views = snapshot.agents
     supervisor.observer.save_cpu_samples()
     started = {view.name for view in views}
     waiting = [spec.name for spec in supervisor.specs() if spec.name not in started]
     if args.json:
-        payload = {"agents": [view.to_json() for view in views], "not_started": waiting}
+        payload = snapshot.to_json() | {"not_started": waiting}
         print(json.dumps(payload, indent=2))
         return 0
-    print(format_table(views))
+    print(format_table(views, snapshot))
     if waiting:
         print(f"not started: {', '.join(waiting)} (`corral up` starts them)")
     return 0
 
 
-def format_table(views: Sequence[AgentView]) -> str:
+def format_table(views: Sequence[AgentView], snapshot: Snapshot | None = None) -> str:
     if not views:
         return "no agents started yet: `corral up` starts the ones in corral.toml"
     now = time.time()
-    rows = [("NAME", "KIND", "STATE", "FOR", "PID", "BRANCH", "REASON")]
+    roles = snapshot.coordination.roles if snapshot else {}
+    rows = [("NAME", "KIND", "STATE", "FOR", "ROLE", "PID", "BRANCH", "REASON")]
     for view in views:
+        role = roles.get(view.name)
         rows.append(
             (
                 view.name,
                 view.kind,
                 f"{STATE_MARKS[view.state]} {view.state.value}",
                 _age(now - view.since) if view.since else "-",
+                _role(role) if role else "-",
                 str(view.pid or "-"),
                 view.branch,
-                view.reason,
+                view.reason + (f"; {role.stall_reason}" if role and role.stalled else ""),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
@@ -167,6 +188,13 @@ def format_table(views: Sequence[AgentView]) -> str:
         + row[-1]
         for row in rows
     )
+
+
+def _role(role: AgentRole) -> str:
+    share = role.fingerprint.edit_share
+    if role.fingerprint.role == "builder" and share is not None:
+        return f"builder {share:.0%}"
+    return role.fingerprint.role
 
 
 def _age(seconds: float) -> str:
@@ -257,6 +285,61 @@ def cmd_explain(args: argparse.Namespace, repo: Path) -> int:
     return 0
 
 
+def cmd_conflicts(args: argparse.Namespace, repo: Path) -> int:
+    snapshot = Supervisor.open(repo).snapshot()
+    shown = snapshot.coordination.shown_conflicts
+    if args.json:
+        print(json.dumps({"conflicts": [c.to_json() for c in shown]}, indent=2))
+        return 0
+    if not shown:
+        print("no conflicts: no two builders changed the same file")
+    for conflict in shown:
+        since = time.strftime("%H:%M:%S", time.localtime(conflict.since))
+        agents = " and ".join(conflict.agents)
+        print(f"{conflict.level:<6} {conflict.path}  {agents} since {since}: {conflict.detail}")
+    return 0
+
+
+def cmd_locks(args: argparse.Namespace, repo: Path) -> int:
+    supervisor = Supervisor.open(repo)
+    if args.lock_command == "release":
+        return _print_outcomes([supervisor.release_lock(args.path, force=args.force)])
+    report, tax = supervisor.lock_report()
+    if args.json:
+        print(json.dumps(report.to_json() | {"tax": tax.to_json()}, indent=2))
+        return 0
+    if not report.verdicts:
+        print("no task locks")
+    for verdict in report.verdicts:
+        mark = "orphaned" if verdict.orphaned else ("stale" if verdict.stale else "held")
+        task = verdict.lock.task or "?"
+        print(f"{mark:<8} {verdict.lock.path}  {task}: {verdict.reason}")
+    print(
+        f"coordination tax: {tax.lock_commits} of {tax.commits} commits only claim or release "
+        f"locks ({tax.share:.0%}; last hour {tax.recent_share:.0%})"
+    )
+    return 0
+
+
+def cmd_notes(args: argparse.Namespace, repo: Path) -> int:
+    notes = Supervisor.open(repo).notes()
+    now = time.time()
+    if args.json:
+        print(json.dumps(notes.to_json(now), indent=2))
+        return 0
+    files = notes.files(now)
+    if not files:
+        print("no PROGRESS.md or notes found")
+    for item in files:
+        warned = "; ".join(warning.message for warning in item.warnings)
+        changed = f", last by {item.last_change.agent}" if item.last_change else ""
+        print(
+            f"{item.where}: {item.path}  {item.lines} lines, {len(item.done)} done, "
+            f"{len(item.open)} open{changed}" + (f"  ({warned})" if warned else "")
+        )
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace, repo: Path) -> int:
     from sessions.doctor import run_checks
 
@@ -282,6 +365,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "log": cmd_log,
     "explain": cmd_explain,
     "doctor": cmd_doctor,
+    "conflicts": cmd_conflicts,
+    "locks": cmd_locks,
+    "notes": cmd_notes,
 }
 
 

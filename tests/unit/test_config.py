@@ -12,8 +12,12 @@ from sessions.config import (
     AGENT_KEYS,
     BACKOFF_KEYS,
     CONFIG_NAME,
+    CONFLICT_KEYS,
     DEFAULT_WORKTREES,
+    LOCK_KEYS,
+    NOTE_KEYS,
     NOTIFICATION_KEYS,
+    ROLE_KEYS,
     TOP_KEYS,
     USER_KEYS,
     Locator,
@@ -25,6 +29,7 @@ from sessions.config import (
     parse_user_settings,
     user_config_path,
 )
+from sessions.coordination import CoordinationRules
 from sessions.errors import ConfigError
 from sessions.model import AgentSpec, Backoff, Config, Kind, Restart, UserSettings
 
@@ -63,6 +68,7 @@ def test_example_is_valid_and_shows_the_defaults() -> None:
     assert config.worktrees == DEFAULT_WORKTREES
     assert (config.width, config.height) == (Config.width, Config.height)
     assert config.backoff == Backoff()
+    assert config.rules == CoordinationRules()
     assert {spec.kind for spec in config.agents} >= {Kind.CLAUDE, Kind.CODEX, Kind.SHELL}
 
 
@@ -72,6 +78,13 @@ def test_example_shows_every_key_the_parser_accepts() -> None:
     data = tomllib.loads(text)
     assert set(TOP_KEYS) <= set(data)
     assert set(BACKOFF_KEYS) <= set(data["backoff"])
+    for table, keys in (
+        ("roles", ROLE_KEYS),
+        ("locks", LOCK_KEYS),
+        ("notes", NOTE_KEYS),
+        ("conflicts", CONFLICT_KEYS),
+    ):
+        assert set(keys) <= set(data[table])
     assert set(AGENT_KEYS) <= {key for agent in data["agent"] for key in agent}
 
 
@@ -446,3 +459,44 @@ def test_a_bad_price_names_its_line_and_key(tmp_path: Path) -> None:
         parse_config(text, "corral.toml", tmp_path)
     assert caught.value.line == 4
     assert "input" in str(caught.value)
+
+
+# --- coordination tables ------------------------------------------------------------------------
+
+
+def test_coordination_tables_are_read_in_minutes_and_lists() -> None:
+    config = parse(
+        "[roles]\nwindow_minutes = 10\nbuilder_share = 0.25\nstall_minutes = 5\n"
+        '[locks]\ndirs = ["tasks"]\nstale_minutes = 90\n'
+        '[notes]\nfiles = ["NOTES.md"]\nmax_lines = 200\nquiet_days = 2\n'
+        '[conflicts]\ntell = "warn"\n'
+    )
+    rules = config.rules
+    assert rules is not None
+    assert (rules.roles.window, rules.roles.builder_share, rules.roles.stall_after) == (
+        600.0,
+        0.25,
+        300.0,
+    )
+    assert rules.locks.dirs == ("tasks",) and rules.locks.stale_after == 5400.0
+    assert rules.notes.globs == ("NOTES.md",) and rules.notes.max_lines == 200
+    assert rules.notes.quiet_after == 2 * 86400.0
+    assert rules.tell == "warn"
+    assert parse("").rules is None
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        ('[conflicts]\ntell = "loud"\n', "conflicts.tell", "must be one of"),
+        ("[roles]\nbuilder_share = 2\n", "roles.builder_share", "from 0 to 1"),
+        ("[roles]\nwindow_minutes = 0\n", "roles.window_minutes", "above 0"),
+        ("[locks]\ndirs = []\n", "locks.dirs", "non-empty list"),
+        ('[locks]\ndirs = "current_tasks"\n', "locks.dirs", "a list of strings"),
+        ("[notes]\nmax_line = 3\n", "notes.max_line", 'did you mean "max_lines"'),
+    ],
+)
+def test_coordination_mistakes_name_the_key(text: str, key: str, words: str) -> None:
+    error = error_of(text)
+    assert error.key == key and words in str(error)
+    assert error.line is not None

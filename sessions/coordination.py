@@ -1,0 +1,297 @@
+"""Who builds, who collides, who holds which task: the herd's coordination, on every look.
+
+The observer gathers each agent's tool calls and file writes; this module turns them into roles
+(`fingerprint`), conflicts between builders (`conflicts`), held and stale task locks (`locks`),
+and stalls, and journals every conflict's start and end. It runs git only when something moved:
+branch tips come from one `for-each-ref` for the whole herd, an agent's committed and
+uncommitted changes are listed again only when its tip or its latest write changed, and locks
+are surveyed at most every `LOCK_EVERY` seconds in a long-lived process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sessions.conflicts import Builder, Conflict, ConflictFinder, ConflictTracker, Touch, highest
+from sessions.conflicts import git_touches as changed_against_base
+from sessions.errors import CorralError
+from sessions.fingerprint import BUILDER, Call, Fingerprint, RoleRules, Write, fingerprint, stall
+from sessions.journal import Journal
+from sessions.locks import Checkout, LockReport, LockRules, Verdict, survey
+from sessions.model import AgentView, State
+from sessions.notes import NoteRules
+from sessions.repo import Repo, git
+
+LOCK_EVERY = 2.0
+TELL_MODES = ("off", "warn", "block")
+HOLDS_FILE = "holds.json"
+
+
+@dataclass(frozen=True)
+class CoordinationRules:
+    """corral.toml's `[roles]`, `[locks]`, `[notes]` and `[conflicts]` tables."""
+
+    roles: RoleRules = field(default_factory=RoleRules)
+    locks: LockRules = field(default_factory=LockRules)
+    notes: NoteRules = field(default_factory=NoteRules)
+    tell: str = "off"
+
+
+@dataclass(frozen=True)
+class AgentRole:
+    """One agent's part in the herd: its role, whether it stalled, the locks it holds."""
+
+    fingerprint: Fingerprint
+    stalled: bool = False
+    stall_reason: str = ""
+    locks: tuple[Verdict, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        held = self.locks[0] if self.locks else None
+        return {
+            **self.fingerprint.to_json(),
+            "stalled": self.stalled,
+            "stall_reason": self.stall_reason or None,
+            "lock": None
+            if held is None
+            else {"path": held.lock.path, "task": held.lock.task, "stale": held.stale},
+            "locks": len(self.locks),
+        }
+
+
+@dataclass(frozen=True)
+class Coordination:
+    """The herd's coordination at one look: roles per agent, conflicts, locks."""
+
+    roles: Mapping[str, AgentRole]
+    conflicts: tuple[Conflict, ...]
+    locks: LockReport | None
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def shown_conflicts(self) -> tuple[Conflict, ...]:
+        """One line per pair of agents and path, at the worst level reached."""
+        return highest(self.conflicts)
+
+    def conflicts_of(self, agent: str) -> tuple[Conflict, ...]:
+        return tuple(c for c in self.shown_conflicts if agent in c.agents)
+
+
+class Coordinator:
+    """Keeps what coordination needs between looks; one per supervisor."""
+
+    def __init__(self, repo: Repo, journal: Journal, rules: CoordinationRules) -> None:
+        self.repo = repo
+        self.journal = journal
+        self.rules = rules
+        self.tracker = ConflictTracker(journal)
+        # Its own reader of the journal: the open conflicts are the fold of every start and
+        # end, whichever process wrote them.
+        self._reader = Journal(journal.path)
+        self._finder: ConflictFinder | None = None
+        self._changed: dict[str, tuple[str, tuple[Touch, ...]]] = {}
+        self._locks: tuple[float, LockReport | None] = (0.0, None)
+        self._holds: str = ""
+
+    def look(
+        self,
+        views: Sequence[AgentView],
+        activity: Mapping[str, tuple[Sequence[Call], Sequence[Write]]],
+        base: str | None,
+        now: float,
+        fresh_locks: bool = False,
+    ) -> Coordination:
+        rules = self.rules.roles
+        prints = {
+            view.name: fingerprint(*activity.get(view.name, ((), ())), rules, now) for view in views
+        }
+        tips = self._tips(base)
+        errors: dict[str, str] = {}
+        conflicts: tuple[Conflict, ...] = ()
+        if base is not None:
+            builders = [
+                self._builder(view, prints[view.name], activity, tips, base, errors)
+                for view in views
+                if prints[view.name].role == BUILDER and view.worktree and _active(view)
+            ]
+            conflicts = self._conflicts(builders, base, now, errors)
+        locks = self._survey(views, base, now, fresh_locks, errors)
+        roles = {}
+        for view in views:
+            printed = prints[view.name]
+            tip = tips.get(view.branch)
+            stalled = stall(
+                view.state is State.WORKING,
+                printed.last_change,
+                tip[1] if tip else None,
+                view.run_started,
+                rules,
+                now,
+            )
+            held = tuple(v for v in (locks.verdicts if locks else ()) if v.lock.holder == view.name)
+            roles[view.name] = AgentRole(printed, stalled.stalled, stalled.reason, held)
+        self._write_holds(views, prints)
+        return Coordination(roles, conflicts, locks, errors)
+
+    # -- conflicts ----------------------------------------------------------------------
+
+    def _tips(self, base: str | None) -> dict[str, tuple[str, float]]:
+        """Every agent branch's tip and the base's, with commit times, in one git call."""
+        result = git(
+            self.repo.root,
+            "for-each-ref",
+            "--format=%(refname:short)%00%(objectname)%00%(committerdate:unix)",
+            "refs/heads/corral/",
+            *([f"refs/heads/{base}"] if base else []),
+            check=False,
+        )
+        tips = {}
+        for line in result.stdout.splitlines():
+            name, _, rest = line.partition("\0")
+            sha, _, when = rest.partition("\0")
+            with contextlib.suppress(ValueError):
+                tips[name] = (sha, float(when))
+        return tips
+
+    def _builder(
+        self,
+        view: AgentView,
+        printed: Fingerprint,
+        activity: Mapping[str, tuple[Sequence[Call], Sequence[Write]]],
+        tips: Mapping[str, tuple[str, float]],
+        base: str,
+        errors: dict[str, str],
+    ) -> Builder:
+        """The builder as conflicts see it; its git changes are listed again only when its
+        tip, the base's tip or its latest change moved."""
+        tip = tips.get(view.branch, ("", 0.0))[0]
+        base_tip = tips.get(base, ("", 0.0))[0]
+        key = f"{tip}:{base_tip}:{printed.last_change}"
+        known = self._changed.get(view.name)
+        if known is None or known[0] != key:
+            try:
+                changed = changed_against_base(self.repo.root, base, Path(view.worktree))
+            except CorralError as error:
+                errors[view.name] = str(error)
+                changed = ()
+            known = self._changed[view.name] = (key, changed)
+        return Builder(
+            agent=view.name,
+            worktree=Path(view.worktree),
+            branch=view.branch,
+            touches=(*_recent_touches(*activity.get(view.name, ((), ()))), *known[1]),
+            key=key,
+        )
+
+    def _conflicts(
+        self, builders: Sequence[Builder], base: str, now: float, errors: dict[str, str]
+    ) -> tuple[Conflict, ...]:
+        finder = self._finder
+        if finder is None or finder.base != base:
+            finder = self._finder = ConflictFinder(
+                self.repo.root,
+                base,
+                window=self.rules.roles.window,
+                ignore=self.rules.roles.coordination,
+            )
+        # Both builders writing PROGRESS.md or notes is coordination, even when their edits
+        # would not merge cleanly: the herd's notes are not its code.
+        coordination = self.rules.roles.is_coordination
+        found = tuple(c for c in finder.find(builders, now) if not coordination(c.path))
+        errors.update(finder.errors)
+        with self._writing():
+            self.tracker.update(found, now)
+        return self.tracker.open
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Two corral processes looking at once must not journal the same start twice: they
+        take turns, and each first reads what the other wrote."""
+        path = self.repo.state_dir / "conflicts.lock"
+        try:
+            handle = path.open("a")
+        except OSError:
+            yield
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                for event in self._reader.read_new():
+                    self.tracker.apply(event)
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- locks --------------------------------------------------------------------------
+
+    def _survey(
+        self,
+        views: Sequence[AgentView],
+        base: str | None,
+        now: float,
+        fresh: bool,
+        errors: dict[str, str],
+    ) -> LockReport | None:
+        when, report = self._locks
+        if base is None or (not fresh and report is not None and now - when < LOCK_EVERY):
+            return report
+        states = {view.name: (view.state.value, view.since) for view in views}
+        try:
+            report = survey(
+                self.repo.root, base, self.checkouts(views), states, now, self.rules.locks
+            )
+        except CorralError as error:
+            errors["locks"] = str(error)
+            return report
+        self._locks = (now, report)
+        return report
+
+    def checkouts(self, views: Sequence[AgentView]) -> list[Checkout]:
+        """Every agent worktree that exists, and the base checkout."""
+        places = [Checkout(None, self.repo.root, "")]
+        places += [
+            Checkout(view.name, Path(view.worktree), view.branch)
+            for view in views
+            if view.worktree and Path(view.worktree).is_dir()
+        ]
+        return places
+
+    # -- telling the agents -------------------------------------------------------------
+
+    def _write_holds(self, views: Sequence[AgentView], prints: Mapping[str, Fingerprint]) -> None:
+        """The files each builder holds, for the PreToolUse hook to warn another agent about
+        to edit one of them. Written only when telling is on and the holds changed."""
+        if self.rules.tell == "off":
+            return
+        holds: dict[str, list[str]] = {}
+        for view in views:
+            printed = prints[view.name]
+            if printed.role == BUILDER and _active(view):
+                for path in printed.files:
+                    holds.setdefault(path, []).append(view.name)
+        text = json.dumps({"tell": self.rules.tell, "holds": holds}, sort_keys=True)
+        if text == self._holds:
+            return
+        self._holds = text
+        target = self.repo.state_dir / HOLDS_FILE
+        temporary = target.with_name(f".{HOLDS_FILE}.{os.getpid()}.tmp")
+        with contextlib.suppress(OSError):
+            temporary.write_text(text)
+            os.replace(temporary, target)
+
+
+def _recent_touches(calls: Sequence[Call], writes: Sequence[Write]) -> tuple[Touch, ...]:
+    edits = [Touch(p, call.t, "edit") for call in calls if call.cls == "edit" for p in call.paths]
+    return (*edits, *(Touch(p, write.t, "write") for write in writes for p in write.paths))
+
+
+def _active(view: AgentView) -> bool:
+    """Shelved and exited agents hold nothing: their conflicts end when they stop."""
+    return view.state not in (State.SHELVED, State.EXITED, State.CRASH_LOOPING)

@@ -1,0 +1,221 @@
+"""Roles, conflicts and locks for a real herd: simulated agents in real tmux panes and worktrees.
+
+The agents follow fixed scripts, so each test knows who edits what: two builders on one file
+raise a conflict (and it ends when one is shelved), a reviewer reading that file raises none,
+a plain command writing files is a builder by its writes alone, and a lock claimed by an agent
+that then exits turns stale.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sessions.journal import Journal
+from sessions.model import Snapshot
+from sessions.repo import Repo
+from sessions.supervisor import Supervisor
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.tmux
+
+EDIT_APP = """
+[[step]]
+do = "read"
+path = "src/app.py"
+[[step]]
+do = "edit"
+path = "src/app.py"
+old = "return 0"
+new = "return {value}"
+[[step]]
+do = "think"
+seconds = 0.2
+[[step]]
+do = "idle"
+"""
+
+REVIEW_APP = """
+[[step]]
+do = "read"
+path = "src/app.py"
+[[step]]
+do = "grep"
+pattern = "return"
+[[step]]
+do = "read"
+path = "README.md"
+[[step]]
+do = "idle"
+"""
+
+LOCK_AND_EXIT = """
+[[step]]
+do = "lock"
+task = "parser"
+[[step]]
+do = "exit"
+code = 3
+"""
+
+
+def sim_agent(name: str, scenario: Path) -> str:
+    return (
+        f'[[agent]]\nname = "{name}"\nkind = "sim"\n'
+        f"args = [{json.dumps('--scenario')}, {json.dumps(str(scenario))}, "
+        '"--speed", "0.2"]\nprompt = "go"\n\n'
+    )
+
+
+@pytest.fixture
+def herd(
+    make_repo: Callable[..., Path], tmux_cleanup: list[str], tmp_path: Path
+) -> Callable[[dict[str, str]], Supervisor]:
+    def open_(scripts: dict[str, str]) -> Supervisor:
+        config = ""
+        for name, text in scripts.items():
+            path = tmp_path / f"{name}.toml"
+            path.write_text(text)
+            config += sim_agent(name, path)
+        root = make_repo(config)
+        tmux_cleanup.append(Repo.discover(root).socket_name)
+        supervisor = Supervisor.open(root)
+        supervisor.up()
+        return supervisor
+
+    return open_
+
+
+def roles(snapshot: Snapshot) -> dict[str, str]:
+    return {name: role.fingerprint.role for name, role in snapshot.coordination.roles.items()}
+
+
+def test_two_builders_on_one_file_conflict_and_an_observer_never_does(
+    herd: Callable[[dict[str, str]], Supervisor],
+) -> None:
+    supervisor = herd(
+        {
+            "one": EDIT_APP.format(value=1),
+            "two": EDIT_APP.format(value=2),
+            "reviewer": REVIEW_APP,
+        }
+    )
+
+    def conflicted() -> Snapshot | None:
+        snapshot = supervisor.snapshot()
+        levels = {c.level for c in snapshot.coordination.conflicts}
+        return snapshot if "merge" in levels else None
+
+    snapshot = wait_for(conflicted, timeout=30, interval=0.2, what="a merge-level conflict")
+    assert snapshot is not None
+    assert roles(snapshot) == {"one": "builder", "two": "builder", "reviewer": "observer"}
+    reviewer = snapshot.coordination.roles["reviewer"].fingerprint
+    assert reviewer.reads >= 2 and reviewer.edits == 0
+    (shown,) = snapshot.coordination.shown_conflicts
+    assert (shown.level, shown.path, shown.agents) == ("merge", "src/app.py", ("one", "two"))
+    levels = {c.level for c in snapshot.coordination.conflicts}
+    assert levels == {"file", "lines", "merge"}
+    as_json = snapshot.to_json()
+    assert as_json["conflicts"] == [shown.to_json()]
+    listed = as_json["agents"]
+    assert isinstance(listed, list)
+    agents = {entry["name"]: entry for entry in listed}
+    assert agents["one"]["role"] == "builder" and agents["one"]["files"] == ["src/app.py"]
+    assert agents["reviewer"]["role"] == "observer" and agents["reviewer"]["conflicts"] == 0
+
+    journal = Journal(supervisor.repo.journal_path)
+    starts = [e for e in journal.read_all() if e["event"] == "conflict_start"]
+    assert {(e["level"], e["path"]) for e in starts} == {
+        ("file", "src/app.py"),
+        ("lines", "src/app.py"),
+        ("merge", "src/app.py"),
+    }
+    # Another process looking does not announce them again.
+    Supervisor.open(supervisor.repo.root).snapshot()
+    again = [e for e in journal.read_all() if e["event"] == "conflict_start"]
+    assert len(again) == len(starts)
+
+    supervisor.shelve("two")
+    after = supervisor.snapshot()
+    assert after.coordination.conflicts == ()
+    ends = [e for e in journal.read_all() if e["event"] == "conflict_end"]
+    assert {e["level"] for e in ends} == {"file", "lines", "merge"}
+
+
+def test_a_file_level_conflict_shows_within_a_second_of_the_second_edit(
+    herd: Callable[[dict[str, str]], Supervisor],
+) -> None:
+    supervisor = herd({"one": EDIT_APP.format(value=1), "two": EDIT_APP.format(value=2)})
+    events = supervisor.repo.state_dir / "events"
+
+    def second_edit_at() -> float | None:
+        times = []
+        for name in ("one", "two"):
+            path = events / f"{name}.jsonl"
+            lines = path.read_text().splitlines() if path.exists() else []
+            edits = [json.loads(line) for line in lines if '"cls":"edit"' in line]
+            if not edits:
+                return None
+            times.append(float(edits[0]["t"]))
+        return max(times)
+
+    edited = wait_for(second_edit_at, timeout=30, interval=0.05, what="both edits")
+    assert edited is not None
+
+    def conflicted() -> Snapshot | None:
+        snapshot = supervisor.snapshot()
+        return snapshot if snapshot.coordination.conflicts else None
+
+    snapshot = wait_for(conflicted, timeout=5, interval=0.1, what="the conflict")
+    assert snapshot is not None and snapshot.taken - edited < 1.0
+
+
+def test_plain_commands_are_builders_by_their_writes_and_a_dead_holders_lock_is_stale(
+    make_repo: Callable[..., Path], tmux_cleanup: list[str], tmp_path: Path
+) -> None:
+    locker = tmp_path / "locker.toml"
+    locker.write_text(LOCK_AND_EXIT)
+    config = (
+        '[[agent]]\nname = "maker"\nkind = "shell"\n'
+        "command = \"sh -c 'echo 1 > a.txt; echo 2 > b.txt; sleep 60'\"\n\n"
+        + sim_agent("locker", locker)
+    )
+    root = make_repo(config)
+    tmux_cleanup.append(Repo.discover(root).socket_name)
+    supervisor = Supervisor.open(root)
+    supervisor.up()
+
+    def built() -> Snapshot | None:
+        snapshot = supervisor.snapshot(fresh_locks=True)
+        maker = snapshot.coordination.roles.get("maker")
+        return snapshot if maker and maker.fingerprint.role == "builder" else None
+
+    snapshot = wait_for(built, timeout=20, interval=0.2, what="maker seen as a builder")
+    assert snapshot is not None
+    maker = snapshot.coordination.roles["maker"].fingerprint
+    assert set(maker.files) == {"a.txt", "b.txt"} and maker.calls == 0
+    assert "no tool calls" in maker.reason
+
+    def stale() -> Snapshot | None:
+        snapshot = supervisor.snapshot(fresh_locks=True)
+        report = snapshot.coordination.locks
+        return snapshot if report and report.stale else None
+
+    snapshot = wait_for(stale, timeout=20, interval=0.2, what="the stale lock")
+    assert snapshot is not None
+    report = snapshot.coordination.locks
+    assert report is not None
+    (verdict,) = report.stale
+    assert verdict.lock.holder == "locker" and "exited" in verdict.reason
+    assert snapshot.coordination.roles["locker"].locks == (verdict,)
+    outcome = supervisor.release_lock(verdict.lock.path)
+    assert "released" in outcome.message
+    assert not (Path(supervisor.view("locker").worktree) / verdict.lock.path).exists()
+    assert supervisor.lock_report()[0].verdicts == ()
+    released = [e for e in supervisor.journal.read_all() if e["event"] == "lock_release"]
+    assert released and released[0]["path"] == verdict.lock.path
+    assert time.time() - snapshot.taken < 60
