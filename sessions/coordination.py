@@ -23,6 +23,7 @@ from sessions.conflicts import Builder, Conflict, ConflictFinder, ConflictTracke
 from sessions.conflicts import git_touches as changed_against_base
 from sessions.errors import CorralError
 from sessions.fingerprint import BUILDER, Call, Fingerprint, RoleRules, Write, fingerprint, stall
+from sessions.hook import HOLDS_FILE, HOLDS_TTL
 from sessions.journal import Journal
 from sessions.locks import Checkout, LockReport, LockRules, Verdict, survey
 from sessions.model import AgentView, State
@@ -31,7 +32,6 @@ from sessions.repo import Repo, git
 
 LOCK_EVERY = 2.0
 TELL_MODES = ("off", "warn", "block")
-HOLDS_FILE = "holds.json"
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class Coordinator:
         self._finder: ConflictFinder | None = None
         self._changed: dict[str, tuple[str, tuple[Touch, ...]]] = {}
         self._locks: tuple[float, LockReport | None] = (0.0, None)
-        self._holds: str = ""
+        self._holds: tuple[str, float] = ("", 0.0)
 
     def look(
         self,
@@ -137,7 +137,7 @@ class Coordinator:
             )
             held = tuple(v for v in (locks.verdicts if locks else ()) if v.lock.holder == view.name)
             roles[view.name] = AgentRole(printed, stalled.stalled, stalled.reason, held)
-        self._write_holds(views, prints)
+        self._write_holds(views, prints, now)
         return Coordination(roles, conflicts, locks, errors)
 
     # -- conflicts ----------------------------------------------------------------------
@@ -265,9 +265,12 @@ class Coordinator:
 
     # -- telling the agents -------------------------------------------------------------
 
-    def _write_holds(self, views: Sequence[AgentView], prints: Mapping[str, Fingerprint]) -> None:
+    def _write_holds(
+        self, views: Sequence[AgentView], prints: Mapping[str, Fingerprint], now: float
+    ) -> None:
         """The files each builder holds, for the PreToolUse hook to warn another agent about
-        to edit one of them. Written only when telling is on and the holds changed."""
+        to edit one of them. Written when telling is on and the holds changed, or often
+        enough that the hook knows a corral is still looking."""
         if self.rules.tell == "off":
             return
         holds: dict[str, list[str]] = {}
@@ -277,9 +280,9 @@ class Coordinator:
                 for path in printed.files:
                     holds.setdefault(path, []).append(view.name)
         text = json.dumps({"tell": self.rules.tell, "holds": holds}, sort_keys=True)
-        if text == self._holds:
+        if text == self._holds[0] and now - self._holds[1] < HOLDS_TTL / 4:
             return
-        self._holds = text
+        self._holds = (text, now)
         target = self.repo.state_dir / HOLDS_FILE
         temporary = target.with_name(f".{HOLDS_FILE}.{os.getpid()}.tmp")
         with contextlib.suppress(OSError):

@@ -9,7 +9,9 @@ it imports only json, os, sys and time (`sessions.tools` only for tool events), 
 file contents or tool output (only their sizes), and it always exits 0 without a word on
 stdout, because Claude Code hands stdout of some events to the model and a failing hook
 must never stop an agent. Gemini CLI is the exception: it wants JSON on stdout, so in its
-mode the entry prints `{}` and nothing else.
+mode the entry prints `{}` and nothing else. The other exception is telling: with
+`[conflicts] tell` on, a Claude Code edit of a file another builder holds gets an answer
+(context for the model, or a question to the user) on PreToolUse.
 """
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ CODEX_KEYS = {
 }
 STDIN_KINDS = frozenset({"claude", "gemini", "sim"})
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+# Which files other builders hold, written by corral while it looks; older than this, ignored.
+HOLDS_FILE = "holds.json"
+HOLDS_TTL = 120.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,14 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     received = time.time()
     args = sys.argv[1:] if argv is None else argv
     kind, event, argument = _options(args)
+    answer = None
     try:
         payload = _payload(kind, argument)
         record = build(payload, kind, event, received, os.environ)
         append(record, os.environ)
+        if kind == "claude" and record.get("cls") == "edit" and record["event"] == "PreToolUse":
+            answer = tell(record, os.environ, received)
     except Exception as error:
         _complain(error, kind, os.environ)
     if kind == "gemini":
         _answer_gemini()
+    elif answer is not None:
+        _write(answer)
     return 0
 
 
@@ -252,6 +262,55 @@ def append(record: dict[str, Any], environ: Environ) -> None:
         os.write(fd, line)
     finally:
         os.close(fd)
+
+
+def tell(record: dict[str, Any], environ: Environ, now: float) -> str | None:
+    """What to answer an agent about to edit a file another builder holds, or None.
+
+    corral writes `holds.json` while it looks at the herd (when `[conflicts] tell` is on); a
+    file older than HOLDS_TTL means no corral is looking, and the agent is left alone.
+    """
+    home = environ.get("CORRAL_HOME")
+    paths = record.get("paths")
+    if not home or not isinstance(paths, list):
+        return None
+    where = os.path.join(home, HOLDS_FILE)
+    try:
+        if now - os.stat(where).st_mtime > HOLDS_TTL:
+            return None
+        with open(where, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    holds = data.get("holds") if isinstance(data, dict) else None
+    mode = data.get("tell") if isinstance(data, dict) else None
+    if not isinstance(holds, dict) or mode not in ("warn", "block"):
+        return None
+    me = record.get("agent")
+    held = []
+    for path in paths:
+        others = [a for a in holds.get(path) or () if isinstance(a, str) and a != me]
+        if others:
+            held.append(f"{path} (being changed by {', '.join(others)})")
+    if not held:
+        return None
+    message = (
+        f"corral: another agent of the herd is changing {'; '.join(held)}. Editing it too "
+        "will conflict: coordinate through PROGRESS.md or notes, or pick other work."
+    )
+    output: dict[str, Any] = {"hookEventName": "PreToolUse"}
+    if mode == "block":
+        output.update(permissionDecision="ask", permissionDecisionReason=message)
+    else:
+        output["additionalContext"] = message
+    return json.dumps({"hookSpecificOutput": output})
+
+
+def _write(text: str) -> None:
+    try:
+        os.write(1, (text + "\n").encode())
+    except OSError:
+        pass
 
 
 def _complain(error: BaseException, kind: str, environ: Environ) -> None:

@@ -74,9 +74,9 @@ def sim_agent(name: str, scenario: Path) -> str:
 @pytest.fixture
 def herd(
     make_repo: Callable[..., Path], tmux_cleanup: list[str], tmp_path: Path
-) -> Callable[[dict[str, str]], Supervisor]:
-    def open_(scripts: dict[str, str]) -> Supervisor:
-        config = ""
+) -> Callable[..., Supervisor]:
+    def open_(scripts: dict[str, str], extra: str = "") -> Supervisor:
+        config = extra
         for name, text in scripts.items():
             path = tmp_path / f"{name}.toml"
             path.write_text(text)
@@ -95,7 +95,7 @@ def roles(snapshot: Snapshot) -> dict[str, str]:
 
 
 def test_two_builders_on_one_file_conflict_and_an_observer_never_does(
-    herd: Callable[[dict[str, str]], Supervisor],
+    herd: Callable[..., Supervisor],
 ) -> None:
     supervisor = herd(
         {
@@ -147,9 +147,12 @@ def test_two_builders_on_one_file_conflict_and_an_observer_never_does(
 
 
 def test_a_file_level_conflict_shows_within_a_second_of_the_second_edit(
-    herd: Callable[[dict[str, str]], Supervisor],
+    herd: Callable[..., Supervisor],
 ) -> None:
-    supervisor = herd({"one": EDIT_APP.format(value=1), "two": EDIT_APP.format(value=2)})
+    supervisor = herd(
+        {"one": EDIT_APP.format(value=1), "two": EDIT_APP.format(value=2)},
+        '[conflicts]\ntell = "warn"\n',
+    )
     events = supervisor.repo.state_dir / "events"
 
     def second_edit_at() -> float | None:
@@ -172,6 +175,9 @@ def test_a_file_level_conflict_shows_within_a_second_of_the_second_edit(
 
     snapshot = wait_for(conflicted, timeout=5, interval=0.1, what="the conflict")
     assert snapshot is not None and snapshot.taken - edited < 1.0
+    # With telling on, the hook can see who holds the file.
+    holds = json.loads((supervisor.repo.state_dir / "holds.json").read_text())
+    assert holds == {"tell": "warn", "holds": {"src/app.py": ["one", "two"]}}
 
 
 def test_plain_commands_are_builders_by_their_writes_and_a_dead_holders_lock_is_stale(

@@ -379,3 +379,61 @@ def test_only_tool_events_pay_for_importing_the_tool_classes(tmp_path: Path) -> 
         loaded[name] = set(done.stderr.decode().split())
     assert "sessions.tools" not in loaded["start"] and "typing" not in loaded["start"]
     assert "sessions.tools" in loaded["tool"]
+
+
+# --- telling an agent about a file another builder holds -------------------------------------
+
+
+def edit_payload(path: str) -> bytes:
+    payload = {
+        "session_id": "s",
+        "cwd": "/WORKTREE",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Edit",
+        "tool_input": {"file_path": path, "old_string": "a", "new_string": "b"},
+    }
+    return json.dumps(payload).encode()
+
+
+def write_holds(home: Path, tell: str, holds: dict[str, list[str]], age: float = 0.0) -> None:
+    path = home / "holds.json"
+    path.write_text(json.dumps({"tell": tell, "holds": holds}))
+    if age:
+        stamp = path.stat().st_mtime - age
+        os.utime(path, (stamp, stamp))
+
+
+@pytest.mark.parametrize("tell", ["warn", "block"])
+def test_an_edit_of_a_file_another_builder_holds_is_answered(run: Run, tell: str) -> None:
+    env = {"CLAUDE_PROJECT_DIR": "/WORKTREE"}
+    home = run(b"").home
+    write_holds(home, tell, {"src/app.py": ["beta", "alpha"]})
+    ran = run(edit_payload("/WORKTREE/src/app.py"), env=env)
+    assert ran.code == 0
+    answer = json.loads(ran.stdout)["hookSpecificOutput"]
+    assert answer["hookEventName"] == "PreToolUse"
+    if tell == "warn":
+        assert "being changed by beta" in answer["additionalContext"]
+        assert "alpha" not in answer["additionalContext"]
+    else:
+        assert answer["permissionDecision"] == "ask"
+        assert "src/app.py (being changed by beta)" in answer["permissionDecisionReason"]
+    assert ran.events()[-1]["paths"] == ["src/app.py"]
+
+
+def test_no_answer_for_own_free_or_stale_holds_or_reads(run: Run) -> None:
+    env = {"CLAUDE_PROJECT_DIR": "/WORKTREE"}
+    home = run(b"").home
+    write_holds(home, "warn", {"src/app.py": ["alpha"], "src/other.py": ["beta"]})
+    assert run(edit_payload("/WORKTREE/src/app.py"), env=env).stdout == b""
+    assert run(edit_payload("/WORKTREE/src/free.py"), env=env).stdout == b""
+    read = json.loads(edit_payload("/WORKTREE/src/other.py"))
+    read["tool_name"] = "Read"
+    assert run(json.dumps(read).encode(), env=env).stdout == b""
+    write_holds(home, "warn", {"src/other.py": ["beta"]}, age=600)
+    assert run(edit_payload("/WORKTREE/src/other.py"), env=env).stdout == b""
+    write_holds(home, "off", {"src/other.py": ["beta"]})
+    assert run(edit_payload("/WORKTREE/src/other.py"), env=env).stdout == b""
+    (home / "holds.json").write_text("{not json")
+    ran = run(edit_payload("/WORKTREE/src/other.py"), env=env)
+    assert (ran.code, ran.stdout) == (0, b"")
