@@ -182,7 +182,18 @@ def _from_codex(payload: dict[str, Any]) -> dict[str, Any]:
     if isinstance(kind, str):
         renamed["hook_event_name"] = CODEX_EVENTS.get(kind, kind)
         renamed["source"] = kind
+        if _side_turn(payload.get("input-messages")):
+            # Codex names each new session in a turn of its own, which also ends with a
+            # notify while the real turn still runs: it is no Stop of the agent.
+            renamed["hook_event_name"] = "SideTurnComplete"
     return renamed
+
+
+def _side_turn(messages: object) -> bool:
+    if not isinstance(messages, list) or len(messages) != 1 or not isinstance(messages[0], str):
+        return False
+    text = messages[0]
+    return text.startswith("Generate a concise") and "Do not answer the request" in text
 
 
 def _keep(record: dict[str, Any], key: str, value: object) -> None:

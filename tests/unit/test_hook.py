@@ -224,6 +224,15 @@ def test_codex_notify_becomes_prompt_and_stop_events() -> None:
     assert quiet["event"] == "Stop" and "last_assistant_message" not in quiet.get("sizes", {})
 
 
+def test_codex_naming_its_session_is_not_a_stop_of_the_agent() -> None:
+    """Recorded from Codex 0.171: the title turn's notify comes while the real turn runs."""
+    recorded = Path(__file__).parent.parent / "data" / "codex" / "notify.jsonl"
+    payloads = [json.loads(line) for line in recorded.read_text().splitlines()]
+    events = [built(payload, "codex")["event"] for payload in payloads]
+    assert events[0] == "SideTurnComplete"
+    assert set(events[1:]) == {"Stop"}
+
+
 def test_aider_gets_an_idle_prompt_notification_from_nothing() -> None:
     record = build({}, "aider", "Notification", 1.0, ENV)
     assert (record["event"], record["notification_type"], record["kind"]) == (
