@@ -25,8 +25,8 @@ from sessions.errors import CorralError
 from sessions.fingerprint import BUILDER, Call, Fingerprint, RoleRules, Write, fingerprint, stall
 from sessions.hook import HOLDS_FILE, HOLDS_TTL
 from sessions.journal import Journal
-from sessions.locks import Checkout, LockReport, LockRules, Verdict, survey
-from sessions.model import AgentView, State
+from sessions.locks import LockReport, LockRules, Verdict, survey
+from sessions.model import AgentView, Checkout, State
 from sessions.notes import NoteRules
 from sessions.repo import Repo, git
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sessions.errors import CorralError
+from sessions.model import Checkout
 from sessions.repo import git
 from sessions.worktrees import FALLBACK_IDENT
 
@@ -48,15 +49,6 @@ class LockRules:
     done_dirs: tuple[str, ...] = ("completed_tasks",)
     stale_after: float = 3600.0
     idle_after: float = 1800.0
-
-
-@dataclass(frozen=True)
-class Checkout:
-    """A place to look for lock files: an agent's worktree, or (agent None) the base checkout."""
-
-    agent: str | None
-    path: Path
-    branch: str
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -102,6 +103,16 @@ class Config:
     height: int = 45
     prices: PriceTable | None = None
     rules: CoordinationRules | None = None
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A working tree of the repository: an agent's worktree, or the base checkout (agent
+    None). Locks and notes are looked for in every one of them."""
+
+    agent: str | None
+    path: Path
+    branch: str
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from sessions.journal import Event, Journal
+from sessions.model import Checkout
 from sessions.repo import git
 
 EVENT = "note"
@@ -61,15 +62,6 @@ class NoteRules:
     fast_growth: float = 100.0  # lines per hour
     quiet_after: float = 7 * 86400.0  # seconds without a change
     growth_window: float = 3600.0  # seconds of history the growth rate is taken over
-
-
-@dataclass(frozen=True)
-class Checkout:
-    """A place to look: an agent's worktree, or the base checkout when `agent` is None."""
-
-    agent: str | None
-    path: Path
-    branch: str
 
 
 @dataclass(frozen=True)

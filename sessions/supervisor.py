@@ -31,7 +31,6 @@ from sessions.journal import AgentRecord, Fold, Journal
 from sessions.launch import LaunchPlan, clean_env
 from sessions.locks import LockReport, Tax, coordination_tax, release
 from sessions.model import AgentSpec, AgentView, Config, PaneInfo, Snapshot, State
-from sessions.notes import Checkout as NoteCheckout
 from sessions.notes import Notes
 from sessions.observer import Observer
 from sessions.processes import ProcessTable
@@ -175,11 +174,7 @@ class Supervisor:
         """PROGRESS.md and notes in every checkout, looked at now; changes go to the journal."""
         views = self.look()
         notes = Notes(self.journal, self.repo.state_dir / "cache", self.coordinator.rules.notes)
-        places = [
-            NoteCheckout(place.agent, place.path, place.branch)
-            for place in self.coordinator.checkouts(views)
-        ]
-        notes.look(places, time.time())
+        notes.look(self.coordinator.checkouts(views), time.time())
         return notes
 
     def _base_or_none(self) -> str | None:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from sessions.locks import (
-    Checkout,
     Lock,
     LockError,
     LockRules,
@@ -22,6 +21,7 @@ from sessions.locks import (
     scan,
     survey,
 )
+from sessions.model import Checkout
 from tests.helpers import GIT_ENV
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "locks"

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from sessions.journal import Journal
-from sessions.notes import BASE, USER, Checkout, NoteChange, NoteRules, Notes
+from sessions.model import Checkout
+from sessions.notes import BASE, USER, NoteChange, NoteRules, Notes
 from tests.helpers import git
 
 DAY = 86400.0
