@@ -225,3 +225,71 @@ def test_plain_commands_are_builders_by_their_writes_and_a_dead_holders_lock_is_
     released = [e for e in supervisor.journal.read_all() if e["event"] == "lock_release"]
     assert released and released[0]["path"] == verdict.lock.path
     assert time.time() - snapshot.taken < 60
+
+
+PROGRESS_BY = """
+[[step]]
+do = "think"
+seconds = 1.0
+[[step]]
+do = "progress"
+tick = "{tick}"
+[[step]]
+do = "note"
+topic = "{topic}"
+text = "hand-off from {topic}"
+[[step]]
+do = "idle"
+"""
+
+
+def test_the_commands_show_notes_attributed_conflicts_and_locks_as_json(
+    herd: Callable[..., Supervisor], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`corral notes`, `conflicts` and `locks` through the command line, on a real herd whose
+    two agents each tick one PROGRESS.md item and write a note."""
+    from tui.cli import main
+
+    supervisor = herd(
+        {
+            "alpha": PROGRESS_BY.format(tick="first task", topic="alpha"),
+            "beta": PROGRESS_BY.format(tick="second task", topic="beta"),
+        }
+    )
+    root = str(supervisor.repo.root)
+    assert main(["--repo", root, "notes", "--json"]) == 0  # the baseline look
+    capsys.readouterr()
+    events = supervisor.repo.state_dir / "events"
+
+    def both_noted() -> bool:
+        return all(
+            (events / f"{name}.jsonl").exists()
+            and "notes/" in (events / f"{name}.jsonl").read_text()
+            for name in ("alpha", "beta")
+        )
+
+    wait_for(both_noted, timeout=30, what="both agents' notes")
+
+    def changes() -> list[dict[str, object]]:
+        assert main(["--repo", root, "notes", "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        return [c for c in data["changes"] if c["path"] == "PROGRESS.md"]
+
+    progress = wait_for(lambda: len(changes()) >= 2 and changes(), what="two PROGRESS.md changes")
+    assert progress
+    by_agent = {str(c["agent"]): str(c["diff"]) for c in progress}
+    assert set(by_agent) == {"alpha", "beta"}
+    assert "+- [x] first task" in by_agent["alpha"]
+    assert "+- [x] second task" not in by_agent["alpha"]
+    assert "+- [x] second task" in by_agent["beta"]
+    assert "+- [x] first task" not in by_agent["beta"]
+
+    assert main(["--repo", root, "conflicts", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"conflicts": []}  # notes are coordination
+    assert main(["--repo", root, "locks", "--json"]) == 0
+    locks = json.loads(capsys.readouterr().out)
+    assert locks["locks"] == [] and locks["tax"]["commits"] >= 1
+    assert main(["--repo", root, "locks", "release", "current_tasks/none.md"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("corral: current_tasks/none.md is not a known lock")
+    assert len(err.splitlines()) == 1
