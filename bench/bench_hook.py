@@ -7,7 +7,9 @@ variant, interleaved so that a noisy moment hurts every variant alike, and print
 and 95th percentile. Floors (`/bin/true`, bare interpreters) show what process start-up alone
 costs; `bash -c` shows what the shell Claude Code puts in front of a `command` hook adds; a
 Stop event shows the cost without the tool classes (`sessions.tools` is imported only for
-tool events).
+tool events); two PreToolUse edits show what telling an agent about a file another builder
+holds costs (`[conflicts] tell = "warn"`): one of a held file, answered on stdout, one of a
+free file.
 
 Every call is checked: exit code 0, nothing on stdout, one new line in the events file.
 
@@ -44,6 +46,7 @@ class Variant:
     argv: tuple[str, ...]
     events: bool = True
     stop: bool = False
+    pre: str = ""  # "held" or "free": a PreToolUse edit of a file another builder holds, or not
 
 
 def payload(worktree: Path) -> bytes:
@@ -107,7 +110,25 @@ def variants(folder: Path) -> list[Variant]:
         Variant("python -I -S -c 'import main'", fastest),
         Variant("bash -c: python -I -S -c ...", ("bash", "-c", shlex.join(fastest))),
         Variant("python -I -S -c ..., a Stop event", fastest, stop=True),
+        Variant("PreToolUse edit, held: told", fastest, pre="held"),
+        Variant("PreToolUse edit, free", fastest, pre="free"),
     ]
+
+
+def pre_tool(data: bytes, worktree: Path, held: bool) -> bytes:
+    """The same edit as a PreToolUse (no response yet), of a held file or of a free one."""
+    event = json.loads(data)
+    event["hook_event_name"] = "PreToolUse"
+    event.pop("tool_response")
+    if not held:
+        event["tool_input"]["file_path"] = str(worktree / "src" / "free.py")
+    return json.dumps(event).encode()
+
+
+def sent_for(variant: Variant, data: bytes, stop: bytes, worktree: Path) -> bytes:
+    if variant.pre:
+        return pre_tool(data, worktree, variant.pre == "held")
+    return stop if variant.stop else data
 
 
 def call(variant: Variant, data: bytes, env: dict[str, str], cwd: Path) -> float:
@@ -116,8 +137,11 @@ def call(variant: Variant, data: bytes, env: dict[str, str], cwd: Path) -> float
         variant.argv, input=data, capture_output=True, env=env, cwd=cwd, check=False
     )
     elapsed = time.perf_counter() - began
-    if done.returncode != 0 or done.stdout:
+    told = variant.pre == "held"
+    if done.returncode != 0 or bool(done.stdout) != told:
         raise SystemExit(f"{variant.name}: exit {done.returncode}, stdout {done.stdout[:200]!r}")
+    if told and b"being changed by other" not in done.stdout:
+        raise SystemExit(f"{variant.name}: wrong answer {done.stdout[:200]!r}")
     return elapsed
 
 
@@ -134,13 +158,16 @@ def measure(calls: int) -> list[tuple[Variant, list[float]]]:
         stop = json.dumps({"hook_event_name": "Stop", "stop_hook_active": False}).encode()
         chosen = variants(base)
         times: dict[str, list[float]] = {variant.name: [] for variant in chosen}
+        holds = {"tell": "warn", "holds": {"src/engine/planner.py": ["other"]}}
         for index, variant in enumerate(chosen):
-            sent = stop if variant.stop else data
+            (home / "holds.json").write_text(json.dumps(holds))
+            sent = sent_for(variant, data, stop, worktree)
             call(variant, sent, {**env, "CORRAL_AGENT": f"bench-{index}"}, worktree)
         for round_ in range(calls):
+            (home / "holds.json").write_text(json.dumps(holds))  # as a looking corral does
             for index, variant in enumerate(chosen):
                 env_for = {**env, "CORRAL_AGENT": f"bench-{index}"}
-                sent = stop if variant.stop else data
+                sent = sent_for(variant, data, stop, worktree)
                 times[variant.name].append(call(variant, sent, env_for, worktree))
             if round_ % 50 == 49:
                 print(f"{round_ + 1}/{calls} rounds", file=sys.stderr)
