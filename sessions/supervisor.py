@@ -78,6 +78,7 @@ class Supervisor:
         rules = config.rules if config is not None and config.rules is not None else None
         self.coordinator = Coordinator(repo, self.journal, rules or CoordinationRules())
         self.observer.window = self.coordinator.rules.roles.window
+        self._notes: Notes | None = None
 
     @classmethod
     def open(cls, path: Path) -> Supervisor:
@@ -170,12 +171,15 @@ class Supervisor:
             )
         return Outcome(path, "release", released.message)
 
-    def notes(self) -> Notes:
-        """PROGRESS.md and notes in every checkout, looked at now; changes go to the journal."""
-        views = self.look()
-        notes = Notes(self.journal, self.repo.state_dir / "cache", self.coordinator.rules.notes)
-        notes.look(self.coordinator.checkouts(views), time.time())
-        return notes
+    def notes(self, views: Sequence[AgentView] | None = None) -> Notes:
+        """PROGRESS.md and notes in every checkout, looked at now; changes go to the journal.
+        One tracker per supervisor, so a long-lived app reads only files that changed."""
+        if self._notes is None:
+            rules = self.coordinator.rules.notes
+            self._notes = Notes(self.journal, self.repo.state_dir / "cache", rules)
+        places = self.coordinator.checkouts(self.look() if views is None else views)
+        self._notes.look(places, time.time())
+        return self._notes
 
     def _base_or_none(self) -> str | None:
         try:
