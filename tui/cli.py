@@ -109,11 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
     repo_path: Path = getattr(args, "repo", Path.cwd())
     try:
+        if args.command is None:
+            # No command: the dashboard. Imported here so commands never pay for Textual.
+            from tui.app import run_dashboard
+
+            return run_dashboard(repo_path)
         return COMMANDS[args.command](args, repo_path)
     except CorralError as error:
         print(f"corral: {error}", file=sys.stderr)

@@ -1,0 +1,294 @@
+"""A supervisor fed by fixed snapshots, recording every action asked of it.
+
+The dashboard tests check the screen, not the supervisor: so the herd here is made of values
+(frozen time, fixed agents, a conflict, a stale lock, notes) and its actions only write down
+what they were asked and change the state the next look shows, as the real ones would.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sessions.conflicts import Conflict
+from sessions.coordination import AgentRole, Coordination
+from sessions.fingerprint import Fingerprint
+from sessions.journal import Event, Journal
+from sessions.locks import Lock, LockReport, Verdict
+from sessions.model import AgentSpec, AgentView, Config, Kind, Snapshot, State
+from sessions.notes import LastChange, NoteFile
+from sessions.repo import Repo
+from sessions.supervisor import Outcome
+from sessions.tmux import Tmux
+
+NOW = 1_800_000_000.0  # every clock in the fake herd is frozen here
+
+SCREEN = (
+    "\x1b[1m✻ Working on the parser\x1b[0m\n"
+    "\x1b[32m● Edit(src/app.py)\x1b[0m\n"
+    "  ⎿  Updated src/app.py with 2 additions\n"
+    "\x1b[2m  esc to interrupt\x1b[0m\n"
+)
+
+
+class FakeTmux(Tmux):
+    """Captures come from a dict; nothing runs tmux."""
+
+    def __init__(self, screens: dict[str, str]) -> None:
+        super().__init__("corral-fake", tmux_bin="/bin/false")
+        self.screens = screens
+        self.captures: list[str] = []
+
+    def capture(self, pane_id: str, ansi: bool = False, history: int = 0) -> str:
+        self.captures.append(pane_id)
+        return self.screens.get(pane_id, "")
+
+    def detach_keys(self) -> str:
+        return "Ctrl-b d"
+
+    def socket_path(self) -> str | None:
+        return "/tmp/tmux-fake/corral-fake"
+
+
+def view(
+    name: str,
+    state: State,
+    *,
+    since: float = 90.0,
+    pane: str | None = "%1",
+    kind: str = "claude",
+    tokens: int = 12_000,
+    cost: float | None = 0.42,
+    worktree: str = "",
+) -> AgentView:
+    live = state not in (State.EXITED, State.SHELVED, State.CRASH_LOOPING)
+    return AgentView(
+        name=name,
+        kind=kind,
+        state=state,
+        reason=f"{name} reason: the screen says so",
+        since=NOW - since,
+        branch=f"corral/{name}",
+        worktree=worktree,
+        pane=pane,
+        pid=4242 if live else None,
+        runner_pid=4241 if live else None,
+        runs=1,
+        exit_code=None if live else 1,
+        session_id=None,
+        paused=state is State.PAUSED,
+        shelved=state is State.SHELVED,
+        in_config=True,
+        cpu_percent=12.0 if live else None,
+        rss_bytes=200 << 20 if live else 0,
+        tokens={"input": tokens, "output": tokens // 10, "cache_read": 0, "cache_write": 0},
+        cost_usd=cost,
+    )
+
+
+def role(name: str, kind: str, edits: int, calls: int, files: tuple[str, ...]) -> AgentRole:
+    printed = Fingerprint(
+        role=kind,
+        calls=calls,
+        edits=edits,
+        reads=calls - edits,
+        execs=0,
+        delegates=0,
+        files=files,
+        files_written=len(files),
+        last_change=NOW - 30 if edits else None,
+        reason=f"{name}: {edits} of {calls} calls edit",
+    )
+    return AgentRole(printed)
+
+
+def stale_lock(holder: str) -> Verdict:
+    lock = Lock(
+        path="current_tasks/parser.md",
+        task="parser",
+        agent_id=holder,
+        status=None,
+        created_at=NOW - 7200,
+        created_from="file",
+        holder=holder,
+        where=(holder,),
+        on_base=False,
+    )
+    return Verdict(lock, 7200.0, True, False, f"{holder} exited 40m ago", "holder exited")
+
+
+def herd_snapshot(agents: Sequence[AgentView]) -> Snapshot:
+    names = [a.name for a in agents]
+    roles = {name: role(name, "observer", 0, 8, ()) for name in names}
+    if "alpha" in names:
+        roles["alpha"] = role("alpha", "builder", 6, 10, ("src/app.py", "src/cli.py"))
+    if "bravo" in names:
+        held = (stale_lock("bravo"),)
+        roles["bravo"] = replace(role("bravo", "builder", 3, 12, ("src/app.py",)), locks=held)
+    conflicts: tuple[Conflict, ...] = ()
+    if "alpha" in names and "bravo" in names:
+        conflicts = (
+            Conflict("lines", "src/app.py", ("alpha", "bravo"), NOW - 300, "lines 1-2 meet"),
+        )
+    verdicts = tuple(v for r in roles.values() for v in r.locks)
+    coordination = Coordination(roles, conflicts, LockReport(verdicts, completed=2))
+    return Snapshot(tuple(agents), coordination, NOW)
+
+
+def default_agents(worktrees: dict[str, str] | None = None) -> list[AgentView]:
+    worktrees = worktrees or {}
+    return [
+        view("alpha", State.WORKING, pane="%1", worktree=worktrees.get("alpha", "")),
+        view("bravo", State.NEEDS_INPUT, since=20, pane="%2", kind="codex", cost=None),
+        view("charlie", State.IDLE, since=600, pane="%3", kind="sim", tokens=0, cost=0.0),
+        view("delta", State.EXITED, since=3600, pane="%4", kind="gemini", tokens=500),
+    ]
+
+
+@dataclass
+class FakeNotes:
+    items: list[NoteFile]
+    events: list[Event]
+
+    def files(self, now: float) -> list[NoteFile]:
+        return self.items
+
+    def changes(self) -> list[Event]:
+        return self.events
+
+
+@dataclass
+class FakeHerd:
+    """Satisfies `tui.herd.Herd`. `calls` lists (action, argument) in the order asked."""
+
+    repo: Repo
+    config: Config | None
+    journal: Journal
+    agents: list[AgentView]
+    tmux_fake: FakeTmux = field(default_factory=lambda: FakeTmux({}))
+    calls: list[tuple[str, object]] = field(default_factory=list)
+    fail: set[str] = field(default_factory=set)
+    looks: int = 0
+    notes_items: list[NoteFile] = field(default_factory=list)
+    notes_events: list[Event] = field(default_factory=list)
+    called: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def tmux(self) -> Tmux:
+        return self.tmux_fake
+
+    def snapshot(self, fresh_locks: bool = False) -> Snapshot:
+        self.looks += 1
+        return herd_snapshot(self.agents)
+
+    def specs(self) -> tuple[AgentSpec, ...]:
+        return self.config.agents if self.config else ()
+
+    def base(self) -> str:
+        return "main"
+
+    def _record(self, action: str, argument: object) -> None:
+        self.calls.append((action, argument))
+        self.called.set()
+        if action in self.fail:
+            from sessions.errors import AgentError
+
+            raise AgentError(f"{argument} could not {action}: the fake says no.")
+
+    def _set(self, name: str, state: State) -> None:
+        self.agents = [replace(a, state=state) if a.name == name else a for a in self.agents]
+
+    def up(self, names: Sequence[str] = ()) -> list[Outcome]:
+        self._record("up", tuple(names))
+        return [Outcome(name, "started", f"{name} started") for name in names]
+
+    def pause(self, names: Iterable[str]) -> list[Outcome]:
+        names = list(names)
+        self._record("pause", tuple(names))
+        for name in names:
+            self._set(name, State.PAUSED)
+        return [Outcome(name, "pause", f"{name} paused (3 processes stopped)") for name in names]
+
+    def resume(self, names: Iterable[str]) -> list[Outcome]:
+        names = list(names)
+        self._record("resume", tuple(names))
+        for name in names:
+            self._set(name, State.WORKING)
+        return [Outcome(name, "resume", f"{name} resumed (3 processes)") for name in names]
+
+    def restart(self, name: str) -> Outcome:
+        self._record("restart", name)
+        return Outcome(name, "started", f"{name} restarted")
+
+    def shelve(self, name: str) -> Outcome:
+        self._record("shelve", name)
+        self._set(name, State.SHELVED)
+        return Outcome(name, "shelve", f"{name} shelved")
+
+    def unshelve(self, name: str) -> Outcome:
+        self._record("unshelve", name)
+        self._set(name, State.STARTING)
+        return Outcome(name, "resumed", f"{name} resumed")
+
+    def kill(self, name: str) -> Outcome:
+        self._record("kill", name)
+        self._set(name, State.EXITED)
+        return Outcome(name, "kill", f"{name} stopped; worktree and branch kept")
+
+    def remove(self, name: str) -> Outcome:
+        self._record("remove", name)
+        self.agents = [a for a in self.agents if a.name != name]
+        return Outcome(name, "rm", f"{name} removed")
+
+    def send(self, name: str, text: str, replace: bool = False) -> Outcome:
+        self._record("send", (name, text, replace))
+        return Outcome(name, "send", f"sent {len(text)} characters to {name}")
+
+    def explain(self, name: str) -> list[tuple[str, str]]:
+        self._record("explain", name)
+        return [("state", f"working: {name} is drawing"), ("screen", "esc to interrupt")]
+
+    def notes(self) -> FakeNotes:
+        return FakeNotes(self.notes_items, self.notes_events)
+
+
+def progress_note(lines: int = 4) -> NoteFile:
+    return NoteFile(
+        path="PROGRESS.md",
+        where="base",
+        lines=lines,
+        done=("first task",),
+        open=("second task",),
+        next_step="second task",
+        pass_rate=None,
+        growth_per_hour=0.0,
+        warnings=(),
+        last_change=LastChange("alpha", NOW - 60),
+        touched=NOW - 60,
+    )
+
+
+def make_herd(root: Path, specs: Sequence[str] = (), **fields: object) -> FakeHerd:
+    """A fake herd over a real folder (for the journal, notes and the repository's name)."""
+    root.mkdir(parents=True, exist_ok=True)
+    repo = Repo(root=root, common_dir=root / ".git")
+    config = Config(
+        path=str(root / "corral.toml"),
+        base="main",
+        worktrees="../{repo}.corral",
+        agents=tuple(AgentSpec(name, Kind.SIM) for name in specs),
+    )
+    journal = Journal(repo.journal_path)
+    agents = fields.pop("agents", None)
+    herd = FakeHerd(
+        repo=repo,
+        config=config,
+        journal=journal,
+        agents=list(agents) if isinstance(agents, list) else default_agents(),
+        tmux_fake=FakeTmux({"%1": SCREEN, "%2": "bravo asks: Allow edit? (y/n)\n"}),
+    )
+    for key, value in fields.items():
+        setattr(herd, key, value)
+    return herd

@@ -1,0 +1,348 @@
+"""The corral dashboard: one Textual app that watches the herd and acts on it from the keyboard.
+
+The app owns the herd (the supervisor, or a fake in tests), polls it on a thread worker and
+hands each new snapshot to the dashboard screen. Actions run on thread workers too and come
+back as notifications. Quitting leaves every agent running: the app only ever looks and asks.
+
+Hooks for features built beside this one:
+- `action_theme`, `action_new_agent`, `action_merge`: bound to t, n and m; fill them in.
+- `snapshot_listeners`: callables given every new snapshot on the UI thread (a notifier).
+- `attached`: the agent whose pane the user is looking at now, or None (a notifier skips it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path, PurePath
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen
+from textual.worker import Worker, WorkerState
+
+from sessions.config import load_user_settings, user_config_path
+from sessions.errors import CorralError
+from sessions.model import AgentView, Snapshot, State, UserSettings
+from sessions.supervisor import AttachPlan, Outcome, attach_plan
+from tui.commands import HerdCommands
+from tui.herd import Herd
+from tui.messages import HerdLooked, LookFailed
+from tui.reading import Reader
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.dashboard import SCREEN_BINDINGS, DashboardScreen
+from tui.screens.help import HelpScreen
+from tui.states import DEFAULTS
+
+POLL_SECONDS = 0.5
+STYLES = Path(__file__).parent / "styles"
+
+APP_BINDINGS: list[BindingType] = [
+    Binding("q", "quit", "Quit", id="quit"),
+    Binding("question_mark", "help", "Help", id="help"),
+    Binding("ctrl+p", "command_palette", "Palette", id="palette", priority=True, show=False),
+    Binding("n", "new_agent", "New agent", id="new-agent", show=False),
+    Binding("m", "merge", "Merge", id="merge", show=False),
+    Binding("t", "theme", "Theme", id="theme", show=False),
+]
+# Modals have keys of their own; the app's would act behind the dialog's back.
+QUIET_IN_DIALOGS = frozenset({"quit", "help", "new_agent", "merge", "theme"})
+
+Runner = Callable[[Sequence[str], bool], int]
+
+
+def run_command(argv: Sequence[str], capture: bool) -> int:
+    """Run a tmux command line; `capture` keeps its chatter off a suspended terminal."""
+    return subprocess.run(list(argv), check=False, capture_output=capture).returncode
+
+
+def binding_ids() -> list[str]:
+    """Every id a user may rebind in [keys]."""
+    found = []
+    for binding in (*APP_BINDINGS, *SCREEN_BINDINGS):
+        if isinstance(binding, Binding) and binding.id:
+            found.append(binding.id)
+    return found
+
+
+class CorralApp(App[None]):
+    CSS_PATH: ClassVar[list[str | PurePath]] = [STYLES / "app.tcss", STYLES / "dialogs.tcss"]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
+    TITLE = "corral"
+    COMMANDS = App.COMMANDS | {HerdCommands}
+
+    def __init__(
+        self,
+        herd: Herd,
+        *,
+        actor: Herd | None = None,
+        settings: UserSettings | None = None,
+        settings_path: Path | None = None,
+        poll: float | None = POLL_SECONDS,
+        offer_up: bool = True,
+        environ: Mapping[str, str] | None = None,
+        runner: Runner = run_command,
+    ) -> None:
+        """`actor` runs actions (a second supervisor, so a slow action never holds up looking);
+        `poll` None turns polling off (tests call `look_now`); `runner` runs attach commands."""
+        super().__init__()
+        self.herd = herd
+        self.actor = actor or herd
+        self.reader = Reader(herd)
+        self.poll_seconds = poll
+        self.offer_up = offer_up
+        self.environ = dict(os.environ if environ is None else environ)
+        self.runner = runner
+        self.settings_error: str | None = None
+        if settings is None:
+            try:
+                settings = load_user_settings(settings_path, binding_ids=binding_ids())
+            except CorralError as error:
+                self.settings_error = str(error)
+                settings = UserSettings()
+        self.settings = settings
+        self.settings_path = settings_path or user_config_path()
+        self.snapshot: Snapshot | None = None
+        self.snapshot_listeners: list[Callable[[Snapshot], None]] = []
+        self.attached: str | None = None
+        self._looking = False
+        self._offered = False
+        self.dashboard = DashboardScreen(self.reader, herd.repo.root.name)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(DEFAULTS)
+
+    def on_mount(self) -> None:
+        if self.settings.keys:
+            self.set_keymap(dict(self.settings.keys))
+        if self.settings_error:
+            self.notify(
+                f"{self.settings_error} The default keys are in use.",
+                title="Your settings have a mistake",
+                severity="error",
+                timeout=15,
+            )
+        self.push_screen(self.dashboard)
+        self.look_now()
+        if self.poll_seconds:
+            self.set_interval(self.poll_seconds, self.look_now, name="poll")
+
+    # -- looking ---------------------------------------------------------------------------
+
+    def look_now(self) -> None:
+        """Start a look unless one is still running: a slow tmux never piles up looks."""
+        if self._looking:
+            return
+        self._looking = True
+        self._look()
+
+    @work(thread=True, exit_on_error=False, group="look", name="look")
+    def _look(self) -> None:
+        try:
+            snapshot, recorded = self.reader.look()
+        except Exception as error:
+            self.post_message(LookFailed(f"{type(error).__name__}: {error}"))
+            return
+        self.post_message(HerdLooked(snapshot, recorded))
+
+    @on(HerdLooked)
+    def _looked(self, message: HerdLooked) -> None:
+        self._looking = False
+        first = self.snapshot is None
+        self.snapshot = message.snapshot
+        self.dashboard.show_look(message.snapshot, message.history)
+        for listener in self.snapshot_listeners:
+            try:
+                listener(message.snapshot)
+            except Exception as error:
+                self.notify(f"{listener}: {error}", severity="error")
+        if first and self.offer_up:
+            self._offer_up(message.snapshot)
+
+    @on(LookFailed)
+    def _look_failed(self, message: LookFailed) -> None:
+        self._looking = False
+        if message.error != self.dashboard.look_error:
+            self.dashboard.look_error = message.error
+            self.notify(message.error, title="Could not look at the herd", severity="error")
+
+    def _offer_up(self, snapshot: Snapshot) -> None:
+        """Configured agents that are not running: offer to start them, once per session."""
+        if self._offered:
+            return
+        self._offered = True
+        seen = {view.name: view for view in snapshot.agents}
+        missing = [spec.name for spec in self.herd.specs() if spec.name not in seen]
+        ended = [
+            view.name
+            for view in snapshot.agents
+            if view.in_config and view.state in (State.EXITED, State.CRASH_LOOPING)
+        ]
+        names = missing + ended
+        if not names:
+            return
+        lines = []
+        if missing:
+            lines.append(f"Not started: {', '.join(missing)}.")
+        if ended:
+            lines.append(f"Ended: {', '.join(ended)}.")
+        lines.append("Start them now? (`corral up` does the same; shelved agents stay shelved.)")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.act(f"starting {len(names)} agents", lambda herd: herd.up(names))
+
+        self.push_screen(
+            ConfirmScreen("Start the herd?", "\n".join(lines), yes="Start", no="Not now"),
+            answered,
+        )
+
+    # -- acting ----------------------------------------------------------------------------
+
+    def act(self, what: str, call: Callable[[Herd], Outcome | list[Outcome]]) -> None:
+        """Run an action on a worker; its outcomes come back as notifications."""
+        self.notify(f"{what}…", timeout=2)
+        self._act(what, call)
+
+    @work(thread=True, exit_on_error=False, group="act", name="act")
+    def _act(self, what: str, call: Callable[[Herd], Outcome | list[Outcome]]) -> None:
+        try:
+            result = call(self.actor)
+        except CorralError as error:
+            self.call_from_thread(self.notify, str(error), title=what, severity="error")
+            return
+        outcomes = result if isinstance(result, list) else [result]
+        self.call_from_thread(self._report, outcomes)
+
+    def _report(self, outcomes: Sequence[Outcome]) -> None:
+        for outcome in outcomes:
+            self.notify(
+                outcome.message,
+                severity="error" if outcome.failed else "information",
+                timeout=10 if outcome.failed else 6,
+            )
+        self.look_now()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that raised reports here: the app goes on."""
+        if event.state is not WorkerState.ERROR:
+            return
+        if event.worker.group == "look":
+            self._looking = False
+        error = event.worker.error
+        self.notify(
+            f"{type(error).__name__}: {error}",
+            title=f"{event.worker.name or 'a background task'} failed",
+            severity="error",
+            timeout=10,
+        )
+
+    # -- attaching ---------------------------------------------------------------------------
+
+    def attach(self, view: AgentView) -> None:
+        """Outside tmux: suspend, attach here, come back refreshed. Inside the user's tmux: a
+        popup (or a new window) on their server, while the dashboard stays live."""
+        if view.pane is None:
+            self.notify(f"{view.name} has no pane ({view.reason})", severity="warning")
+            return
+        try:
+            plan = attach_plan(self.herd.tmux, view.pane, view.name, self.environ)
+        except CorralError as error:
+            self.notify(str(error), title=f"could not attach to {view.name}", severity="error")
+            return
+        if plan.how == "attach":
+            self._attach_here(view.name, plan)
+        else:
+            self.notify(f"{view.name} opens in your tmux ({plan.back})", timeout=4)
+            self._attach_beside(view.name, plan)
+
+    def _attach_here(self, name: str, plan: AttachPlan) -> None:
+        self.attached = name
+        failure: str | None = None
+        try:
+            with self.suspend():
+                print(f"attaching to {name} ({plan.back})", flush=True)
+                code = self.runner(plan.argv, False)
+                if code != 0:
+                    failure = f"tmux exited with {code}"
+        except Exception as error:
+            failure = f"{type(error).__name__}: {error}"
+        finally:
+            self.attached = None
+        if failure:
+            self.notify(f"could not attach to {name}: {failure}", severity="error")
+        else:
+            self.notify(f"back from {name}", timeout=3)
+        self.refresh(layout=True)
+        self.look_now()
+
+    @work(thread=True, exit_on_error=False, group="attach", name="attach")
+    def _attach_beside(self, name: str, plan: AttachPlan) -> None:
+        self.attached = name
+        try:
+            code = self.runner(plan.argv, True)
+            if code != 0 and plan.fallback:
+                code = self.runner(plan.fallback, True)
+                if code == 0:
+                    self.call_from_thread(
+                        self.notify, f"{name} opened in a new window of your tmux"
+                    )
+                    return
+            if code != 0:
+                self.call_from_thread(
+                    self.notify,
+                    f"could not attach to {name}: tmux exited with {code}",
+                    severity="error",
+                )
+        finally:
+            self.attached = None
+            self.call_from_thread(self.look_now)
+
+    # -- app-wide keys -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in QUIET_IN_DIALOGS and isinstance(self.screen, ModalScreen))
+
+    def key_table(self) -> list[tuple[str, str, str]]:
+        """(id, key as bound now, what it does) for every rebindable key."""
+        keymap = dict(self.settings.keys)
+        rows = []
+        for binding in (*APP_BINDINGS, *SCREEN_BINDINGS):
+            if isinstance(binding, Binding) and binding.id:
+                key = keymap.get(binding.id, binding.key)
+                shown = ", ".join(self.get_key_display(Binding(k, "")) for k in key.split(","))
+                rows.append((binding.id, shown, binding.description))
+        return rows
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.key_table(), str(self.settings_path)))
+
+    def action_new_agent(self) -> None:
+        self.notify("a new agent from here is not yet available: add it to corral.toml")
+
+    def action_merge(self) -> None:
+        self.notify("merging from here is not yet available")
+
+    def action_theme(self) -> None:
+        self.notify("choosing a theme is not yet available")
+
+
+def run_dashboard(repo: Path) -> int:
+    """`corral` with no command: open the dashboard on the repository at `repo`.
+
+    Two supervisors: one looks, one acts, so a kill that waits for an agent to stop never holds
+    up the table. Errors a user can cause (no repository, no tmux, a bad corral.toml) surface as
+    `CorralError` before the screen opens, and the command line prints them in one sentence.
+    """
+    from sessions.supervisor import Supervisor
+
+    looker = Supervisor.open(repo)
+    actor = Supervisor.open(repo)
+    app = CorralApp(looker, actor=actor)
+    app.run()
+    looker.observer.save_cpu_samples()
+    print("corral closed; every agent keeps running (`corral ls` shows them).")
+    return 0

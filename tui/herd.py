@@ -1,0 +1,64 @@
+"""What the app needs from a supervisor, as a protocol, so the screen can be tested on fakes.
+
+`sessions.supervisor.Supervisor` satisfies it as it is; the tests' fake does too. Only what the
+dashboard calls is here: looking, the actions, and the places it reads from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from sessions.journal import Event, Journal
+from sessions.model import AgentSpec, Config, Snapshot
+from sessions.notes import NoteFile
+from sessions.repo import Repo
+from sessions.supervisor import Outcome
+from sessions.tmux import Tmux
+
+
+class NotesLook(Protocol):
+    """PROGRESS.md and notes as one look found them."""
+
+    def files(self, now: float) -> list[NoteFile]: ...
+
+    def changes(self) -> list[Event]: ...
+
+
+class Herd(Protocol):
+    """The supervisor as the dashboard sees it."""
+
+    repo: Repo
+    config: Config | None
+    journal: Journal
+
+    @property
+    def tmux(self) -> Tmux: ...
+
+    def snapshot(self, fresh_locks: bool = False) -> Snapshot: ...
+
+    def specs(self) -> tuple[AgentSpec, ...]: ...
+
+    def base(self) -> str: ...
+
+    def up(self, names: Sequence[str] = ()) -> list[Outcome]: ...
+
+    def pause(self, names: Iterable[str]) -> list[Outcome]: ...
+
+    def resume(self, names: Iterable[str]) -> list[Outcome]: ...
+
+    def restart(self, name: str) -> Outcome: ...
+
+    def shelve(self, name: str) -> Outcome: ...
+
+    def unshelve(self, name: str) -> Outcome: ...
+
+    def kill(self, name: str) -> Outcome: ...
+
+    def remove(self, name: str) -> Outcome: ...
+
+    def send(self, name: str, text: str, replace: bool = False) -> Outcome: ...
+
+    def explain(self, name: str) -> list[tuple[str, str]]: ...
+
+    def notes(self) -> NotesLook: ...

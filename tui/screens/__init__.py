@@ -1,0 +1,1 @@
+"""The dashboard and its dialogs: screens orchestrate, widgets only show."""

@@ -1,0 +1,461 @@
+"""The dashboard: the herd table on top, the selected agent and the herd in tabs below.
+
+It orchestrates: it hands each widget what to show, starts the reads a tab needs on thread
+workers, and turns keys into actions, which the app runs. It never waits on tmux, git or files.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Input, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from sessions.model import AgentView, Snapshot, State
+from sessions.supervisor import Outcome
+from tui.diff import WorktreeDiff
+from tui.herd import Herd
+from tui.history import Recorded
+from tui.messages import DiffRead, Explained, NotesRead, PaneCaptured
+from tui.reading import Reader, worktrees_of
+from tui.rows import rows_of
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.send import Prompt, SendScreen
+from tui.widgets.coordination_tables import ConflictsTable, LocksTable
+from tui.widgets.diff_view import DiffView
+from tui.widgets.explain_view import ExplainView
+from tui.widgets.header import HerdHeader
+from tui.widgets.herd_table import HerdTable
+from tui.widgets.log_view import HistoryLog
+from tui.widgets.notes_view import NotesView
+from tui.widgets.pane_view import PaneView
+
+if TYPE_CHECKING:
+    from tui.app import CorralApp
+
+# (pane id, tab title): the selected agent's tabs, then the herd's.
+TABS = (
+    ("screen", "Screen"),
+    ("activity", "Activity"),
+    ("diff", "Diff"),
+    ("why", "Why"),
+    ("conflicts", "Conflicts"),
+    ("locks", "Locks"),
+    ("notes", "Notes"),
+    ("journal", "Journal"),
+)
+AGENT_TABS = frozenset({"screen", "activity", "diff", "why"})
+# How often a tab that costs a git run or a whole look is read again while it stays open.
+EVERY = {"diff": 3.0, "why": 2.0, "notes": 5.0}
+AGENT_ACTIONS = frozenset(
+    {"attach", "pause", "send", "restart", "shelve", "kill", "remove", "merge"}
+)
+
+SCREEN_BINDINGS: list[BindingType] = [
+    Binding("j,down", "cursor(1)", "Down", id="down", show=False),
+    Binding("k,up", "cursor(-1)", "Up", id="up", show=False),
+    *[
+        Binding(str(n), f"select({n})", f"Agent {n}", id=f"select-{n}", show=False)
+        for n in range(1, 10)
+    ],
+    Binding("enter,a", "attach", "Attach", id="attach"),
+    Binding("p", "pause", "Pause/resume", id="pause"),
+    Binding("P", "pause_all", "Pause/resume all", id="pause-all", show=False),
+    Binding("s", "send", "Send", id="send"),
+    Binding("r", "restart", "Restart", id="restart", show=False),
+    Binding("z", "shelve", "Shelve/unshelve", id="shelve", show=False),
+    Binding("x", "kill", "Kill", id="kill", show=False),
+    Binding("X", "remove", "Remove", id="remove", show=False),
+    Binding("v", "tab('screen')", "Screen", id="screen", show=False),
+    Binding("i", "tab('activity')", "Activity", id="activity", show=False),
+    Binding("d", "tab('diff')", "Diff", id="diff"),
+    Binding("e", "tab('why')", "Explain", id="explain"),
+    Binding("c", "tab('conflicts')", "Conflicts", id="conflicts"),
+    Binding("l", "tab('locks')", "Locks", id="locks"),
+    Binding("g", "tab('notes')", "Notes", id="notes"),
+    Binding("J", "tab('journal')", "Journal", id="journal", show=False),
+    Binding("slash", "filter", "Filter", id="filter"),
+    Binding("o", "sort", "Sort", id="sort", show=False),
+    Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
+]
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = SCREEN_BINDINGS
+
+    def __init__(self, reader: Reader, repo_name: str) -> None:
+        super().__init__()
+        self.reader = reader
+        self.repo_name = repo_name
+        self.snapshot: Snapshot | None = None
+        self.recorded = Recorded()
+        self.selected: str | None = None
+        self.look_error: str | None = None
+        self._pending: dict[str, tuple[Callable[..., object], tuple[Any, ...]]] = {}
+        self._busy: set[str] = set()
+        self._read_at: dict[str, float] = {}
+        self._notes_since: float | None = None
+
+    @property
+    def corral(self) -> CorralApp:
+        return cast("CorralApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield HerdHeader(id="header")
+        yield Input(placeholder="filter by name, state or role; esc clears", id="filter")
+        yield HerdTable(id="herd")
+        with TabbedContent(id="tabs"):
+            for pane_id, title in TABS:
+                with TabPane(title, id=pane_id):
+                    yield from self._tab_body(pane_id)
+        yield Footer()
+
+    def _tab_body(self, pane_id: str) -> ComposeResult:
+        if pane_id == "screen":
+            yield PaneView(id="pane")
+        elif pane_id == "activity":
+            yield HistoryLog(show_agent=False, id="activity-log")
+        elif pane_id == "diff":
+            yield DiffView(id="diff-view")
+        elif pane_id == "why":
+            yield ExplainView(id="explain-view")
+        elif pane_id == "conflicts":
+            yield ConflictsTable(id="conflicts-table")
+        elif pane_id == "locks":
+            yield LocksTable(id="locks-table")
+        elif pane_id == "notes":
+            yield NotesView(id="notes-view")
+        elif pane_id == "journal":
+            yield HistoryLog(show_agent=True, id="journal-log")
+
+    def on_mount(self) -> None:
+        self.query_one(HerdHeader).show(self.repo_name, None, None)
+        self.query_one("#filter", Input).display = False
+        self.query_one(HerdTable).focus()
+        self._say_no_agent()
+
+    # -- what the app hands over ---------------------------------------------------------
+
+    def show_look(self, snapshot: Snapshot, recorded: Recorded | None) -> None:
+        self.snapshot = snapshot
+        self.look_error = None
+        if recorded is not None:
+            self.recorded = recorded
+        self.query_one(HerdHeader).show(self.repo_name, self.reader.known_base, snapshot)
+        last_seen = {name: entries[-1].t for name, entries in self.recorded.agents if entries}
+        self.query_one(HerdTable).show(rows_of(snapshot, last_seen))
+        self._label_tabs(snapshot)
+        self._refresh_tab(periodic=True)
+        self.refresh_bindings()
+
+    def _label_tabs(self, snapshot: Snapshot) -> None:
+        tabs = self.query_one(TabbedContent)
+        conflicts = len(snapshot.coordination.shown_conflicts)
+        locks = snapshot.coordination.locks
+        stale = len([v for v in locks.verdicts if v.stale or v.orphaned]) if locks else 0
+        tabs.get_tab("conflicts").label = f"Conflicts ⚠{conflicts}" if conflicts else "Conflicts"
+        tabs.get_tab("locks").label = f"Locks !{stale}" if stale else "Locks"
+
+    def view(self, name: str | None = None) -> AgentView | None:
+        name = self.selected if name is None else name
+        if self.snapshot is None or name is None:
+            return None
+        return next((v for v in self.snapshot.agents if v.name == name), None)
+
+    # -- selection and tabs ----------------------------------------------------------------
+
+    @on(HerdTable.Chosen)
+    def _chosen(self, event: HerdTable.Chosen) -> None:
+        if event.name == self.selected:
+            return
+        self.selected = event.name
+        self._read_at.clear()
+        self.refresh_bindings()
+        self._refresh_tab()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "notes":
+            self._notes_since = None
+        self._refresh_tab()
+
+    def _refresh_tab(self, periodic: bool = False) -> None:
+        tab = self.query_one(TabbedContent).active
+        snapshot = self.snapshot
+        view = self.view()
+        if tab in AGENT_TABS and view is None:
+            self._say_no_agent()
+            return
+        since = time.monotonic() - self._read_at.get(tab, 0.0)
+        if periodic and tab in EVERY and since < EVERY[tab]:
+            return
+        self._read_at[tab] = time.monotonic()
+        if tab == "screen" and view is not None:
+            if view.pane is None:
+                self.query_one(PaneView).say(view.name, f"{view.name} has no pane ({view.reason})")
+            else:
+                self._start("capture", self._capture, view.name, view.pane)
+        elif tab == "activity" and view is not None:
+            self.query_one("#activity-log", HistoryLog).show(
+                view.name, self.recorded.of(view.name), f"nothing recorded for {view.name} yet"
+            )
+        elif tab == "diff" and view is not None:
+            self._start("diff", self._diff, view.name, view.worktree)
+        elif tab == "why" and view is not None:
+            self._start("explain", self._explain, view.name)
+        elif tab == "conflicts" and snapshot is not None:
+            shown = snapshot.coordination.shown_conflicts
+            self.query_one(ConflictsTable).show(shown, snapshot.taken)
+        elif tab == "locks" and snapshot is not None:
+            error = snapshot.coordination.errors.get("locks")
+            self.query_one(LocksTable).show(snapshot.coordination.locks, error)
+        elif tab == "notes" and snapshot is not None:
+            if self._notes_since is None:
+                self._notes_since = self.reader.notes_seen()
+                self.reader.mark_notes_seen(time.time())
+            self._start("notes", self._notes, worktrees_of(snapshot), self._notes_since)
+        elif tab == "journal":
+            self.query_one("#journal-log", HistoryLog).show(
+                None, self.recorded.journal, "the journal is empty"
+            )
+
+    def _say_no_agent(self) -> None:
+        message = "no agent selected: start some with `corral up`, or pick one in the table"
+        if self.snapshot is not None and self.snapshot.agents and self.selected is None:
+            message = "no agent matches the filter"
+        self.query_one(PaneView).say(None, message)
+        self.query_one("#activity-log", HistoryLog).show(None, (), message)
+        self.query_one(DiffView).say(message)
+        self.query_one(ExplainView).say(message)
+
+    # -- workers: one running per kind of read, the latest request waiting behind it --------
+
+    def _start(self, group: str, work: Callable[..., object], *args: Any) -> None:
+        self._pending[group] = (work, args)
+        if group not in self._busy:
+            self._kick(group)
+
+    def _kick(self, group: str) -> None:
+        pending = self._pending.pop(group, None)
+        if pending is None:
+            return
+        work, args = pending
+        self._busy.add(group)
+        self.run_worker(
+            lambda: work(*args), name=group, group=group, thread=True, exit_on_error=False
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        group = event.worker.group
+        if group in self._busy and event.state in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            self._busy.discard(group)
+            self._kick(group)
+
+    def _capture(self, agent: str, pane: str) -> None:
+        self.post_message(PaneCaptured(agent, self.reader.capture(pane)))
+
+    def _diff(self, agent: str, worktree: str) -> None:
+        self.post_message(DiffRead(self.reader.diff(agent, worktree)))
+
+    def _explain(self, agent: str) -> None:
+        self.post_message(Explained(agent, self.reader.explain(agent)))
+
+    def _notes(self, worktrees: dict[str, str], since: float) -> None:
+        self.post_message(NotesRead(self.reader.notes(worktrees, since), since))
+
+    @on(PaneCaptured)
+    def _captured(self, message: PaneCaptured) -> None:
+        if message.agent == self.selected:
+            self.query_one(PaneView).show(message.agent, message.text)
+
+    @on(DiffRead)
+    def _diff_read(self, message: DiffRead) -> None:
+        diff: WorktreeDiff = message.diff
+        if diff.agent == self.selected:
+            self.query_one(DiffView).show(diff)
+
+    @on(Explained)
+    def _explained(self, message: Explained) -> None:
+        if message.agent == self.selected:
+            self.query_one(ExplainView).show(message.agent, message.lines)
+
+    @on(NotesRead)
+    def _notes_read(self, message: NotesRead) -> None:
+        now = self.snapshot.taken if self.snapshot else time.time()
+        self.query_one(NotesView).show(message.notes, now)
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Agent actions are shown dimmed while no agent is selected, or when they cannot
+        apply to it (attach without a pane)."""
+        if action in AGENT_ACTIONS:
+            view = self.view()
+            if view is None:
+                return None
+            if action == "attach" and view.pane is None:
+                return None
+        if action == "clear_filter":
+            return (
+                bool(self.query_one(HerdTable).filter_text)
+                or self.query_one("#filter", Input).display
+            )
+        return True
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one(HerdTable)
+        if step > 0:
+            table.action_cursor_down()
+        else:
+            table.action_cursor_up()
+
+    def action_select(self, number: int) -> None:
+        if self.query_one(HerdTable).choose_number(number) is None:
+            self.notify(f"no agent number {number} in the table", severity="warning")
+
+    def action_tab(self, pane_id: str) -> None:
+        self.query_one(TabbedContent).active = pane_id
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.display = False
+        table = self.query_one(HerdTable)
+        table.set_filter("")
+        table.focus()
+
+    def action_sort(self) -> None:
+        column = self.query_one(HerdTable).next_sort()
+        self.notify(f"sorted by {column}", timeout=2)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(HerdTable).set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.action_clear_filter()
+        else:
+            self.query_one(HerdTable).focus()
+
+    # -- actions on agents: the app runs them on a worker -------------------------------------
+
+    def _act(self, what: str, call: Callable[[Herd], Outcome | list[Outcome]]) -> None:
+        self.corral.act(what, call)
+
+    def action_attach(self) -> None:
+        view = self.view()
+        if view is not None:
+            self.corral.attach(view)
+
+    def action_pause(self) -> None:
+        view = self.view()
+        if view is None:
+            return
+        name = view.name
+        if view.state is State.PAUSED:
+            self._act(f"resuming {name}", lambda herd: herd.resume([name]))
+        else:
+            self._act(f"pausing {name}", lambda herd: herd.pause([name]))
+
+    def action_pause_all(self) -> None:
+        if self.snapshot is None:
+            return
+        live = [v for v in self.snapshot.agents if v.pid is not None]
+        running = [v.name for v in live if v.state is not State.PAUSED]
+        paused = [v.name for v in live if v.state is State.PAUSED]
+        if running:
+            self._act(f"pausing {len(running)} agents", lambda herd: herd.pause(running))
+        elif paused:
+            self._act(f"resuming {len(paused)} agents", lambda herd: herd.resume(paused))
+        else:
+            self.notify("no agent is running", severity="warning")
+
+    def action_send(self) -> None:
+        view = self.view()
+        if view is None:
+            return
+        name = view.name
+
+        def sent(prompt: Prompt | None) -> None:
+            if prompt is not None:
+                self._act(
+                    f"sending to {name}",
+                    lambda herd: herd.send(name, prompt.text, replace=prompt.replace),
+                )
+
+        self.app.push_screen(SendScreen(name), sent)
+
+    def action_restart(self) -> None:
+        view = self.view()
+        if view is not None:
+            name = view.name
+            self._act(f"restarting {name}", lambda herd: herd.restart(name))
+
+    def action_shelve(self) -> None:
+        view = self.view()
+        if view is None:
+            return
+        name = view.name
+        if view.state is State.SHELVED:
+            self._act(f"unshelving {name}", lambda herd: herd.unshelve(name))
+        else:
+            self._act(f"shelving {name}", lambda herd: herd.shelve(name))
+
+    def action_kill(self) -> None:
+        view = self.view()
+        if view is None:
+            return
+        name = view.name
+        body = (
+            f"{name} stops now (its whole process tree).\n\n"
+            f"Kept: its worktree {view.worktree or '(none)'}, its branch {view.branch}, "
+            "and its pane's last screen.\n`r` starts it again."
+        )
+        self._confirm(f"Kill {name}?", body, "Kill", f"killing {name}", lambda h: h.kill(name))
+
+    def action_remove(self) -> None:
+        view = self.view()
+        if view is None:
+            return
+        name = view.name
+        base = self.reader.known_base or "the base"
+        body = (
+            f"{name} stops and its worktree {view.worktree or '(none)'} is removed.\n\n"
+            f"Kept: uncommitted work is first saved as a commit under "
+            f"refs/corral/trash/{name}/<time>; branch {view.branch} stays unless it is "
+            f"merged into {base}. The message afterwards says where everything went."
+        )
+        self._confirm(
+            f"Remove {name}?", body, "Remove", f"removing {name}", lambda h: h.remove(name)
+        )
+
+    def _confirm(
+        self,
+        title: str,
+        body: str,
+        yes: str,
+        what: str,
+        call: Callable[[Herd], Outcome | list[Outcome]],
+    ) -> None:
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self._act(what, call)
+
+        self.app.push_screen(ConfirmScreen(title, body, yes=yes, no="Keep it"), answered)

@@ -1,0 +1,224 @@
+"""The herd table: one row per agent, sortable, filterable, with the state in words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+
+from tui.format import age, count, money, size
+from tui.rows import AgentRow, sort_value
+from tui.states import label, style_of
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    compact: bool  # shown in a narrow terminal too
+
+
+COLUMNS = (
+    Column("num", "#", True),
+    Column("name", "agent", True),
+    Column("kind", "kind", False),
+    Column("state", "state", True),
+    Column("role", "role", True),
+    Column("task", "task", False),
+    Column("conflicts", "conflicts", True),
+    Column("files", "files", False),
+    Column("tokens", "tokens · cost", True),
+    Column("cpu", "cpu · mem", False),
+    Column("last", "last", True),
+)
+NARROW = 120
+
+
+class HerdTable(DataTable[Text], inherit_bindings=False):
+    """Rows are keyed by agent name, so the selection follows an agent through sorting,
+    filtering and refreshes."""
+
+    # Enter belongs to the screen (attach), so the table's own select binding is left out.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        binding
+        for binding in DataTable.BINDINGS
+        if not (isinstance(binding, Binding) and binding.key == "enter")
+    ]
+
+    @dataclass
+    class Chosen(Message):
+        """The highlighted agent changed (or the table emptied: None)."""
+
+        name: str | None
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.rows_shown: list[AgentRow] = []
+        self._all: list[AgentRow] = []
+        self._filter = ""
+        self.sort_column = "num"
+        self.sort_reverse = False
+        self._compact: bool | None = None
+        self._cells: dict[str, tuple[Text, ...]] = {}
+        self._chosen: str | None = None
+
+    # -- what the screen calls --------------------------------------------------------------
+
+    def show(self, rows: Sequence[AgentRow]) -> None:
+        self._all = list(rows)
+        self._draw()
+
+    def set_filter(self, text: str) -> None:
+        self._filter = text.strip()
+        self._draw()
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter
+
+    def sort_by(self, column: str) -> None:
+        """The same column again turns the order round."""
+        if column == self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = column, False
+        self._draw()
+
+    def next_sort(self) -> str:
+        keys = [c.key for c in self._columns()]
+        at = keys.index(self.sort_column) if self.sort_column in keys else -1
+        self.sort_column, self.sort_reverse = keys[(at + 1) % len(keys)], False
+        self._draw()
+        return self.sort_column
+
+    @property
+    def chosen(self) -> str | None:
+        return self._chosen
+
+    def choose(self, name: str) -> bool:
+        for index, row in enumerate(self.rows_shown):
+            if row.name == name:
+                self.move_cursor(row=index)
+                self._announce(name)
+                return True
+        return False
+
+    def choose_number(self, number: int) -> str | None:
+        for row in self.rows_shown:
+            if row.number == number:
+                self.choose(row.name)
+                return row.name
+        return None
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def _columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in COLUMNS if c.compact or not self._compact)
+
+    def on_resize(self) -> None:
+        compact = self.size.width < NARROW
+        if compact != self._compact:
+            self._compact = compact
+            self.clear(columns=True)
+            self._cells.clear()
+            for column in self._columns():
+                self.add_column(column.title, key=column.key)
+            self._draw()
+
+    def _draw(self) -> None:
+        if self._compact is None:
+            return  # not sized yet: on_resize draws
+        rows = [row for row in self._all if not self._filter or row.matches(self._filter)]
+        rows.sort(key=lambda row: sort_value(row, self.sort_column), reverse=self.sort_reverse)
+        variables = self.app.theme_variables
+        cells = {row.name: self._row_cells(row, variables) for row in rows}
+        names = [row.name for row in rows]
+        keep = self._chosen
+        if names == [row.name for row in self.rows_shown] and self.row_count == len(names):
+            keys = [c.key for c in self._columns()]
+            for name in names:
+                old = self._cells.get(name)
+                for index, cell in enumerate(cells[name]):
+                    if old is None or old[index] != cell:
+                        self.update_cell(name, keys[index], cell)
+        else:
+            self.clear()
+            for name in names:
+                self.add_row(*cells[name], key=name)
+        self.rows_shown = rows
+        self._cells = cells
+        if keep in cells:
+            index = names.index(keep)
+            if self.cursor_row != index:
+                self.move_cursor(row=index)
+        elif names:
+            self.move_cursor(row=0)
+        self._announce(names[min(self.cursor_row, len(names) - 1)] if names else None)
+
+    def _row_cells(self, row: AgentRow, variables: Mapping[str, str]) -> tuple[Text, ...]:
+        by_key = {
+            "num": Text(str(row.number) if row.number <= 9 else "", style="dim"),
+            "name": Text(row.name, style="bold"),
+            "kind": Text(row.kind),
+            "state": _state_cell(row, variables),
+            "role": _role_cell(row),
+            "task": _task_cell(row),
+            "conflicts": _conflict_cell(row),
+            "files": Text(str(row.files) if row.files else "-", justify="right"),
+            "tokens": Text(f"{count(row.tokens)} {money(row.cost)}", justify="right"),
+            "cpu": Text(_cpu(row), justify="right"),
+            "last": Text(age(row.last), style="dim"),
+        }
+        return tuple(by_key[c.key] for c in self._columns())
+
+    def _announce(self, name: str | None) -> None:
+        if name != self._chosen:
+            self._chosen = name
+            self.post_message(self.Chosen(name))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        key = event.row_key.value
+        if key is not None:
+            self._announce(key)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        if event.column_key.value:
+            self.sort_by(event.column_key.value)
+
+
+def _state_cell(row: AgentRow, variables: Mapping[str, str]) -> Text:
+    text = Text(label(row.state), style=style_of(row.state, variables))
+    if row.age is not None:
+        text.append(f" {age(row.age)}", style="dim")
+    return text
+
+
+def _role_cell(row: AgentRow) -> Text:
+    text = Text(row.role_text, style="bold" if row.role == "builder" else "")
+    if row.stalled:
+        text.append(" stalled", style="bold")
+    return text
+
+
+def _task_cell(row: AgentRow) -> Text:
+    if row.task is None:
+        return Text("-", style="dim")
+    return Text(f"{row.task}{' (stale)' if row.lock_stale else ''}")
+
+
+def _conflict_cell(row: AgentRow) -> Text:
+    if not row.conflicts:
+        return Text("-", style="dim")
+    return Text(f"⚠ {row.conflicts} {row.conflict_level or ''}".rstrip(), style="bold reverse")
+
+
+def _cpu(row: AgentRow) -> str:
+    cpu = "-" if row.cpu is None else f"{row.cpu:.0f}%"
+    return f"{cpu} {size(row.rss)}"
