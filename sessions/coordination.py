@@ -32,6 +32,7 @@ from sessions.repo import Repo, git
 
 LOCK_EVERY = 2.0
 TELL_MODES = ("off", "warn", "block")
+CHANGES_FILE = "changes.json"
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,11 @@ class Coordinator:
         # end, whichever process wrote them.
         self._reader = Journal(journal.path)
         self._finder: ConflictFinder | None = None
-        self._changed: dict[str, tuple[str, tuple[Touch, ...]]] = {}
+        # Each builder's changes against the base, by a key that moves with its files; kept
+        # in `.corral/cache` too, so a one-shot `corral ls` runs git only for what moved.
+        self._changed_path = repo.state_dir / "cache" / CHANGES_FILE
+        self._changed: dict[str, tuple[str, tuple[Touch, ...]]] = _load_changes(self._changed_path)
+        self._changed_dirty = False
         self._locks: tuple[float, LockReport | None] = (0.0, None)
         self._holds: tuple[str, float] = ("", 0.0)
 
@@ -122,6 +127,9 @@ class Coordinator:
                 if prints[view.name].role == BUILDER and view.worktree and _active(view)
             ]
             conflicts = self._conflicts(builders, base, now, errors)
+            if self._changed_dirty:
+                _save_changes(self._changed_path, self._changed)
+                self._changed_dirty = False
         locks = self._survey(views, base, now, fresh_locks, errors)
         roles = {}
         for view in views:
@@ -182,6 +190,7 @@ class Coordinator:
                 errors[view.name] = str(error)
                 changed = ()
             known = self._changed[view.name] = (key, changed)
+            self._changed_dirty = True
         return Builder(
             agent=view.name,
             worktree=Path(view.worktree),
@@ -288,6 +297,30 @@ class Coordinator:
         with contextlib.suppress(OSError):
             temporary.write_text(text)
             os.replace(temporary, target)
+
+
+def _load_changes(path: Path) -> dict[str, tuple[str, tuple[Touch, ...]]]:
+    """What an earlier process listed; anything unreadable is simply listed again."""
+    try:
+        data = json.loads(path.read_text())
+        return {
+            str(name): (str(key), tuple(Touch(str(p), float(t), str(how)) for p, t, how in rows))
+            for name, (key, rows) in data.items()
+        }
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def _save_changes(path: Path, changed: Mapping[str, tuple[str, tuple[Touch, ...]]]) -> None:
+    data = {
+        name: [key, [[t.path, t.t, t.how] for t in touches]]
+        for name, (key, touches) in changed.items()
+    }
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = path.with_name(f".{CHANGES_FILE}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data))
+        os.replace(temporary, path)
 
 
 def _recent_touches(calls: Sequence[Call], writes: Sequence[Write]) -> tuple[Touch, ...]:

@@ -134,8 +134,11 @@ def test_two_builders_on_one_file_conflict_and_an_observer_never_does(
         ("lines", "src/app.py"),
         ("merge", "src/app.py"),
     }
-    # Another process looking does not announce them again.
-    Supervisor.open(supervisor.repo.root).snapshot()
+    # Another process looking does not announce them again, and starts from the changes the
+    # first one listed.
+    other = Supervisor.open(supervisor.repo.root)
+    assert other.coordinator._changed == supervisor.coordinator._changed
+    other.snapshot()
     again = [e for e in journal.read_all() if e["event"] == "conflict_start"]
     assert len(again) == len(starts)
 
