@@ -171,13 +171,10 @@ def test_a_file_level_conflict_shows_within_a_second_of_the_second_edit(
 
     edited = wait_for(second_edit_at, timeout=30, interval=0.05, what="both edits")
     assert edited is not None
-
-    def conflicted() -> Snapshot | None:
-        snapshot = supervisor.snapshot()
-        return snapshot if snapshot.coordination.conflicts else None
-
-    snapshot = wait_for(conflicted, timeout=5, interval=0.1, what="the conflict")
-    assert snapshot is not None and snapshot.taken - edited < 1.0
+    # The first look after the second edit event already shows it: no git is needed for
+    # the file level, so it costs one look (a few milliseconds; bench_coordination.py).
+    snapshot = supervisor.snapshot()
+    assert [c.level for c in snapshot.coordination.conflicts][:1] == ["file"]
     # With telling on, the hook can see who holds the file.
     holds = json.loads((supervisor.repo.state_dir / "holds.json").read_text())
     assert holds == {"tell": "warn", "holds": {"src/app.py": ["one", "two"]}}
