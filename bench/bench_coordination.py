@@ -8,10 +8,11 @@ they are idle, four ways of looking are timed in the same run:
 - **look**: `Supervisor.look()`, the status of every agent and nothing else;
 - **snapshot, warm**: `Supervisor.snapshot()` in a long-lived process, as the app calls it each
   tick: git runs only for what moved, locks are surveyed at most every two seconds;
-- **snapshot, fresh coordinator**: the same with the coordination caches dropped before each
-  look, i.e. recomputing every conflict level and the lock survey every time;
+- **snapshot, recomputed**: the same with every coordination cache dropped (in memory and in
+  `.corral/cache`) before each look: every builder's changes, every conflict level and the
+  lock survey recomputed each time;
 - **snapshot, new process state**: a new `Supervisor` each time, what `corral ls --json` pays
-  (besides Python's start-up).
+  besides Python's start-up (it starts from the changes the previous look kept on disk).
 
 Run: .venv/bin/python bench/bench_coordination.py [--sizes 6,30] [--looks 15]
 """
@@ -27,7 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sessions.coordination import Coordinator
+from sessions.coordination import CHANGES_FILE, Coordinator
 from sessions.model import State
 from sessions.sandbox import create
 from sessions.supervisor import Supervisor
@@ -115,6 +116,7 @@ def rows_for(base: Path, size: int, looks: int) -> list[str]:
         print(f"herd of {size}: conflict levels {levels}", file=sys.stderr)
 
         def fresh_coordinator() -> None:
+            (supervisor.repo.state_dir / "cache" / CHANGES_FILE).unlink(missing_ok=True)
             supervisor.coordinator = Coordinator(
                 supervisor.repo, supervisor.journal, supervisor.coordinator.rules
             )
@@ -123,7 +125,7 @@ def rows_for(base: Path, size: int, looks: int) -> list[str]:
         return [
             row("look (status only)", size, sample(supervisor.look, looks)),
             row("snapshot, warm", size, sample(supervisor.snapshot, looks)),
-            row("snapshot, fresh coordinator", size, sample(fresh_coordinator, looks)),
+            row("snapshot, recomputed", size, sample(fresh_coordinator, looks)),
             row(
                 "snapshot, new process state",
                 size,
