@@ -16,7 +16,7 @@ from sessions.errors import NotARepoError
 
 STATE_DIR = ".corral"
 EXCLUDE_MARK = "# corral: its state and per-worktree agent settings"
-EXCLUDED = (f"/{STATE_DIR}/", ".claude/settings.local.json")
+EXCLUDED = (f"/{STATE_DIR}/", ".claude/settings.local.json", ".gemini/settings.json")
 
 
 def git(

@@ -1,8 +1,9 @@
 """Hooks installed before launch, in real git worktrees, and the events they produce.
 
 Claude Code's settings and trust are checked file by file (merge, idempotence, backups, a
-locked or broken ~/.claude.json, `git status` staying clean); Gemini's defaults copy, Codex's
-`-c notify` and Aider's notifications command are checked as their CLIs will read them. Then
+locked or broken ~/.claude.json, `git status` staying clean), and so are Gemini's workspace
+settings and trusted folders; Codex's `-c notify` and Aider's notifications command are checked
+as their CLIs will read them. Then
 the events arrive for real: from the simulated agent under corral's runner, and, where it can
 be installed, from the real Claude Code CLI against the Messages API stand-in.
 """
@@ -27,8 +28,8 @@ import pytest
 from sessions.agents import Prepared, flavor, hook_argv, is_corral_hook
 from sessions.agents import claude as claude_agent
 from sessions.agents.claude import EVENTS as CLAUDE_EVENTS
-from sessions.agents.gemini import DEFAULTS_VARIABLE
 from sessions.agents.gemini import EVENTS as GEMINI_EVENTS
+from sessions.agents.gemini import SETTINGS as GEMINI_SETTINGS
 from sessions.model import AgentSpec, Kind
 from sessions.repo import Repo
 from sessions.supervisor import Supervisor
@@ -258,43 +259,215 @@ def test_two_launches_at_once_both_land(worktree: Path, home: Path, tmp_path: Pa
 # --- Gemini, Codex, Aider -------------------------------------------------------------------
 
 
-def test_gemini_hooks_go_to_a_defaults_copy_that_keeps_the_machines_own(
+def gemini_home(tmp_path: Path, rules: dict[str, str] | None = None) -> Path:
+    """A private HOME whose trustedFolders.json holds `rules` (none: no file)."""
+    home = tmp_path / "gemini-home"
+    (home / ".gemini").mkdir(parents=True)
+    if rules is not None:
+        (home / ".gemini" / "trustedFolders.json").write_text(json.dumps(rules, indent=2))
+    return home
+
+
+def install_gemini(worktree: Path, home: Path, env: dict[str, str] | None = None) -> Prepared:
+    agent = spec(Kind.GEMINI, home, env)
+    return flavor(Kind.GEMINI).prepare(agent, worktree, home / "state")
+
+
+def test_gemini_hooks_are_merged_into_the_workspace_settings_and_git_stays_clean(
     worktree: Path, tmp_path: Path
 ) -> None:
-    system = tmp_path / "system-defaults.json"
-    theirs = {"type": "command", "command": "/opt/audit-hook"}
-    system.write_text(
-        json.dumps({"ui": {"theme": "GitHub"}, "hooks": {"BeforeTool": [{"hooks": [theirs]}]}})
-    )
-    state = tmp_path / "state"
-    state.mkdir()
-    agent = spec(Kind.GEMINI, env={DEFAULTS_VARIABLE: str(system)})
-    prepared = flavor(Kind.GEMINI).prepare(agent, worktree, state)
-    target = state / "gemini" / "alpha.json"
-    assert prepared == Prepared(env=((DEFAULTS_VARIABLE, str(target)),))
-    settings = read_json(target)
-    assert settings["ui"] == {"theme": "GitHub"}
-    assert settings["hooksConfig"] == {"enabled": True}
-    assert settings["hooks"]["BeforeTool"][0] == {"hooks": [theirs]}
+    theirs = {"type": "command", "command": "/opt/audit-hook", "timeout": 500}
+    old = {"name": "corral", "type": "command", "command": "/old/python -m sessions.hook"}
+    existing = {
+        "ui": {"theme": "GitHub"},
+        "hooksConfig": {"notifications": False},
+        "hooks": {
+            "BeforeTool": [{"matcher": "run_shell_command", "hooks": [theirs, old]}],
+            "AfterAgent": [{"hooks": [old]}],
+            "BeforeModel": [{"hooks": [theirs]}],
+        },
+    }
+    (worktree / ".gemini").mkdir()
+    (worktree / GEMINI_SETTINGS).write_text(json.dumps(existing))
+    home = gemini_home(tmp_path, {"/elsewhere": "TRUST_FOLDER"})
+    assert install_gemini(worktree, home) == Prepared()
+    first = (worktree / GEMINI_SETTINGS).read_bytes()
+    settings = json.loads(first)
+    assert {k: v for k, v in settings.items() if k != "hooks"} == {
+        "ui": {"theme": "GitHub"},
+        "hooksConfig": {"notifications": False},
+    }
+    assert settings["hooks"]["BeforeTool"][0] == {"matcher": "run_shell_command", "hooks": [theirs]}
+    assert settings["hooks"]["BeforeModel"] == [{"hooks": [theirs]}]
+    assert set(settings["hooks"]) == {*GEMINI_EVENTS, "BeforeModel"}
     for event in GEMINI_EVENTS:
         [entry] = corral_entries(settings, event)
-        assert entry["timeout"] == 10_000 and entry["name"] == "corral"
+        assert set(entry) == {"name", "type", "command", "timeout"}
+        assert (entry["name"], entry["type"], entry["timeout"]) == ("corral", "command", 10_000)
         assert shlex.split(entry["command"]) == list(hook_argv("gemini"))
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert git(worktree, "status", "--porcelain").strip() == ""
+    assert git(worktree, "status", "--porcelain", "--ignored=no").strip() == ""
+    assert git(worktree, "check-ignore", str(GEMINI_SETTINGS)).strip() == str(GEMINI_SETTINGS)
 
-    again = flavor(Kind.GEMINI).prepare(agent, worktree, state)
-    assert again == prepared
-    assert read_json(target) == settings
+    trust_file = home / ".gemini" / "trustedFolders.json"
+    assert read_json(trust_file) == {"/elsewhere": "TRUST_FOLDER", str(worktree): "TRUST_FOLDER"}
+    assert stat.S_IMODE(trust_file.stat().st_mode) == 0o644, "an existing file keeps its mode"
+    assert not (home / ".gemini" / "trustedFolders.json.lock").exists()
+    assert [p.name for p in (home / ".gemini").iterdir() if p.name.endswith(".tmp")] == []
+
+    stamps = [(worktree / GEMINI_SETTINGS).stat().st_mtime_ns, trust_file.stat().st_mtime_ns]
+    assert install_gemini(worktree, home) == Prepared()
+    assert (worktree / GEMINI_SETTINGS).read_bytes() == first
+    assert [(worktree / GEMINI_SETTINGS).stat().st_mtime_ns, trust_file.stat().st_mtime_ns] == (
+        stamps
+    )
 
 
-def test_gemini_without_readable_defaults_runs_without_hooks(tmp_path: Path) -> None:
-    system = tmp_path / "system-defaults.json"
-    system.write_text("{ // a comment Gemini allows\n}")
-    agent = spec(Kind.GEMINI, env={DEFAULTS_VARIABLE: str(system)})
-    prepared = flavor(Kind.GEMINI).prepare(agent, tmp_path, tmp_path)
-    assert prepared.env == ()
-    assert "runs without them" in prepared.notes[0]
+def test_gemini_runs_from_a_fresh_home_and_forgets_the_old_defaults_copy(
+    worktree: Path, tmp_path: Path
+) -> None:
+    """No ~/.gemini yet: both files are created; the copy older releases wrote is removed."""
+    home = tmp_path / "bare-home"
+    home.mkdir()
+    old_copy = home / "state" / "gemini" / "alpha.json"
+    old_copy.parent.mkdir(parents=True)
+    old_copy.write_text("{}")
+    assert install_gemini(worktree, home) == Prepared()
+    assert not old_copy.exists()
+    assert len(corral_entries(read_json(worktree / GEMINI_SETTINGS), "BeforeTool")) == 1
+    trust_file = home / ".gemini" / "trustedFolders.json"
+    assert read_json(trust_file) == {str(worktree): "TRUST_FOLDER"}
+    assert stat.S_IMODE(trust_file.stat().st_mode) == 0o600
+
+
+def test_tracked_gemini_settings_are_left_alone_and_the_reason_given(
+    make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_repo()
+    Repo.discover(root).prepare()
+    (root / ".gemini").mkdir()
+    (root / GEMINI_SETTINGS).write_text('{"model": {"name": "gemini-2.5-pro"}}\n')
+    git(root, "add", "-f", str(GEMINI_SETTINGS))
+    git(root, "commit", "-q", "-m", "gemini settings")
+    path = tmp_path / "worktrees" / "alpha"
+    git(root, "worktree", "add", "-q", "-b", "corral/alpha", str(path))
+    prepared = install_gemini(path, gemini_home(tmp_path))
+    assert (path / GEMINI_SETTINGS).read_text() == '{"model": {"name": "gemini-2.5-pro"}}\n'
+    [note] = prepared.notes
+    assert "tracked by the project" in note and "status comes from its screen" in note
+    assert git(path, "status", "--porcelain").strip() == ""
+
+
+def test_gemini_settings_corral_cannot_rewrite_faithfully_are_left_alone(
+    worktree: Path, tmp_path: Path
+) -> None:
+    """Gemini CLI allows comments, which a rewrite would lose; nothing is moved aside."""
+    home = gemini_home(tmp_path)
+    (worktree / ".gemini").mkdir()
+    for text, why in (
+        ('{\n  // the team theme\n  "ui": {"theme": "GitHub"}\n}\n', "comments"),
+        ('{"hooks": {"BeforeTool": {"command": "x"}}}', "not an object of lists"),
+        ("[1, 2]", "not a JSON object"),
+    ):
+        (worktree / GEMINI_SETTINGS).write_text(text)
+        [note] = install_gemini(worktree, home).notes
+        assert why in note and "left it alone" in note
+        assert (worktree / GEMINI_SETTINGS).read_text() == text
+    assert sorted(p.name for p in (worktree / ".gemini").iterdir()) == ["settings.json"]
+
+
+def test_a_gitignore_that_unignores_gemini_settings_keeps_corral_out(
+    worktree: Path, tmp_path: Path
+) -> None:
+    (worktree / ".gitignore").write_text("!.gemini/settings.json\n")
+    [note] = install_gemini(worktree, gemini_home(tmp_path)).notes
+    assert "not ignored by git" in note
+    assert not (worktree / GEMINI_SETTINGS).exists()
+
+
+@pytest.mark.parametrize(
+    ("rules", "decided"),
+    [
+        ({"{parent}": "TRUST_FOLDER"}, "trusted"),
+        ({"{worktree}/../sibling": "TRUST_PARENT"}, "trusted"),
+        ({"{parent}": "DO_NOT_TRUST"}, "distrusted"),
+        ({"{worktree}": "DO_NOT_TRUST", "{parent}": "TRUST_FOLDER"}, "distrusted"),
+        ({"{parent}": "DO_NOT_TRUST", "{parent}/../worktrees/alpha": "TRUST_FOLDER"}, "trusted"),
+    ],
+)
+def test_a_trust_rule_of_the_users_decides_and_corral_adds_none(
+    worktree: Path, tmp_path: Path, rules: dict[str, str], decided: str
+) -> None:
+    """corral answers only the question Gemini would ask: the longest matching rule wins."""
+    names = {"worktree": str(worktree), "parent": str(worktree.parent)}
+    filled = {rule.format(**names): level for rule, level in rules.items()}
+    home = gemini_home(tmp_path, filled)
+    before = (home / ".gemini" / "trustedFolders.json").read_bytes()
+    prepared = install_gemini(worktree, home)
+    assert (home / ".gemini" / "trustedFolders.json").read_bytes() == before
+    if decided == "trusted":
+        assert prepared == Prepared()
+    else:
+        [note] = prepared.notes
+        assert "not to trust" in note and "runs no hooks" in note
+
+
+def test_gemini_trust_follows_the_clis_own_env(worktree: Path, tmp_path: Path) -> None:
+    home = gemini_home(tmp_path)
+    elsewhere = tmp_path / "trust" / "folders.json"
+    assert install_gemini(worktree, home, {"GEMINI_CLI_TRUSTED_FOLDERS_PATH": str(elsewhere)}) == (
+        Prepared()
+    )
+    assert read_json(elsewhere) == {str(worktree): "TRUST_FOLDER"}
+    cli_home = tmp_path / "cli-home"
+    install_gemini(worktree, home, {"GEMINI_CLI_HOME": str(cli_home)})
+    assert read_json(cli_home / ".gemini" / "trustedFolders.json") == {
+        str(worktree): "TRUST_FOLDER"
+    }
+    assert not (home / ".gemini" / "trustedFolders.json").exists()
+    assert install_gemini(worktree, home, {"GEMINI_CLI_TRUST_WORKSPACE": "true"}) == Prepared()
+    [note] = install_gemini(worktree, home, {"GEMINI_RESTRICTED_MODE": "true"}).notes
+    assert "runs no hooks" in note
+    assert not (home / ".gemini" / "trustedFolders.json").exists()
+
+
+def test_a_broken_or_locked_trust_file_is_left_alone(
+    worktree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = gemini_home(tmp_path)
+    trust_file = home / ".gemini" / "trustedFolders.json"
+    for text in ('{"/a": "TRUST_FOLDER",, oops', '{"/a": "TRUST_ME"}'):
+        trust_file.write_text(text)
+        [note] = install_gemini(worktree, home).notes
+        assert "left it alone" in note and str(worktree) in note
+        assert trust_file.read_text() == text
+
+    trust_file.write_text("{}")
+    monkeypatch.setattr(claude_agent, "LOCK_WAIT", 0.2)
+    lock = home / ".gemini" / "trustedFolders.json.lock"
+    lock.mkdir()
+    [note] = install_gemini(worktree, home).notes
+    assert "stayed locked" in note
+    assert trust_file.read_text() == "{}" and lock.is_dir()
+    old = time.time() - 60
+    os.utime(lock, (old, old))
+    assert install_gemini(worktree, home) == Prepared()
+    assert read_json(trust_file) == {str(worktree): "TRUST_FOLDER"}
+    assert not lock.exists()
+
+
+def test_gemini_hooks_switched_off_by_the_user_are_named(worktree: Path, tmp_path: Path) -> None:
+    home = gemini_home(tmp_path)
+    user = home / ".gemini" / "settings.json"
+    user.write_text(json.dumps({"hooksConfig": {"enabled": False}}))
+    [note] = install_gemini(worktree, home).notes
+    assert str(user) in note and "hooksConfig.enabled" in note
+    assert len(corral_entries(read_json(worktree / GEMINI_SETTINGS), "AfterAgent")) == 1
+
+    settings = read_json(worktree / GEMINI_SETTINGS)
+    (worktree / GEMINI_SETTINGS).write_text(
+        json.dumps({**settings, "hooksConfig": {"enabled": True}})
+    )
+    assert install_gemini(worktree, home) == Prepared()
 
 
 def test_codex_gets_notify_as_a_toml_array_on_start_and_resume(tmp_path: Path) -> None:
@@ -359,13 +532,13 @@ def events_of(supervisor: Supervisor, name: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.tmux
-def test_up_installs_claude_hooks_and_gemini_env_before_the_panes_start(
+def test_up_installs_claude_and_gemini_hooks_before_the_panes_start(
     herd: Callable[[str], Supervisor], home: Path
 ) -> None:
     fake = 'command = ["sh", "-c", "exec sleep 60"]\n'
     config = (
         f'[[agent]]\nname = "cc"\nkind = "claude"\n{fake}[agent.env]\nHOME = "{home}"\n\n'
-        f'[[agent]]\nname = "gg"\nkind = "gemini"\n{fake}'
+        f'[[agent]]\nname = "gg"\nkind = "gemini"\n{fake}[agent.env]\nHOME = "{home}"\n'
     )
     supervisor = herd(config)
     outcomes = supervisor.up()
@@ -376,8 +549,13 @@ def test_up_installs_claude_hooks_and_gemini_env_before_the_panes_start(
     projects = read_json(home / ".claude.json")["projects"]
     assert projects[str(claude_tree.resolve())]["hasTrustDialogAccepted"] is True
     assert git(claude_tree, "status", "--porcelain").strip() == ""
+    gemini_tree = Path(views["gg"].worktree)
+    assert len(corral_entries(read_json(gemini_tree / GEMINI_SETTINGS), "BeforeTool")) == 1
+    trusted = read_json(home / ".gemini" / "trustedFolders.json")
+    assert trusted == {str(gemini_tree.resolve()): "TRUST_FOLDER"}
+    assert git(gemini_tree, "status", "--porcelain").strip() == ""
     plan = read_json(supervisor.repo.launch_dir / "gg.json")
-    assert plan["env"][DEFAULTS_VARIABLE] == str(supervisor.repo.state_dir / "gemini" / "gg.json")
+    assert not any(key.startswith("GEMINI_CLI_") for key in plan["env"])
 
 
 SCENARIO = """

@@ -7,9 +7,9 @@ a program to use instead and `CORRAL_GEMINI_CLI_VERSION` picks the npm version.
 
 It runs against the Gemini API stand-in (`tests.support.gemini_standin`): with
 `GOOGLE_GEMINI_BASE_URL` set it authenticates as a "gateway" with `GEMINI_API_KEY`. The private
-HOME has API-key auth selected (no auth dialog), usage statistics and updates off, and the
-worktree in `trustedFolders.json` (otherwise the CLI asks whether to trust it, and runs no
-hooks until then).
+HOME has API-key auth selected (no auth dialog), usage statistics and updates off, and, when
+asked, folders in `trustedFolders.json` (otherwise the CLI asks whether to trust the folder, and
+runs no hooks until then). Agents started by corral need none: corral trusts their worktrees.
 """
 
 from __future__ import annotations
