@@ -38,7 +38,7 @@ from sessions.repo import Repo
 from sessions.screens import input_box
 from sessions.status import Evidence, clock, derive
 from sessions.tmux import Tmux, tmux_version
-from sessions.worktrees import Ensured, Worktrees
+from sessions.worktrees import Ensured, MergePreview, Worktrees
 
 STOP_WAIT = 8.0
 BOX_CLEAR_WAIT = 3.0
@@ -312,6 +312,8 @@ class Supervisor:
             lines.append(("files", f"last write in its worktree at {clock(activity.file_write_t)}"))
         if view.run_spends:
             lines.append(("runs", _runs_line(view)))
+        if record is not None:
+            lines += [("setup", note) for note in record.setup_notes]
         tail = [line for line in self.observer.screen_text(name).splitlines() if line.strip()]
         lines += [("screen tail", line) for line in tail[-6:]]
         return lines
@@ -455,6 +457,7 @@ class Supervisor:
             branch=ensured.branch,
             resume=resume,
             note=ensured.note,
+            hooks=list(prepared.notes),
         )
         pane = (panes if panes is not None else self._panes()).get(spec.name)
         env = clean_env(dict(os.environ))
@@ -626,6 +629,41 @@ class Supervisor:
                 message += f"\n(its tmux session could not be closed: {error})"
             (self.repo.launch_dir / f"{name}.json").unlink(missing_ok=True)
         return Outcome(name, "rm", message)
+
+    def merge_preview(self, name: str) -> MergePreview:
+        """What `merge` would do for the agent, found without changing anything and without the
+        herd's lock, so the app can show it while other actions go on."""
+        return self.worktrees.merge_preview(name, self._branch(name), self.base())
+
+    def merge(
+        self, name: str, include_uncommitted: bool = False, message: str | None = None
+    ) -> Outcome:
+        """Merge the agent's committed work into the base checked out at the repository root.
+
+        The agent keeps running: its worktree, index and branch are only read. corral never
+        commits for it, so `include_uncommitted` refuses while some of its work is uncommitted
+        instead of merging a part of it.
+        """
+        with self.acting():
+            base = self.base()
+            merged = self.worktrees.merge(
+                name, self._branch(name), base, message, include_uncommitted=include_uncommitted
+            )
+            self.journal.append(
+                "merge",
+                name,
+                base=base,
+                branch=merged.branch,
+                fast_forward=merged.fast_forward,
+                ref=merged.ref,
+                **{"from": merged.before, "to": merged.after},
+            )
+        return Outcome(name, "merge", merged.message)
+
+    def _branch(self, name: str) -> str:
+        """The agent's branch as the journal last saw it, else the one every agent gets."""
+        record = self.records().get(name)
+        return record.branch if record is not None and record.branch else f"corral/{name}"
 
     def send(self, name: str, text: str, replace: bool = False) -> Outcome:
         """Type a prompt into the agent; text already in its input box is never appended to.

@@ -103,6 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     notes = command("notes", "PROGRESS.md and notes: done and open items, growth, who changed what")
     notes.add_argument("--json", action="store_true", help="print JSON for scripts")
+    merge = command(
+        "merge", "merge an agent's committed work into the base; --preview changes nothing"
+    )
+    merge.add_argument("name", metavar="NAME")
+    merge.add_argument(
+        "--preview",
+        action="store_true",
+        help="show commits, files and conflicts the merge would bring, and merge nothing",
+    )
+    merge.add_argument("--json", action="store_true", help="with --preview: JSON for scripts")
+    merge.add_argument(
+        "-m",
+        "--message",
+        help="the merge commit's message (default: Merge corral/NAME: its last commit's subject)",
+    )
     return parser
 
 
@@ -342,6 +357,19 @@ def cmd_notes(args: argparse.Namespace, repo: Path) -> int:
     return 0
 
 
+def cmd_merge(args: argparse.Namespace, repo: Path) -> int:
+    if args.json and not args.preview:
+        raise CorralError(
+            f"--json goes with --preview: `corral merge {args.name} --preview --json`."
+        )
+    supervisor = Supervisor.open(repo)
+    if args.preview:
+        preview = supervisor.merge_preview(args.name)
+        print(json.dumps(preview.to_json(), indent=2) if args.json else preview.describe())
+        return 0
+    return _print_outcomes([supervisor.merge(args.name, message=args.message)])
+
+
 def cmd_doctor(args: argparse.Namespace, repo: Path) -> int:
     from sessions.doctor import run_checks
 
@@ -370,6 +398,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "conflicts": cmd_conflicts,
     "locks": cmd_locks,
     "notes": cmd_notes,
+    "merge": cmd_merge,
 }
 
 
