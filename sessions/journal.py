@@ -151,6 +151,7 @@ class AgentRecord:
     launched: float | None = None
     last_t: float = 0.0
     ended_runs: tuple[EndedRun, ...] = ()
+    setup_notes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -201,6 +202,7 @@ def _start(record: AgentRecord, event: Event, t: float) -> AgentRecord:
         end_reason=None,
         end_message=None,
         launched=t,
+        setup_notes=tuple(str(note) for note in event.get("hooks") or ()),
     )
 
 

@@ -558,6 +558,26 @@ def test_up_installs_claude_and_gemini_hooks_before_the_panes_start(
     assert not any(key.startswith("GEMINI_CLI_") for key in plan["env"])
 
 
+@pytest.mark.tmux
+def test_why_hooks_could_not_be_installed_is_kept_for_explain(
+    herd: Callable[[str], Supervisor], home: Path
+) -> None:
+    """The reason reaches `corral explain` after `up`'s message is gone."""
+    fake = 'command = ["sh", "-c", "exec sleep 60"]\n'
+    supervisor = herd(
+        f'[[agent]]\nname = "cc"\nkind = "claude"\n{fake}[agent.env]\nHOME = "{home}"\n'
+    )
+    root = supervisor.repo.root
+    (root / ".claude").mkdir()
+    (root / SETTINGS).write_text('{"model": "opus"}\n')
+    git(root, "add", "-f", str(SETTINGS))
+    git(root, "commit", "-q", "-m", "settings")
+    [outcome] = supervisor.up()
+    assert "tracked by the project" in outcome.message
+    explained = [text for source, text in supervisor.explain("cc") if source == "setup"]
+    assert any("tracked by the project" in text for text in explained)
+
+
 SCENARIO = """
 [[step]]
 do = "read"

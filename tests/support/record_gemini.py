@@ -7,7 +7,8 @@ new CLI version changes a string, run this again and let the tests say what move
 
 It drives the real CLI (installed as the tests install it) in a 160x45 tmux pane against the
 Gemini API stand-in. Hooks for every event go in through the system-defaults layer
-(`GEMINI_CLI_SYSTEM_DEFAULTS_PATH`), the way corral installs its own, and keep each payload.
+(`GEMINI_CLI_SYSTEM_DEFAULTS_PATH`, which the recording controls; corral itself installs into
+the worktree's `.gemini/settings.json`), and keep each payload.
 Moments: the folder-trust question in an untrusted folder (a session of its own), then in a
 trusted one startup, a slow answer, an Esc interrupt, a shell command that needs confirmation
 (allowed once, refused once) and `/quit`. Paths are replaced by `/WORKTREE`, `/HOME`, `/TMP`.
