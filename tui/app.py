@@ -115,7 +115,7 @@ class CorralApp(App[None]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(DEFAULTS)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         if self.settings.keys:
             self.set_keymap(dict(self.settings.keys))
         if self.settings_error:
@@ -125,7 +125,7 @@ class CorralApp(App[None]):
                 severity="error",
                 timeout=15,
             )
-        self.push_screen(self.dashboard)
+        await self.push_screen(self.dashboard)
         self.look_now()
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self.look_now, name="poll")
@@ -151,6 +151,8 @@ class CorralApp(App[None]):
     @on(HerdLooked)
     def _looked(self, message: HerdLooked) -> None:
         self._looking = False
+        if self._exit or not self.dashboard.is_mounted:
+            return
         first = self.snapshot is None
         self.snapshot = message.snapshot
         self.dashboard.show_look(message.snapshot, message.history)
