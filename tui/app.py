@@ -266,11 +266,16 @@ class CorralApp(App[None]):
         failure: str | None = None
         try:
             with self.suspend():
-                print(f"attaching to {name} ({plan.back})", flush=True)
-                code = self.runner(plan.argv, False)
-                if code != 0:
-                    failure = f"tmux exited with {code}"
-        except Exception as error:
+                # Everything is caught in here: an exception leaving the block would skip
+                # Textual's resume, and the terminal would stay out of the app's hands.
+                try:
+                    print(f"attaching to {name} ({plan.back})", flush=True)
+                    code = self.runner(plan.argv, False)
+                    if code != 0:
+                        failure = f"tmux exited with {code}"
+                except Exception as error:
+                    failure = f"{type(error).__name__}: {error}"
+        except Exception as error:  # the suspend itself failed (no terminal to give away)
             failure = f"{type(error).__name__}: {error}"
         finally:
             self.attached = None

@@ -218,7 +218,7 @@ class DashboardScreen(Screen[None]):
         elif tab == "notes" and snapshot is not None:
             if self._notes_since is None:
                 self._notes_since = self.reader.notes_seen()
-                self.reader.mark_notes_seen(time.time())
+                self.reader.mark_notes_seen(snapshot.taken)
             self._start("notes", self._notes, worktrees_of(snapshot), self._notes_since)
         elif tab == "journal":
             self.query_one("#journal-log", HistoryLog).show(
