@@ -1,0 +1,124 @@
+"""The dashboard on a real herd: simulated agents in real tmux panes and worktrees.
+
+One test drives the app with Pilot on the real supervisor; the other runs the real `corral`
+command in a tmux pane of its own server, presses keys there and reads the screen back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sessions.model import State
+from sessions.repo import Repo
+from sessions.supervisor import Supervisor
+from tests.helpers import wait_for
+from tests.tui.conftest import until
+from tui.app import CorralApp
+from tui.widgets.herd_table import HerdTable
+
+pytestmark = pytest.mark.tmux
+
+THINK = '[[step]]\ndo = "think"\nseconds = 600\n'
+
+
+@pytest.fixture
+def sim_herd(make_repo: Callable[..., Path], tmux_cleanup: list[str], tmp_path: Path) -> Path:
+    """Two simulated agents thinking for ten minutes, started and seen running."""
+    scenario = tmp_path / "think.toml"
+    scenario.write_text(THINK)
+    config = ""
+    for name in ("one", "two"):
+        config += (
+            f'[[agent]]\nname = "{name}"\nkind = "sim"\n'
+            f"args = [{json.dumps('--scenario')}, {json.dumps(str(scenario))}]\n"
+            'prompt = "go"\n\n'
+        )
+    root = make_repo(config)
+    tmux_cleanup.append(Repo.discover(root).socket_name)
+    supervisor = Supervisor.open(root)
+    supervisor.up()
+    wait_for(
+        lambda: all(view.pid for view in supervisor.look()) and len(supervisor.look()) == 2,
+        timeout=30,
+        what="two running agents",
+    )
+    return root
+
+
+@pytest.mark.asyncio
+async def test_p_pauses_a_real_agent(sim_herd: Path) -> None:
+    app = CorralApp(
+        Supervisor.open(sim_herd),
+        actor=Supervisor.open(sim_herd),
+        poll=0.2,
+        offer_up=False,
+        settings_path=sim_herd / "none.toml",
+        environ={},
+    )
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.screen.query_one(HerdTable)
+
+        def row(name: str) -> str:
+            if name not in [r.name for r in table.rows_shown]:
+                return ""
+            return " ".join(cell.plain for cell in table.get_row(name))
+
+        await until(pilot, lambda: app.dashboard.selected == "one", timeout=30)
+        await pilot.press("p")
+        await until(pilot, lambda: "‖ paused" in row("one"), timeout=30, what="one paused")
+        assert "paused" not in row("two")
+    assert Supervisor.open(sim_herd).view("one").state is State.PAUSED
+
+
+def test_corral_in_a_pane_pauses_an_agent_and_quits_leaving_the_herd(
+    sim_herd: Path, tmux_cleanup: list[str]
+) -> None:
+    tmux = shutil.which("tmux")
+    assert tmux
+    socket = f"corral-e2e-{os.getpid()}"
+    tmux_cleanup.append(socket)
+    corral = str(Path(sys.executable).parent / "corral")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+    env["TERM"] = "xterm-256color"
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [tmux, "-L", socket, "-f", "/dev/null", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    run("new-session", "-d", "-s", "e2e", "-x", "140", "-y", "36", corral, "--repo", str(sim_herd))
+    run("set-option", "-t", "e2e", "remain-on-exit", "on")
+
+    def screen() -> str:
+        return run("capture-pane", "-p", "-t", "e2e")
+
+    def line_of(name: str) -> str:
+        return next((line for line in screen().splitlines() if f" {name} " in line), "")
+
+    wait_for(lambda: "working" in line_of("one"), timeout=30, interval=0.2, what="one working")
+    run("send-keys", "-t", "e2e", "p")
+    wait_for(lambda: "paused" in line_of("one"), timeout=30, interval=0.2, what="one paused")
+    assert "paused" not in line_of("two")
+    run("send-keys", "-t", "e2e", "q")
+    wait_for(
+        lambda: run("display-message", "-p", "-t", "e2e", "#{pane_dead}").strip() == "1",
+        timeout=20,
+        what="corral to quit",
+    )
+    assert run("display-message", "-p", "-t", "e2e", "#{pane_dead_status}").strip() == "0"
+    views = {view.name: view for view in Supervisor.open(sim_herd).look()}
+    assert views["one"].state is State.PAUSED and views["one"].pid is not None
+    assert views["two"].state is not State.EXITED and views["two"].pid is not None
