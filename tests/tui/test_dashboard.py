@@ -177,6 +177,7 @@ async def test_shift_x_removes_after_saying_where_the_work_goes(herd: FakeHerd) 
         await pilot.pause()
         assert herd.calls == []
         await pilot.press("X")
+        await pilot.pause()
         await pilot.click("#yes")
         await until(pilot, lambda: herd.calls == [("remove", "delta")])
         await until(pilot, lambda: "delta" not in shown_names(app))
@@ -428,6 +429,7 @@ async def test_configured_agents_not_running_are_offered_a_start(tmp_path: Path)
         assert isinstance(app.screen, ConfirmScreen)
         assert "Not started: echo." in app.screen.body
         assert "Ended: delta." in app.screen.body
+        await pilot.pause()
         await pilot.click("#yes")
         await until(pilot, lambda: herd.calls == [("up", ("echo", "delta"))])
 
