@@ -17,14 +17,15 @@ class ConflictsTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
-        for key, title in (
-            ("level", "level"),
-            ("path", "path"),
-            ("agents", "agents"),
-            ("since", "for"),
-            ("detail", "detail"),
+        # Fixed widths: a table filled while its tab is hidden cannot measure its cells.
+        for key, title, width in (
+            ("level", "level", 16),
+            ("path", "path", 32),
+            ("agents", "agents", 22),
+            ("since", "for", 7),
+            ("detail", "detail", 48),
         ):
-            self.add_column(title, key=key)
+            self.add_column(title, key=key, width=width)
         self._shown: tuple[tuple[Conflict, ...], float] | None = None
 
     def show(self, conflicts: tuple[Conflict, ...], now: float) -> None:
@@ -58,15 +59,15 @@ class LocksTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
-        for key, title in (
-            ("state", "lock"),
-            ("task", "task"),
-            ("holder", "holder"),
-            ("age", "age"),
-            ("path", "path"),
-            ("reason", "why"),
+        for key, title, width in (
+            ("state", "lock", 8),
+            ("task", "task", 20),
+            ("holder", "holder", 14),
+            ("age", "age", 7),
+            ("path", "path", 30),
+            ("reason", "why", 48),
         ):
-            self.add_column(title, key=key)
+            self.add_column(title, key=key, width=width)
         self._shown: tuple[LockReport | None, str | None] | None = None
 
     def show(self, report: LockReport | None, error: str | None) -> None:
