@@ -9,10 +9,12 @@ and a snapshot only reads the agent's index, so it can be taken while the agent 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -27,6 +29,8 @@ TRASH_PREFIX = "refs/corral/trash"
 BEFORE_MERGE_PREFIX = "refs/corral/before-merge"
 # A preview lists this many of the commits a merge brings, newest first; `ahead` counts them all.
 PREVIEW_COMMITS = 20
+HALF_MADE_ATTEMPTS = 4
+_HALF_MADE = re.compile(r"failed to read \S*worktrees/[^/\s]+/(?:commondir|gitdir)")
 FALLBACK_IDENT = {
     "GIT_AUTHOR_NAME": "corral",
     "GIT_AUTHOR_EMAIL": "corral@localhost",
@@ -268,16 +272,24 @@ class Worktrees:
             note = _recreated_note(owner.path, path, branch)
         self._check_path_free(path, branch, entries)
         created_branch = self._commit(_branch_ref(branch)) is None
+        start = None
         if created_branch:
             start = self._commit(base)
             if start is None:
                 raise AgentError(_missing_base(base, self.repo.current_branch()))
-            where = ["-b", branch, str(path), start]
-        else:
-            where = [str(path), branch]
-        add = ("worktree", "add", "--quiet", *where)
-        _run(self.repo.root, *add, doing=f"create the worktree {path}")
+        self._add(path, branch, start)
         return Ensured(path, branch, True, created_branch, note)
+
+    def _add(self, path: Path, branch: str, start: str | None) -> None:
+        where = ["-b", branch, str(path), start] if start else [str(path), branch]
+        _run(
+            self.repo.root,
+            "worktree",
+            "add",
+            "--quiet",
+            *where,
+            doing=f"create the worktree {path}",
+        )
 
     def _check_stale_owner(
         self, owner: WorktreeEntry, branch: str, path: Path, main: WorktreeEntry
@@ -746,13 +758,24 @@ class Worktrees:
 
 
 def _run(cwd: Path, *args: str, doing: str, env: dict[str, str] | None = None) -> str:
-    """git, with any failure turned into one sentence for the user instead of a traceback."""
+    """git, with any failure turned into one sentence for the user instead of a traceback.
+
+    git reads every registered worktree's files when it lists or adds one, and a worktree
+    that another `git worktree add` is halfway through creating (corral makes two at a time;
+    an agent may make its own) briefly has an empty `commondir`: git then fails with "failed
+    to read .git/worktrees/<other>/commondir" before doing anything, so it is asked again a
+    moment later.
+    """
     if not cwd.is_dir():
         raise AgentError(f"{cwd} does not exist: git could not {doing} there.")
-    result = git(cwd, *args, env=env, check=False)
-    if result.returncode != 0:
-        raise AgentError(f"git could not {doing} ({_reason(result)}): fix that and try again.")
-    return result.stdout
+    for attempt in range(HALF_MADE_ATTEMPTS):
+        result = git(cwd, *args, env=env, check=False)
+        if result.returncode == 0:
+            return result.stdout
+        if not _HALF_MADE.search(result.stderr) or attempt == HALF_MADE_ATTEMPTS - 1:
+            break
+        time.sleep(0.05 * (attempt + 1))
+    raise AgentError(f"git could not {doing} ({_reason(result)}): fix that and try again.")
 
 
 def _reason(result: subprocess.CompletedProcess[str]) -> str:

@@ -603,3 +603,47 @@ def test_remove_loses_nothing_and_its_recovery_restores_all(state: State) -> Non
         recover(removal.recovery)
         assert head(path) == tip
         assert (files_of(path, ignored=False), status(path)) == expected
+
+
+def test_a_worktree_another_add_is_halfway_through_does_not_stop_ours(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While `git worktree add` creates a worktree, its `commondir` is briefly empty, and
+    another worktree command at that moment fails reading it. Here a real git runs behind a
+    wrapper that finishes the other worktree's registration right after the first failure, as
+    the other add would."""
+    ghost = repo.common_dir / "worktrees" / "ghost"
+    ghost.mkdir(parents=True)
+    (ghost / "gitdir").write_text(str(tmp_path / "ghost" / ".git") + "\n")
+    (ghost / "HEAD").write_text("ref: refs/heads/main\n")
+    (ghost / "commondir").write_text("")
+    real = shutil.which("git")
+    assert real is not None
+    commondir = shlex.quote(str(ghost / "commondir"))
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'{shlex.quote(real)} "$@"; status=$?\n'
+        f'if [ "$1" = worktree ] && [ $status != 0 ]; then echo ../.. > {commondir}; fi\n'
+        "exit $status\n"
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}")
+    path = agent_path(repo)
+    ensured = Worktrees(repo).ensure("a", BRANCH, "main", path)
+    assert ensured.created_worktree and (path / "README.md").exists()
+    assert git(path, "branch", "--show-current").strip() == BRANCH
+
+
+def test_a_worktree_that_stays_half_made_is_named_in_one_sentence(
+    repo: Repo, tmp_path: Path
+) -> None:
+    ghost = repo.common_dir / "worktrees" / "ghost"
+    ghost.mkdir(parents=True)
+    (ghost / "gitdir").write_text(str(tmp_path / "ghost" / ".git") + "\n")
+    (ghost / "commondir").write_text("")
+    with pytest.raises(AgentError) as caught:
+        Worktrees(repo).ensure("a", BRANCH, "main", agent_path(repo))
+    message = str(caught.value)
+    assert "worktrees/ghost/commondir" in message and "\n" not in message
