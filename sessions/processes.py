@@ -189,9 +189,15 @@ def thaw(agent_pid: int) -> int:
 
 
 def terminate_tree(pid: int, sig: signal.Signals = signal.SIGTERM) -> None:
-    """Ask a tree to end: a stopped process cannot handle SIGTERM, so continue it first."""
+    """Ask a tree to end: a stopped process cannot handle SIGTERM, so continue it first.
+
+    A request to end goes to the processes there are now, once: an agent ending gracefully
+    starts its shutdown hooks (Claude Code's SessionEnd, say), and chasing those new children
+    with the same signal would kill them before they report. What is left once the agent has
+    gone is swept up by its runner; SIGKILL still chases every fork.
+    """
     _signal_tree(pid, signal.SIGCONT)
-    _signal_tree(pid, sig)
+    _signal_tree(pid, sig, rounds=5 if sig == signal.SIGKILL else 1)
 
 
 def is_frozen(agent_pid: int) -> bool:
