@@ -87,6 +87,12 @@ class Supervisor:
         config = load_config(repo.root) if find_config(repo.root) else None
         return cls(repo, config, Tmux(repo.socket_name))
 
+    def reload_config(self) -> None:
+        """Read corral.toml again: `up`, `restart` and the views go by `self.config`, read at
+        `open`, so an agent added to the file since (the dashboard's new-agent form) needs this
+        before it can start. Prices and coordination rules keep what was read at `open`."""
+        self.config = load_config(self.repo.root) if find_config(self.repo.root) else None
+
     @contextmanager
     def acting(self) -> Iterator[None]:
         """Hold the herd's lock while an action changes it."""

@@ -24,7 +24,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState
 
-from sessions.config import load_user_settings, user_config_path
+from sessions.config import CONFIG_NAME, load_user_settings, user_config_path
+from sessions.config_writer import add_agent
 from sessions.errors import CorralError
 from sessions.model import AgentView, Snapshot, State, UserSettings
 from sessions.supervisor import AttachPlan, Outcome, attach_plan
@@ -35,6 +36,7 @@ from tui.reading import Reader
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dashboard import SCREEN_BINDINGS, DashboardScreen
 from tui.screens.help import HelpScreen
+from tui.screens.new_agent import NewAgentScreen
 from tui.states import DEFAULTS
 
 POLL_SECONDS = 0.5
@@ -328,7 +330,28 @@ class CorralApp(App[None]):
         self.push_screen(HelpScreen(self.key_table(), str(self.settings_path)))
 
     def action_new_agent(self) -> None:
-        self.notify("a new agent from here is not yet available: add it to corral.toml")
+        """n: the new-agent form. It writes the agent into corral.toml on a worker and stays
+        open on a mistake; once the agent is written, both supervisors read the file again
+        (they loaded it when they opened) and the new agent starts as `corral up NAME` would."""
+        path = self.herd.repo.root / CONFIG_NAME
+        seen = self.snapshot.agents if self.snapshot else ()
+        taken = {spec.name for spec in self.herd.specs()} | {view.name for view in seen}
+
+        def written(name: str | None) -> None:
+            if name is None:
+                return
+
+            def start(actor: Herd) -> list[Outcome]:
+                actor.reload_config()
+                if self.herd is not actor:
+                    self.herd.reload_config()
+                return actor.up([name])
+
+            self.act(f"starting {name}", start)
+
+        self.push_screen(
+            NewAgentScreen(path, taken, lambda fields: add_agent(path, fields)), written
+        )
 
     def action_merge(self) -> None:
         self.notify("merging from here is not yet available")

@@ -43,6 +43,9 @@ class Herd(Protocol):
 
     def up(self, names: Sequence[str] = ()) -> list[Outcome]: ...
 
+    def reload_config(self) -> None:
+        """Read corral.toml again, after the new-agent form added an agent to it."""
+
     def pause(self, names: Iterable[str]) -> list[Outcome]: ...
 
     def resume(self, names: Iterable[str]) -> list[Outcome]: ...

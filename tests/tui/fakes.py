@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sessions.config import load_config
 from sessions.conflicts import Conflict
 from sessions.coordination import AgentRole, Coordination
 from sessions.fingerprint import Fingerprint
@@ -203,6 +204,11 @@ class FakeHerd:
     def up(self, names: Sequence[str] = ()) -> list[Outcome]:
         self._record("up", tuple(names))
         return [Outcome(name, "started", f"{name} started") for name in names]
+
+    def reload_config(self) -> None:
+        """Like the supervisor's: the new-agent tests check the file the form really wrote."""
+        self._record("reload_config", None)
+        self.config = load_config(self.repo.root)
 
     def pause(self, names: Iterable[str]) -> list[Outcome]:
         names = list(names)
