@@ -4,16 +4,20 @@ The app owns the herd (the supervisor, or a fake in tests), polls it on a thread
 hands each new snapshot to the dashboard screen. Actions run on thread workers too and come
 back as notifications. Quitting leaves every agent running: the app only ever looks and asks.
 
-Hooks for features built beside this one:
-- `action_theme`, `action_new_agent`, `action_merge`: bound to t, n and m; fill them in.
-- `snapshot_listeners`: callables given every new snapshot on the UI thread (a notifier).
-- `attached`: the agent whose pane the user is looking at now, or None (a notifier skips it).
+Beside the herd it owns the things that last as long as the app does: the themes (bundled and
+the user's, checked first, the choice saved in the user config), and the alerts, which compare
+each snapshot with the one before and tell the user, once, when an agent starts to need them.
+
+- `snapshot_listeners`: callables given every new snapshot on the UI thread (the alerts).
+- `attached`: the agent whose pane the user is looking at now, or None (alerts skip it).
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import ClassVar
@@ -22,24 +26,39 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
+from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
+from sessions.alerts import Alerts, Cause
 from sessions.config import CONFIG_NAME, load_user_settings, user_config_path
 from sessions.config_writer import add_agent
 from sessions.errors import CorralError
 from sessions.model import AgentView, Snapshot, State, UserSettings
 from sessions.supervisor import AttachPlan, Outcome, attach_plan
+from sessions.worktrees import MergePreview
 from tui.commands import HerdCommands
 from tui.herd import Herd
 from tui.messages import HerdLooked, LookFailed
+from tui.notify import Notifier
 from tui.reading import Reader
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dashboard import SCREEN_BINDINGS, DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.new_agent import NewAgentScreen
-from tui.states import DEFAULTS
+from tui.themes import (
+    ThemeChoiceError,
+    ThemeSet,
+    load_themes,
+    next_theme,
+    register,
+    resolve_theme,
+    save_theme_choice,
+    variable_defaults,
+)
 
 POLL_SECONDS = 0.5
+# After the user's own kill, restart or shelve, the exit it causes is no news for this long.
+HUSH_SECONDS = 30.0
 STYLES = Path(__file__).parent / "styles"
 
 APP_BINDINGS: list[BindingType] = [
@@ -87,9 +106,17 @@ class CorralApp(App[None]):
         offer_up: bool = True,
         environ: Mapping[str, str] | None = None,
         runner: Runner = run_command,
+        notifications: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """`actor` runs actions (a second supervisor, so a slow action never holds up looking);
-        `poll` None turns polling off (tests call `look_now`); `runner` runs attach commands."""
+        `poll` None turns polling off (tests call `look_now`); `runner` runs attach commands;
+        `notifications` False turns alerts off altogether (toasts, bell, desktop notifications);
+        `clock` is the time hushes are measured in, the clock the herd's snapshots are taken on.
+        """
+        self.settings_path = settings_path or user_config_path()
+        # Before Textual's own set-up, which already asks for the theme variables' defaults.
+        self.theme_set: ThemeSet = load_themes(self.settings_path.parent / "themes")
         super().__init__()
         self.herd = herd
         self.actor = actor or herd
@@ -106,16 +133,24 @@ class CorralApp(App[None]):
                 self.settings_error = str(error)
                 settings = UserSettings()
         self.settings = settings
-        self.settings_path = settings_path or user_config_path()
+        self.notifications = notifications
+        self.clock = clock
+        self.alerts = Alerts()
+        self.notifier: Notifier | None = None
         self.snapshot: Snapshot | None = None
         self.snapshot_listeners: list[Callable[[Snapshot], None]] = []
         self.attached: str | None = None
         self._looking = False
         self._offered = False
+        self._saved_theme: str | None = None
+        self._theme_wanted = ""
+        self._theme_lock = threading.Lock()
         self.dashboard = DashboardScreen(self.reader, herd.repo.root.name)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
-        return dict(DEFAULTS)
+        """Textual's own themes (the palette offers them) know nothing of `$agent-*`: they
+        borrow corral-dark's, so styles and state colours work in every theme."""
+        return variable_defaults(self.theme_set)
 
     async def on_mount(self) -> None:
         if self.settings.keys:
@@ -127,10 +162,88 @@ class CorralApp(App[None]):
                 severity="error",
                 timeout=15,
             )
+        self._start_themes()
+        if self.notifications:
+            self.notifier = Notifier.for_app(self, self.settings)
+            self.snapshot_listeners.append(self._alert)
         await self.push_screen(self.dashboard)
         self.look_now()
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self.look_now, name="poll")
+
+    # -- themes ------------------------------------------------------------------------------
+
+    def _start_themes(self) -> None:
+        """Register every theme that loaded, say which files were skipped, and show the saved
+        choice, or the default and why when the choice is not there."""
+        register(self, self.theme_set)
+        for problem in self.theme_set.problems:
+            self.notify(
+                problem, title="A theme was skipped", severity="warning", timeout=15, markup=False
+            )
+        wanted = self.settings.theme
+        name, unknown = wanted, None
+        if wanted not in self.available_themes:  # Textual's own, chosen in the palette, count
+            name, unknown = resolve_theme(wanted, self.theme_set.names, self.settings_path)
+        # What the config already says (or a fallback not worth writing over the user's choice).
+        self._saved_theme = self._theme_wanted = name
+        self.theme = name
+        if unknown:
+            self.notify(unknown, title="Theme", severity="warning", timeout=15, markup=False)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def action_theme(self) -> None:
+        """The next of corral's themes; the change is saved like any other (`_theme_changed`)."""
+        self.theme = next_theme(self.theme_set.names, self.theme)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Every switch (`t`, the palette's own theme list) is saved here, and the herd is drawn
+        again at once, since state colours are baked into the table's cells."""
+        if self.snapshot is not None and self.dashboard.is_mounted:
+            self.dashboard.show_look(self.snapshot, None)
+        if theme.name != self._theme_wanted:
+            self._theme_wanted = theme.name
+            self._save_theme()
+
+    @work(thread=True, exit_on_error=False, group="theme", name="saving the theme")
+    def _save_theme(self) -> None:
+        """Off the UI thread (it writes and syncs a file); one save at a time, each writing the
+        latest choice, so quick presses of `t` always leave the last theme in the config."""
+        with self._theme_lock:
+            name = self._theme_wanted
+            if name == self._saved_theme:
+                return
+            try:
+                save_theme_choice(name, self.settings_path)
+            except ThemeChoiceError as error:
+                self.call_from_thread(
+                    self.notify,
+                    str(error),
+                    title="The theme was not saved",
+                    severity="error",
+                    timeout=15,
+                    markup=False,
+                )
+                return
+            self._saved_theme = name
+
+    # -- alerts --------------------------------------------------------------------------------
+
+    def _alert(self, snapshot: Snapshot) -> None:
+        """Tell what this snapshot has to tell, once: nothing about the agent the user has
+        selected while the terminal has focus, nor about the one they are attached to."""
+        selected = self.dashboard.selected
+        quiet = {selected} if self.app_focus and selected else set()
+        alert = self.alerts.see(snapshot, quiet=quiet, attached=self.attached)
+        if alert is None:
+            return
+        if self.notifier is not None:
+            self.notifier.emit(alert)
+        self.notify(alert.body, title=alert.title, severity="warning", timeout=10, markup=False)
+
+    def _hush_exit(self, name: str) -> None:
+        """The user is about to stop `name`: its exit is their doing, not news."""
+        self.alerts.hush(name, until=self.clock() + HUSH_SECONDS, causes={Cause.EXITED})
 
     # -- looking ---------------------------------------------------------------------------
 
@@ -153,8 +266,8 @@ class CorralApp(App[None]):
     @on(HerdLooked)
     def _looked(self, message: HerdLooked) -> None:
         self._looking = False
-        if self._exit or not self.dashboard.is_mounted:
-            return
+        if self._exit or not self.is_running or not self.dashboard.is_mounted:
+            return  # the app is closing: the screen's widgets may already be gone
         first = self.snapshot is None
         self.snapshot = message.snapshot
         self.dashboard.show_look(message.snapshot, message.history)
@@ -206,27 +319,44 @@ class CorralApp(App[None]):
 
     # -- acting ----------------------------------------------------------------------------
 
-    def act(self, what: str, call: Callable[[Herd], Outcome | list[Outcome]]) -> None:
-        """Run an action on a worker; its outcomes come back as notifications."""
+    def act(
+        self,
+        what: str,
+        call: Callable[[Herd], Outcome | list[Outcome]],
+        *,
+        stops: str | None = None,
+        timeout: float = 6,
+    ) -> None:
+        """Run an action on a worker; its outcomes come back as notifications, shown for
+        `timeout` seconds (longer for one that says how to undo it). `stops` names the agent
+        the action stops, whose exit is then no alert."""
+        if stops is not None:
+            self._hush_exit(stops)
         self.notify(f"{what}…", timeout=2)
-        self._act(what, call)
+        self._act(what, call, timeout)
 
     @work(thread=True, exit_on_error=False, group="act", name="act")
-    def _act(self, what: str, call: Callable[[Herd], Outcome | list[Outcome]]) -> None:
+    def _act(
+        self, what: str, call: Callable[[Herd], Outcome | list[Outcome]], timeout: float
+    ) -> None:
         try:
             result = call(self.actor)
         except CorralError as error:
-            self.call_from_thread(self.notify, str(error), title=what, severity="error")
+            self.call_from_thread(
+                self.notify, str(error), title=what, severity="error", timeout=10, markup=False
+            )
             return
         outcomes = result if isinstance(result, list) else [result]
-        self.call_from_thread(self._report, outcomes)
+        self.call_from_thread(self._report, outcomes, timeout)
 
-    def _report(self, outcomes: Sequence[Outcome]) -> None:
+    def _report(self, outcomes: Sequence[Outcome], timeout: float = 6) -> None:
+        # Outcomes name paths, branches and commands: plain text, never markup.
         for outcome in outcomes:
             self.notify(
                 outcome.message,
                 severity="error" if outcome.failed else "information",
-                timeout=10 if outcome.failed else 6,
+                timeout=max(timeout, 10) if outcome.failed else timeout,
+                markup=False,
             )
         self.look_now()
 
@@ -280,13 +410,19 @@ class CorralApp(App[None]):
         except Exception as error:  # the suspend itself failed (no terminal to give away)
             failure = f"{type(error).__name__}: {error}"
         finally:
-            self.attached = None
+            self._came_back(name)
         if failure:
             self.notify(f"could not attach to {name}: {failure}", severity="error")
         else:
             self.notify(f"back from {name}", timeout=3)
         self.refresh(layout=True)
         self.look_now()
+
+    def _came_back(self, name: str) -> None:
+        """What happened while the user watched `name` was seen: looks taken until now, still
+        waiting to be shown, stay quiet about it."""
+        self.attached = None
+        self.alerts.hush(name, until=self.clock())
 
     @work(thread=True, exit_on_error=False, group="attach", name="attach")
     def _attach_beside(self, name: str, plan: AttachPlan) -> None:
@@ -307,13 +443,17 @@ class CorralApp(App[None]):
                     severity="error",
                 )
         finally:
-            self.attached = None
+            self.call_from_thread(self._came_back, name)
             self.call_from_thread(self.look_now)
 
     # -- app-wide keys -------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in QUIET_IN_DIALOGS and isinstance(self.screen, ModalScreen))
+        if action in QUIET_IN_DIALOGS and isinstance(self.screen, ModalScreen):
+            return False
+        if action == "merge" and self.dashboard.view() is None:
+            return None  # shown dimmed: there is no agent to merge
+        return True
 
     def key_table(self) -> list[tuple[str, str, str]]:
         """(id, key as bound now, what it does) for every rebindable key."""
@@ -353,11 +493,59 @@ class CorralApp(App[None]):
             NewAgentScreen(path, taken, lambda fields: add_agent(path, fields)), written
         )
 
-    def action_merge(self) -> None:
-        self.notify("merging from here is not yet available")
+    # -- merging --------------------------------------------------------------------------
 
-    def action_theme(self) -> None:
-        self.notify("choosing a theme is not yet available")
+    def action_merge(self) -> None:
+        """Merge the selected agent's branch into the base: the preview first (commits, files,
+        conflicts), a question, then the merge, whose outcome says how to undo it."""
+        view = self.dashboard.view()
+        if view is None:
+            return
+        self.notify(f"looking at what merging {view.name} would do…", timeout=2)
+        self._merge_preview(view.name)
+
+    @work(thread=True, exit_on_error=False, group="merge-preview", name="merge preview")
+    def _merge_preview(self, name: str) -> None:
+        """git runs here (a trial merge), never on the UI thread."""
+        try:
+            preview = self.actor.merge_preview(name)
+        except CorralError as error:
+            self.call_from_thread(
+                self.notify,
+                str(error),
+                title=f"cannot merge {name}",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            return
+        self.call_from_thread(self._offer_merge, preview)
+
+    def _offer_merge(self, preview: MergePreview) -> None:
+        name = preview.agent
+        if preview.refusal is not None:
+            self.notify(
+                preview.refusal,
+                title=f"{name} cannot be merged now",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.act(f"merging {name}", lambda herd: herd.merge(name), timeout=30)
+
+        self.push_screen(
+            ConfirmScreen(
+                f"Merge {preview.branch} into {preview.base}?",
+                preview.describe(),
+                yes="Merge",
+                no="Not now",
+            ),
+            answered,
+        )
 
 
 def run_dashboard(repo: Path) -> int:

@@ -1,5 +1,6 @@
 """The command palette (ctrl+p): every action, for the selected agent and for each agent by
-name, so anything a key does can also be found by typing what it is."""
+name, and the release of each stale lock by its path, so anything a key does can also be found
+by typing what it is."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ HERD_COMMANDS = (
     ("Sort the herd by the next column", "sort"),
     ("New agent", "app.new_agent"),
     ("Merge the selected agent's branch", "app.merge"),
-    ("Choose a theme", "app.theme"),
+    ("Switch to the next corral theme", "app.theme"),
     ("Show every key", "app.help"),
     ("Quit (the agents keep running)", "app.quit"),
 )
@@ -57,6 +58,14 @@ class HerdCommands(Provider):
             yield words, partial(app.run_action, action, dashboard), ""
         for pane_id, title in TABS:
             yield f"Show the {title} tab", partial(dashboard.action_tab, pane_id), ""
+        locks = app.snapshot.coordination.locks if app.snapshot else None
+        for verdict in locks.verdicts if locks else ():
+            if verdict.stale:
+                yield (
+                    f"Release the stale lock {verdict.lock.path}",
+                    partial(dashboard.ask_release, verdict),
+                    verdict.reason,
+                )
         names = [view.name for view in app.snapshot.agents] if app.snapshot else []
         for name in names:
             if name == selected:

@@ -15,6 +15,7 @@ from sessions.notes import NoteFile
 from sessions.repo import Repo
 from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
+from sessions.worktrees import MergePreview
 
 
 class NotesLook(Protocol):
@@ -65,3 +66,9 @@ class Herd(Protocol):
     def explain(self, name: str) -> list[tuple[str, str]]: ...
 
     def notes(self) -> NotesLook: ...
+
+    def merge_preview(self, name: str) -> MergePreview: ...
+
+    def merge(self, name: str) -> Outcome: ...
+
+    def release_lock(self, path: str) -> Outcome: ...

@@ -1,8 +1,8 @@
 """How a state looks: a mark and a word always, and a colour from the theme on top.
 
 Colour alone never carries a state (a colour-blind user, a monochrome terminal): every cell says
-the word as well. The colours are theme variables, `agent-<state>`, that a theme may override;
-`DEFAULTS` is what they are when it does not.
+the word as well. The colours are theme variables, `agent-<state>`, named by `tui.themes` and
+valued by the theme files, so every colour is written in one place: a theme file.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from rich.style import Style
 from textual.color import Color, ColorParseError
 
 from sessions.model import State
+from tui.themes import state_variable
 
 MARKS = {
     State.STARTING: "◌",
@@ -36,30 +37,22 @@ WORDS = {
     State.CRASH_LOOPING: "crash loop",
 }
 
-# The theme variable of each state, and its value when the theme sets none.
-VARIABLES = {state: f"agent-{state.value.replace('_', '-')}" for state in State}
-DEFAULTS = {
-    "agent-starting": "#5fafd7",
-    "agent-working": "#5fd75f",
-    "agent-needs-input": "#ffaf00",
-    "agent-idle": "#8a8a8a",
-    "agent-paused": "#af87ff",
-    "agent-shelved": "#6c6c6c",
-    "agent-exited": "#ff5f5f",
-    "agent-crash-looping": "#ff2f5f",
-}
+# The theme variable of each state. The app's variables always hold them: a theme that lacks
+# one borrows corral-dark's (`tui.themes.variable_defaults`, the app's variable defaults).
+VARIABLES = {state: state_variable(state.value) for state in State}
 # States that ask for the user: bold, so they stand out even without colour.
 LOUD = frozenset({State.NEEDS_INPUT, State.CRASH_LOOPING, State.EXITED})
 
 
 def style_of(state: State, variables: Mapping[str, str]) -> Style:
-    name = VARIABLES[state]
-    value = variables.get(name) or DEFAULTS[name]
+    """The state's colour from the theme's variables; without a usable one, no colour (the
+    mark and the word still say it) rather than a colour written here a second time."""
+    value = variables.get(VARIABLES[state], "")
     try:
-        color = Color.parse(value)
+        color: Color | None = Color.parse(value) if value else None
     except ColorParseError:
-        color = Color.parse(DEFAULTS[name])
-    return Style(color=color.rich_color, bold=state in LOUD)
+        color = None
+    return Style(color=color.rich_color if color else None, bold=state in LOUD)
 
 
 def label(state: State) -> str:

@@ -37,13 +37,15 @@ def herd(tmp_path: Path) -> FakeHerd:
     return make_herd(tmp_path / "project")
 
 
-def corral(herd: FakeHerd, **options: Any) -> CorralApp:
-    """The app with polling off and no start offer unless asked: tests look when they mean to."""
+def corral(herd: FakeHerd, cls: type[CorralApp] = CorralApp, **options: Any) -> CorralApp:
+    """The app (or the subclass `cls`) with polling and alerts off and no start offer unless
+    asked: tests look when they mean to, and only the alert tests see alerts."""
     options.setdefault("poll", None)
+    options.setdefault("notifications", False)
     options.setdefault("offer_up", False)
     options.setdefault("settings_path", herd.repo.root / "no-user-config.toml")
     options.setdefault("environ", {})
-    return CorralApp(herd, **options)
+    return cls(herd, **options)
 
 
 class Notes:
@@ -51,10 +53,12 @@ class Notes:
 
     def __init__(self, app: CorralApp) -> None:
         self.messages: list[tuple[str, str]] = []
+        self.titles: list[str] = []
         original = app.notify
 
         def notify(message: str, *args: Any, **kwargs: Any) -> None:
             self.messages.append((str(message), str(kwargs.get("severity", "information"))))
+            self.titles.append(str(kwargs.get("title", "")))
             original(message, *args, **kwargs)
 
         app.notify = notify  # type: ignore[method-assign]

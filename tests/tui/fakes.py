@@ -23,6 +23,7 @@ from sessions.notes import LastChange, NoteFile
 from sessions.repo import Repo
 from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
+from sessions.worktrees import FileChange, MergePreview
 
 NOW = 1_800_000_000.0  # every clock in the fake herd is frozen here
 
@@ -175,6 +176,7 @@ class FakeHerd:
     notes_items: list[NoteFile] = field(default_factory=list)
     notes_events: list[Event] = field(default_factory=list)
     called: threading.Event = field(default_factory=threading.Event)
+    merge_refusal: str | None = None
 
     @property
     def tmux(self) -> Tmux:
@@ -258,6 +260,41 @@ class FakeHerd:
 
     def notes(self) -> FakeNotes:
         return FakeNotes(self.notes_items, self.notes_events)
+
+    def merge_preview(self, name: str) -> MergePreview:
+        """Two commits and two files ahead of main; `merge_refusal` makes it one that refuses."""
+        self._record("merge_preview", name)
+        return MergePreview(
+            agent=name,
+            branch=f"corral/{name}",
+            base="main",
+            base_tip="1" * 40,
+            tip="2" * 40,
+            merge_base="1" * 40,
+            ahead=2,
+            behind=0,
+            fast_forward=True,
+            commits=(("2" * 40, "Parse the config"), ("3" * 40, "Test the parser")),
+            files=(FileChange("src/app.py", 12, 3), FileChange("tests/test_app.py", 40, 0)),
+            conflicts=(),
+            worktree=Path(f"/work/project.corral/{name}"),
+            uncommitted=1,
+            refusal=self.merge_refusal,
+        )
+
+    def merge(self, name: str) -> Outcome:
+        self._record("merge", name)
+        ref = f"refs/corral/before-merge/{name}/20270115T080000Z"
+        return Outcome(
+            name,
+            "merge",
+            f"Merged corral/{name} into main: a fast-forward (2 commits, 2 files).\n"
+            f"To undo it while main has nothing newer: git reset --keep {ref}",
+        )
+
+    def release_lock(self, path: str) -> Outcome:
+        self._record("release_lock", path)
+        return Outcome(path, "release", f"released {path} (held by bravo) in commit 4444444")
 
 
 def progress_note(lines: int = 4) -> NoteFile:

@@ -402,15 +402,6 @@ async def test_the_palette_runs_an_action_on_any_agent(herd: FakeHerd) -> None:
         assert app.dashboard.selected == "charlie"
 
 
-async def test_merge_and_theme_say_not_yet(herd: FakeHerd) -> None:
-    app = corral(herd)
-    notes = Notes(app)
-    async with app.run_test(size=(120, 30)) as pilot:
-        await until(pilot, lambda: shown_names(app))
-        await pilot.press("m", "t")
-        assert notes.text().count("not yet available") == 2
-
-
 async def test_q_quits_and_leaves_the_agents_alone(herd: FakeHerd) -> None:
     app = corral(herd)
     async with app.run_test(size=(120, 30)) as pilot:

@@ -1,5 +1,6 @@
-"""SVG snapshots of the dashboard, each tab and each dialog, on a fake herd with its clock
-frozen and no cursor blinking: a change in how anything looks shows up as a changed picture.
+"""SVG snapshots of the dashboard, each tab, each dialog and each bundled theme, on a fake herd
+with its clock frozen and no cursor blinking: a change in how anything looks shows up as a
+changed picture.
 
 Update them after a deliberate change with `pytest tests/tui --snapshot-update`.
 """
@@ -15,12 +16,13 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
-from sessions.model import State
+from sessions.model import State, UserSettings
 from tests.tui.conftest import corral, until
 from tests.tui.fakes import NOW, FakeHerd, make_herd, progress_note, view
 from tui.app import CorralApp
 from tui.diff import FileChange, WorktreeDiff
 from tui.screens.confirm import ConfirmScreen
+from tui.themes import BUNDLED_ORDER
 
 SnapCompare = Callable[..., bool]
 
@@ -174,3 +176,20 @@ def test_start_offer(snap_compare: SnapCompare, tmp_path: Path) -> None:
         return isinstance(app.screen, ConfirmScreen)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=ready(app, when=offered))
+
+
+def test_merge_dialog(snap_compare: SnapCompare, still: FakeHerd) -> None:
+    app = corral(still)
+
+    def asked() -> bool:
+        return isinstance(app.screen, ConfirmScreen)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=ready(app, "m", when=asked))
+
+
+@pytest.mark.parametrize("theme", BUNDLED_ORDER)
+def test_dashboard_theme(snap_compare: SnapCompare, still: FakeHerd, theme: str) -> None:
+    app = corral(still, settings=UserSettings(theme=theme))
+    assert snap_compare(
+        app, terminal_size=(120, 34), run_before=ready(app, when=lambda: pane_drawn(app))
+    )

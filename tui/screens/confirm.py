@@ -1,4 +1,7 @@
-"""A yes/no question that says exactly what will happen, for actions that stop or remove."""
+"""A yes/no question that says exactly what will happen, for actions that stop, remove or merge.
+
+The body scrolls: a merge preview lists every commit and file, and the buttons must stay on the
+screen however long it is."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -30,7 +33,8 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Static(Text(self.title_text, style="bold"), id="dialog-title")
-            yield Static(Text(self.body), id="dialog-body")
+            with VerticalScroll(id="dialog-scroll"):
+                yield Static(Text(self.body), id="dialog-body")
             with Horizontal(id="dialog-buttons"):
                 yield Button(self.yes_label, id="yes", variant="error")
                 yield Button(self.no_label, id="no", variant="primary")

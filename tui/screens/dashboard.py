@@ -14,9 +14,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Input, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from sessions.locks import Verdict
 from sessions.model import AgentView, Snapshot, State
 from sessions.supervisor import Outcome
 from tui.diff import WorktreeDiff
@@ -78,6 +79,7 @@ SCREEN_BINDINGS: list[BindingType] = [
     Binding("e", "tab('why')", "Explain", id="explain"),
     Binding("c", "tab('conflicts')", "Conflicts", id="conflicts"),
     Binding("l", "tab('locks')", "Locks", id="locks"),
+    Binding("u", "release_lock", "Release lock", id="release-lock"),
     Binding("g", "tab('notes')", "Notes", id="notes"),
     Binding("J", "tab('journal')", "Journal", id="journal", show=False),
     Binding("slash", "filter", "Filter", id="filter"),
@@ -184,6 +186,7 @@ class DashboardScreen(Screen[None]):
         if event.pane.id == "notes":
             self._notes_since = None
         self._refresh_tab()
+        self.refresh_bindings()  # the release key belongs to the Locks tab
 
     def _refresh_tab(self, periodic: bool = False) -> None:
         tab = self.query_one(TabbedContent).active
@@ -305,6 +308,11 @@ class DashboardScreen(Screen[None]):
                 return None
             if action == "attach" and view.pane is None:
                 return None
+        if action == "release_lock":
+            if self.query_one(TabbedContent).active != "locks":
+                return False  # not in the footer outside the Locks tab
+            verdict = self.query_one(LocksTable).highlighted
+            return True if verdict is not None and verdict.stale else None
         if action == "clear_filter":
             return (
                 bool(self.query_one(HerdTable).filter_text)
@@ -356,8 +364,11 @@ class DashboardScreen(Screen[None]):
 
     # -- actions on agents: the app runs them on a worker -------------------------------------
 
-    def _act(self, what: str, call: Callable[[Herd], Outcome | list[Outcome]]) -> None:
-        self.corral.act(what, call)
+    def _act(
+        self, what: str, call: Callable[[Herd], Outcome | list[Outcome]], stops: str | None = None
+    ) -> None:
+        """`stops`: the agent this action stops, so its exit is not alerted as news."""
+        self.corral.act(what, call, stops=stops)
 
     def action_attach(self) -> None:
         view = self.view()
@@ -406,7 +417,7 @@ class DashboardScreen(Screen[None]):
         view = self.view()
         if view is not None:
             name = view.name
-            self._act(f"restarting {name}", lambda herd: herd.restart(name))
+            self._act(f"restarting {name}", lambda herd: herd.restart(name), stops=name)
 
     def action_shelve(self) -> None:
         view = self.view()
@@ -416,7 +427,7 @@ class DashboardScreen(Screen[None]):
         if view.state is State.SHELVED:
             self._act(f"unshelving {name}", lambda herd: herd.unshelve(name))
         else:
-            self._act(f"shelving {name}", lambda herd: herd.shelve(name))
+            self._act(f"shelving {name}", lambda herd: herd.shelve(name), stops=name)
 
     def action_kill(self) -> None:
         view = self.view()
@@ -428,7 +439,9 @@ class DashboardScreen(Screen[None]):
             f"Kept: its worktree {view.worktree or '(none)'}, its branch {view.branch}, "
             "and its pane's last screen.\n`r` starts it again."
         )
-        self._confirm(f"Kill {name}?", body, "Kill", f"killing {name}", lambda h: h.kill(name))
+        self._confirm(
+            f"Kill {name}?", body, "Kill", f"killing {name}", lambda h: h.kill(name), stops=name
+        )
 
     def action_remove(self) -> None:
         view = self.view()
@@ -443,7 +456,12 @@ class DashboardScreen(Screen[None]):
             f"merged into {base}. The message afterwards says where everything went."
         )
         self._confirm(
-            f"Remove {name}?", body, "Remove", f"removing {name}", lambda h: h.remove(name)
+            f"Remove {name}?",
+            body,
+            "Remove",
+            f"removing {name}",
+            lambda h: h.remove(name),
+            stops=name,
         )
 
     def _confirm(
@@ -453,9 +471,49 @@ class DashboardScreen(Screen[None]):
         yes: str,
         what: str,
         call: Callable[[Herd], Outcome | list[Outcome]],
+        stops: str | None = None,
     ) -> None:
         def answered(ok: bool | None) -> None:
             if ok:
-                self._act(what, call)
+                self._act(what, call, stops)
 
         self.app.push_screen(ConfirmScreen(title, body, yes=yes, no="Keep it"), answered)
+
+    # -- the herd's locks ------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#locks-table")
+    def _lock_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    def action_release_lock(self) -> None:
+        verdict = self.query_one(LocksTable).highlighted
+        if verdict is not None:
+            self.ask_release(verdict)
+
+    def ask_release(self, verdict: Verdict) -> None:
+        """Release a stale lock after saying what it is and what happens to it. A lock that is
+        not stale is refused here as the supervisor would refuse it, without asking first."""
+        lock = verdict.lock
+        if not verdict.stale:
+            self.notify(
+                f"{lock.path} is not stale ({verdict.reason}): let {lock.holder_name} release "
+                f"it, or run `corral locks release --force {lock.path}` if you are sure.",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+            return
+        body = (
+            f"{lock.path}: task {lock.task or '?'}, held by {lock.holder_name}; "
+            f"{verdict.reason}.\n\n"
+            "It is removed where it lives, in a commit that holds only its removal; its text "
+            "is kept in the journal. Nothing else in any checkout changes."
+        )
+        path = lock.path
+        self._confirm(
+            f"Release the lock {path}?",
+            body,
+            "Release",
+            f"releasing {path}",
+            lambda herd: herd.release_lock(path),
+        )

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from sessions.conflicts import Conflict
-from sessions.locks import LockReport
+from sessions.locks import LockReport, Verdict
 from tui.format import age
 
 LEVEL_WORDS = {"file": "same file", "lines": "same lines", "merge": "merge conflict"}
@@ -55,7 +55,8 @@ class ConflictsTable(DataTable[Text]):
 
 
 class LocksTable(DataTable[Text]):
-    """Stale and orphaned locks first: they are the ones that need a person."""
+    """Stale and orphaned locks first: they are the ones that need a person. `highlighted`
+    is the lock under the cursor, the one the release key asks about."""
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -69,11 +70,13 @@ class LocksTable(DataTable[Text]):
         ):
             self.add_column(title, key=key, width=width)
         self._shown: tuple[LockReport | None, str | None] | None = None
+        self._rows: list[Verdict] = []
 
     def show(self, report: LockReport | None, error: str | None) -> None:
         if self._shown == (report, error):
             return
         self._shown = (report, error)
+        self._rows = []
         self.clear()
         if report is None:
             why = error or "no base branch to look for locks on"
@@ -84,6 +87,7 @@ class LocksTable(DataTable[Text]):
             self.add_row(Text("none", style="dim"), none, *[Text("")] * 4)
             return
         verdicts = sorted(report.verdicts, key=lambda v: (not v.orphaned, not v.stale, v.lock.path))
+        self._rows = verdicts
         for verdict in verdicts:
             mark = "orphaned" if verdict.orphaned else ("stale" if verdict.stale else "held")
             self.add_row(
@@ -94,3 +98,10 @@ class LocksTable(DataTable[Text]):
                 Text(verdict.lock.path, style="dim"),
                 Text(verdict.reason, style="dim"),
             )
+
+    @property
+    def highlighted(self) -> Verdict | None:
+        """The lock on the cursor's row, or None when the table holds no lock."""
+        if 0 <= self.cursor_row < len(self._rows):
+            return self._rows[self.cursor_row]
+        return None

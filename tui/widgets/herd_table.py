@@ -144,7 +144,7 @@ class HerdTable(DataTable[Text], inherit_bindings=False):
             for name in names:
                 old = self._cells.get(name)
                 for index, cell in enumerate(cells[name]):
-                    if old is None or old[index] != cell:
+                    if old is None or not _same(old[index], cell):
                         self.update_cell(name, keys[index], cell)
         else:
             self.clear()
@@ -191,6 +191,12 @@ class HerdTable(DataTable[Text], inherit_bindings=False):
         event.stop()
         if event.column_key.value:
             self.sort_by(event.column_key.value)
+
+
+def _same(old: Text, new: Text) -> bool:
+    """Rich's `Text ==` compares the words and spans only, not the style of the whole cell,
+    and a new theme changes just that (the state's colour)."""
+    return old == new and old.style == new.style
 
 
 def _state_cell(row: AgentRow, variables: Mapping[str, str]) -> Text:
