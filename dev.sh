@@ -68,19 +68,14 @@ run_tests() {
   exit "$status"
 }
 
-run_demo() {
-  .venv/bin/corral --help
-  local dir="${CORRAL_DEMO_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/corral/demo}"
-  .venv/bin/python -m sessions.sandbox "$dir"
-  .venv/bin/corral --repo "$dir" up
-  .venv/bin/corral --repo "$dir" ls
-  say ""
-  say "The herd runs in $dir. Try: .venv/bin/corral --repo $dir attach builder-1"
-  say "Pause them all with: .venv/bin/corral --repo $dir pause --all"
+run_demo() {  # run_demo [corral demo arguments]: the sandbox, its herd, then the dashboard
+  local dir=()
+  if [ -n "${CORRAL_DEMO_DIR:-}" ]; then dir=(--dir "$CORRAL_DEMO_DIR"); fi
+  exec .venv/bin/corral demo ${dir[@]+"${dir[@]}"} "$@"
 }
 
 case "${1:-}" in
   test) shift; setup; run_tests "$@" ;;
-  demo) setup; run_demo ;;
-  *) say "usage: ./dev.sh demo | ./dev.sh test [pytest arguments]"; exit 2 ;;
+  demo) shift; setup; run_demo "$@" ;;
+  *) say "usage: ./dev.sh demo [corral demo arguments] | ./dev.sh test [pytest arguments]"; exit 2 ;;
 esac

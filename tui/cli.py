@@ -87,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("name", metavar="NAME")
     command("doctor", "check tmux, git, the config and the agent CLIs; say how to fix each")
+    init = command("init", "write a commented corral.toml with agents for the CLIs installed here")
+    init.add_argument(
+        "--agents",
+        metavar="KIND:N,...",
+        help="how many of each kind, such as claude:2,codex:1 (kinds: claude, codex, gemini, "
+        "aider, sim); left out, corral asks, one of each CLI found by default",
+    )
+    init.add_argument("--force", action="store_true", help="replace an existing corral.toml")
+    init.add_argument(
+        "--yes", action="store_true", help="ask nothing: one agent for each CLI found"
+    )
     conflicts = command("conflicts", "builders in each other's way: same file, lines, or merge")
     conflicts.add_argument("--json", action="store_true", help="print JSON for scripts")
     locks = command("locks", "task locks: holder, age, stale or orphaned; and what they cost")
@@ -117,6 +128,29 @@ def build_parser() -> argparse.ArgumentParser:
         "-m",
         "--message",
         help="the merge commit's message (default: Merge corral/NAME: its last commit's subject)",
+    )
+    demo = command(
+        "demo", "a sandbox project with a herd of simulated agents, then the dashboard on it"
+    )
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        help="where the sandbox lives (default: $XDG_DATA_HOME/corral/demo, else "
+        "~/.local/share/corral/demo); an existing sandbox is reused as it is",
+    )
+    demo.add_argument(
+        "--no-tui", action="store_true", help="start the herd, print it, and open no dashboard"
+    )
+    demo.add_argument(
+        "--clean",
+        action="store_true",
+        help="stop the sandbox's tmux server and remove the sandbox and its worktrees",
+    )
+    demo.add_argument(
+        "--speed",
+        type=float,
+        help="multiplier for the agents' think times when the sandbox is created "
+        "(default 1; 0.3 plays the story about three times faster)",
     )
     return parser
 
@@ -302,6 +336,42 @@ def cmd_explain(args: argparse.Namespace, repo: Path) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace, repo_path: Path) -> int:
+    """A first corral.toml from the CLIs on PATH and what the repository keeps; questions
+    only on a terminal, so scripts and pipes get the defaults instead of a hang."""
+    import shlex
+
+    from sessions import init
+
+    counts = init.parse_agents(args.agents) if args.agents is not None else None
+    repo = Repo.discover(repo_path)
+    if not args.force:
+        init.check_absent(repo)
+    found = init.detect_clis()
+    if counts is None and found and not args.yes and sys.stdin.isatty():
+        counts = init.ask_counts(found, _ask)
+    written = init.write_config(repo, init.plan_config(repo, counts, found), force=args.force)
+    for line in init.summary(written, repo):
+        print(line)
+    for warning in init.missing_clis(written.config, found):
+        print(f"corral: warning: {warning}", file=sys.stderr)
+    if not found and counts is None:
+        print("no agent CLI is on PATH, so the one agent is corral's simulated agent; install one:")
+        for kind, hint in init.install_hints().items():
+            print(f"  {kind.value:<7} {hint}")
+    where = f" --repo {shlex.quote(str(repo_path))}" if hasattr(args, "repo") else ""
+    print(f"next: `corral{where}` opens the dashboard, or `corral{where} up` starts the agents")
+    return 0
+
+
+def _ask(question: str) -> str | None:
+    try:
+        return input(question)
+    except EOFError:
+        print()
+        return None
+
+
 def cmd_conflicts(args: argparse.Namespace, repo: Path) -> int:
     snapshot = Supervisor.open(repo).snapshot()
     shown = snapshot.coordination.shown_conflicts
@@ -370,6 +440,44 @@ def cmd_merge(args: argparse.Namespace, repo: Path) -> int:
     return _print_outcomes([supervisor.merge(args.name, message=args.message)])
 
 
+def cmd_demo(args: argparse.Namespace, repo: Path) -> int:
+    """The sandbox and its herd; `--repo` is not used, since the sandbox is the repository."""
+    import shlex
+
+    from sessions import demo
+
+    folder: Path = args.dir if args.dir is not None else demo.default_dir()
+    if args.clean:
+        if args.speed is not None or args.no_tui:
+            raise CorralError("--clean takes only --dir: `corral demo --clean [--dir PATH]`.")
+        for line in demo.clean(folder):
+            print(line)
+        return 0
+    if args.speed is not None and not args.speed > 0:
+        raise CorralError("--speed must be a positive number, such as 0.3 or 2.")
+    sandbox = demo.prepare(folder, args.speed)
+    how = "created" if sandbox.created else "reused as the herd left it"
+    print(f"demo sandbox {how}: {sandbox.root}")
+    supervisor = Supervisor.open(sandbox.root)
+    status = _print_outcomes(supervisor.up())
+    if not args.no_tui and sys.stdin.isatty() and sys.stdout.isatty():
+        from tui.app import run_dashboard
+
+        return run_dashboard(sandbox.root) or status
+    if not args.no_tui:
+        print("(no terminal to draw the dashboard in: showing the herd instead)")
+    snapshot = supervisor.snapshot()
+    print()
+    print(format_table(snapshot.agents, snapshot))
+    print()
+    print(
+        f"The herd runs in {sandbox.root}. Watch it: corral --repo {shlex.quote(str(sandbox.root))}"
+    )
+    given = "" if args.dir is None else f" --dir {shlex.quote(str(folder))}"
+    print(f"Remove it: corral demo --clean{given}")
+    return status
+
+
 def cmd_doctor(args: argparse.Namespace, repo: Path) -> int:
     from sessions.doctor import run_checks
 
@@ -382,6 +490,7 @@ def cmd_doctor(args: argparse.Namespace, repo: Path) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "up": cmd_up,
+    "init": cmd_init,
     "ls": cmd_ls,
     "pause": cmd_pause,
     "resume": cmd_resume,
@@ -399,6 +508,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "locks": cmd_locks,
     "notes": cmd_notes,
     "merge": cmd_merge,
+    "demo": cmd_demo,
 }
 
 
