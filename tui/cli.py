@@ -460,6 +460,9 @@ def cmd_demo(args: argparse.Namespace, repo: Path) -> int:
     print(f"demo sandbox {how}: {sandbox.root}")
     supervisor = Supervisor.open(sandbox.root)
     status = _print_outcomes(supervisor.up())
+    # The first look at PROGRESS.md and notes/ records a baseline; looking now, before the
+    # agents write, lets every later look say which agent changed what.
+    supervisor.notes()
     if not args.no_tui and sys.stdin.isatty() and sys.stdout.isatty():
         from tui.app import run_dashboard
 

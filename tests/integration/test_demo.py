@@ -1,0 +1,161 @@
+"""`corral demo` end to end: the real command in subprocesses, a real tmux server, real git.
+
+The demo is the first thing a newcomer sees, so this checks through the same commands a user
+or a script would run (`corral ls`, `conflicts`, `locks` and `notes`, all with --json) that
+every part of its story happens: two builders in a merge-level conflict, a reviewer who stays an
+observer, an agent that needs input, a lock left stale by an agent that crashed, and PROGRESS.md
+and notes/ changes attributed to the agents that made them. `--speed 0.3` plays the same scripts
+about three times faster than the default, so the test takes well under a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sessions.repo import Repo
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.tmux
+
+STORY_SECONDS = 120.0
+
+
+def corral(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def look(root: Path) -> dict[str, Any]:
+    """One round of the four commands, as a script watching the demo would run them; at once,
+    since each is a whole corral start-up and a look."""
+    commands = ("ls", "conflicts", "locks", "notes")
+    running = {
+        command: subprocess.Popen(
+            [sys.executable, "-m", "tui.cli", "--repo", str(root), command, "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in commands
+    }
+    seen = {}
+    for command, process in running.items():
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, f"corral {command}: {err}"
+        seen[command] = json.loads(out)
+    return seen
+
+
+def missing(seen: dict[str, Any]) -> list[str]:
+    """The parts of the story this round does not show yet (empty: all of it)."""
+    agents = {agent["name"]: agent for agent in seen["ls"]["agents"]}
+    gaps = []
+    if set(agents) != {"builder-1", "builder-2", "reviewer", "asker", "crasher"}:
+        gaps.append(f"the five agents (have {sorted(agents)})")
+        return gaps
+    merges = [
+        c
+        for c in seen["conflicts"]["conflicts"]
+        if c["level"] == "merge" and c["agents"] == ["builder-1", "builder-2"]
+    ]
+    if not merges:
+        gaps.append("a merge-level conflict between the builders")
+    if agents["reviewer"]["role"] != "observer":
+        gaps.append("the reviewer as an observer")
+    if agents["asker"]["state"] != "needs_input":
+        gaps.append("asker needing input")
+    stale = [
+        lock
+        for lock in seen["locks"]["locks"]
+        if lock["holder"] == "crasher" and lock["stale"] and not lock["orphaned"]
+    ]
+    if not stale or agents["crasher"]["state"] not in ("exited", "crash_looping"):
+        gaps.append("crasher stopped, its lock stale")
+    changed = {(c["agent"], c["path"]) for c in seen["notes"]["changes"]}
+    wanted = {
+        ("builder-1", "PROGRESS.md"),
+        ("builder-1", "notes/handoff.md"),
+        ("builder-2", "PROGRESS.md"),
+        ("builder-2", "notes/findings.md"),
+    }
+    if not wanted <= changed:
+        gaps.append(f"PROGRESS.md and notes changes by the builders (have {sorted(changed)})")
+    return gaps
+
+
+@pytest.mark.timeout(180)
+def test_the_demo_tells_its_whole_story_then_clean_removes_it(
+    tmp_path: Path, tmux_cleanup: list[str]
+) -> None:
+    folder = tmp_path / "demo"
+    started = time.monotonic()
+    out = corral("demo", "--no-tui", "--dir", str(folder), "--speed", "0.3").stdout
+    root = folder.resolve()
+    socket = Repo.discover(root).socket_name
+    tmux_cleanup.append(socket)
+    assert f"demo sandbox created: {root}" in out
+    for name in ("builder-1", "builder-2", "reviewer", "asker", "crasher"):
+        assert f"{name} started in" in out
+    assert f"corral demo --clean --dir {folder}" in out
+
+    rounds: list[dict[str, Any]] = []
+
+    def told() -> dict[str, Any] | None:
+        seen = look(root)
+        rounds.append(seen)
+        return None if missing(seen) else seen
+
+    try:
+        story = wait_for(told, timeout=STORY_SECONDS, interval=0.2, what="the whole story")
+    except pytest.fail.Exception:
+        pytest.fail(f"after {STORY_SECONDS:g} s the demo still lacks {missing(rounds[-1])}")
+    assert story is not None
+    took = time.monotonic() - started
+    assert took < STORY_SECONDS, missing(rounds[-1])
+    print(f"the story was told {took:.1f} s after `corral demo` started, in {len(rounds)} looks")
+
+    agents = {agent["name"]: agent for agent in story["ls"]["agents"]}
+    assert agents["builder-1"]["role"] == agents["builder-2"]["role"] == "builder"
+    assert "src/calc.py" in agents["builder-1"]["files"]
+    assert "src/calc.py" in agents["builder-2"]["files"]
+    assert agents["reviewer"]["edits"] == 0 and agents["reviewer"]["reads"] >= 2
+    assert agents["reviewer"]["conflicts"] == 0
+    assert agents["crasher"]["exit_code"] == 1
+    (merge,) = [c for c in story["conflicts"]["conflicts"] if c["level"] == "merge"]
+    assert merge["path"] == "src/calc.py"
+    (stale,) = [lock for lock in story["locks"]["locks"] if lock["stale"]]
+    assert stale["path"] == "current_tasks/a-command-line.txt"
+    assert "crasher" in stale["reason"]
+    diffs = {(c["agent"], c["path"]): c.get("diff", "") for c in story["notes"]["changes"]}
+    assert "+- [x] add multiplication and division" in diffs["builder-1", "PROGRESS.md"]
+    assert "+- [x] add a power operator" in diffs["builder-2", "PROGRESS.md"]
+    # The herd's work stays where the agents left it: a second run reuses the sandbox.
+    again = corral("demo", "--no-tui", "--dir", str(folder)).stdout
+    assert "reused as the herd left it" in again and "already runs" in again
+
+    cleaned = corral("demo", "--clean", "--dir", str(folder)).stdout
+    assert f"stopped the tmux server {socket}" in cleaned
+    assert f"removed the sandbox {root}" in cleaned
+    worktrees = root.parent / "demo.corral"
+    assert f"removed the worktrees folder {worktrees}" in cleaned
+    assert not root.exists() and not worktrees.exists()
+    tmux = shutil.which("tmux")
+    assert tmux is not None
+    alive = subprocess.run([tmux, "-L", socket, "list-sessions"], capture_output=True, check=False)
+    assert alive.returncode != 0
