@@ -138,7 +138,8 @@ def _stop_herd(root: Path) -> list[str]:
         except psutil.Error:
             pass
     psutil.wait_procs(alive, timeout=1.0)
-    return [f"stopped the tmux server {socket} and its {len(panes)} agents"]
+    count = f"{len(panes)} agent" + ("" if len(panes) == 1 else "s")
+    return [f"stopped the tmux server {socket} and the {count} in it"]
 
 
 def _worktrees(root: Path) -> tuple[list[Path], list[Path], list[Path]]:

@@ -446,6 +446,8 @@ def cmd_demo(args: argparse.Namespace, repo: Path) -> int:
 
     from sessions import demo
 
+    if getattr(args, "repo", None) is not None:
+        raise CorralError("corral demo makes its own repository: pass --dir PATH, not --repo.")
     folder: Path = args.dir if args.dir is not None else demo.default_dir()
     if args.clean:
         if args.speed is not None or args.no_tui:

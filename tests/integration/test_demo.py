@@ -150,7 +150,7 @@ def test_the_demo_tells_its_whole_story_then_clean_removes_it(
     assert "reused as the herd left it" in again and "already runs" in again
 
     cleaned = corral("demo", "--clean", "--dir", str(folder)).stdout
-    assert f"stopped the tmux server {socket}" in cleaned
+    assert f"stopped the tmux server {socket} and the 5 agents in it" in cleaned
     assert f"removed the sandbox {root}" in cleaned
     worktrees = root.parent / "demo.corral"
     assert f"removed the worktrees folder {worktrees}" in cleaned
