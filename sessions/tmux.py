@@ -97,6 +97,7 @@ class Tmux:
                 capture_output=True,
                 text=True,
                 errors="backslashreplace",
+                env=_own_env(),
                 check=False,
             )
         except FileNotFoundError as error:
@@ -166,11 +167,15 @@ class Tmux:
             ";",
             "set-option",
             "-w",
+            "-t",
+            f"={agent}:",
             "remain-on-exit",
             "on",
             ";",
             "set-option",
             "-p",
+            "-t",
+            f"={agent}:",
             AGENT_OPTION,
             agent,
             ";",
@@ -292,6 +297,13 @@ class Tmux:
     def socket_path(self) -> str | None:
         lines = self.run("display-message", "-p", "#{socket_path}", ok_if_no_server=True)
         return lines[0] if lines else None
+
+
+def _own_env() -> dict[str, str]:
+    """The environment for commands to corral's own server: run from inside the user's tmux,
+    `TMUX_PANE` names a pane of *their* server, and tmux would apply a command without a
+    target to the pane of that number on corral's (an agent's label moved to another pane)."""
+    return {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
 
 
 def _env_args(env: Mapping[str, str]) -> list[str]:

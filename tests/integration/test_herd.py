@@ -106,6 +106,16 @@ def test_six_agents_start_outlive_the_command_line_and_are_adopted(herd: Path) -
     assert branches.split() == [f"corral/sim-{n}" for n in range(1, 7)]
 
 
+def test_up_from_inside_the_users_tmux_labels_every_pane(herd: Path) -> None:
+    """Run from a pane of the user's tmux, corral must not apply its options to the pane of
+    the same number on its own server."""
+    env = {**os.environ, "TMUX": "/tmp/tmux-0/default,1,0", "TMUX_PANE": "%0"}
+    corral(herd, "up", "sim-1", "sim-2", "sim-3", env=env)
+    agents = ls_when(herd, lambda a: bool(a["pid"]), "three pids")
+    assert sorted(agents) == ["sim-1", "sim-2", "sim-3"]
+    assert len({agent["pane"] for agent in agents.values()}) == 3
+
+
 def test_send_reaches_the_right_agent_whole(herd: Path) -> None:
     corral(herd, "up", "sim-1", "sim-2")
     tmux = Tmux(Repo.discover(herd).socket_name)
