@@ -193,3 +193,13 @@ def test_dashboard_theme(snap_compare: SnapCompare, still: FakeHerd, theme: str)
     assert snap_compare(
         app, terminal_size=(120, 34), run_before=ready(app, when=lambda: pane_drawn(app))
     )
+
+
+def test_the_readme_shows_the_current_dashboard() -> None:
+    """docs/dashboard.svg is the corral-dark dashboard snapshot: when the dashboard changes and
+    its snapshot is updated, copy it there too."""
+    root = Path(__file__).resolve().parents[2]
+    snapshot = Path(__file__).parent / "__snapshots__" / "test_snapshots"
+    shown = (root / "docs" / "dashboard.svg").read_bytes()
+    assert shown == (snapshot / "test_dashboard_theme[corral-dark].svg").read_bytes()
+    assert "docs/dashboard.svg" in (root / "README.md").read_text()
