@@ -1,0 +1,544 @@
+"""How fast the dashboard answers a key, and what it costs to leave it open on an idle herd.
+
+A herd of 6 and of 30 simulated agents idle at their input box, on a real sandbox repository.
+
+- **Key to screen, in-process**: `CorralApp` under Pilot (`run_test(size=(200, 50))`) on the real
+  supervisor. The clock starts before the key is pressed and stops when the widgets show the
+  effect: `j` (the Screen tab shows the next agent's pane), `d`/`e` (the Diff or Why tab is
+  active and holds the selected agent's read), `/` + text + Enter (the table holds only the
+  matching rows and has the focus back), `p` (the agent's row says paused: the freeze on the
+  action worker and the look after it) and `p` again (the row no longer says paused).
+- **Key to screen, end to end**: the real `corral` in a 200x50 pane of a tmux server of its own;
+  `send-keys`, then `capture-pane` until the text shows the same effect. This adds the terminal:
+  Textual writing its update, tmux parsing it. The filter's text is sent after the filter box
+  shows, as a person types it (see bench/README.md for what a burst does).
+- **Idle CPU**: percent of one core used by the real `corral` process and the tmux and git calls
+  it makes (psutil: its own times plus `children_user`/`children_system`), over several windows,
+  with the Screen tab open (the default: the selected pane is captured on every look) and with
+  the Conflicts tab open (no read of its own); against `watch -n 0.5 corral ls`, the loop a user
+  might run instead. Beside it, what the herd's tmux server (answering the looks) and the
+  terminal's tmux server (drawing the screen) spend meanwhile.
+
+The machine's load average is printed, since two shared cores make every number noisier.
+
+Run: .venv/bin/python bench/bench_app.py [--sizes 6,30] [--presses 20] [--seconds 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+
+import psutil
+from rich.table import Table
+from rich.text import Text
+from textual import events
+from textual.widgets import Input, Static, TabbedContent
+
+from sessions.model import State
+from sessions.sandbox import create
+from sessions.supervisor import Supervisor
+from tui.app import CorralApp
+from tui.widgets.herd_table import HerdTable
+
+CORRAL = str(Path(sys.executable).parent / "corral")
+SIZE = (200, 50)
+LOST = 5.0  # a key whose effect has not shown by then is counted lost, not timed
+POLL = 0.002  # how often a condition is checked: fine enough for a 1/60 s screen
+Samples = dict[str, list[float]]
+
+
+# -- the herd ---------------------------------------------------------------------------
+
+
+def idle_herd(base: Path, size: int) -> Supervisor:
+    """`size` simulated agents started and seen idle, so nothing on their screens moves."""
+    root = create(base / f"app-{size}")
+    (root / "corral.toml").write_text(
+        "".join(f'[[agent]]\nname = "sim-{n}"\nkind = "sim"\n\n' for n in range(1, size + 1))
+    )
+    supervisor = Supervisor.open(root)
+    supervisor.up()
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        views = supervisor.look()
+        if len(views) == size and all(v.pid and v.state is State.IDLE for v in views):
+            return supervisor
+        time.sleep(0.2)
+    supervisor.tmux.kill_server()
+    raise SystemExit(f"the herd of {size} did not go idle within 120 s")
+
+
+def names(size: int) -> list[str]:
+    return [f"sim-{n}" for n in range(1, size + 1)]
+
+
+def filter_word(index: int, size: int) -> tuple[str, list[str]]:
+    """The text typed into the filter and the agents it should leave in the table."""
+    word = f"sim-{index % size + 1}"
+    return word, [name for name in names(size) if word in name]
+
+
+# -- in-process, with Pilot ---------------------------------------------------------------
+
+
+async def within(condition: Callable[[], bool], seconds: float) -> bool:
+    """Whether `condition` comes to hold within `seconds`, yielding to the app meanwhile."""
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        await asyncio.sleep(POLL)
+    return True
+
+
+async def wait(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    """Yield to the app until `condition` holds; a plain sleep, so checking adds no redraws."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise SystemExit(f"timed out waiting for {what}")
+        await asyncio.sleep(POLL)
+
+
+def plain(widget: Static) -> str:
+    content = widget.content
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+async def pilot_samples(root: Path, size: int, presses: int) -> Samples:
+    app = CorralApp(
+        Supervisor.open(root),
+        actor=Supervisor.open(root),
+        offer_up=False,
+        settings_path=root / "no-user-settings.toml",
+        environ={},
+    )
+    found: Samples = {}
+    async with app.run_test(size=SIZE):
+        screen = app.dashboard
+        table = screen.query_one(HerdTable)
+        tabs = screen.query_one(TabbedContent)
+
+        def pane_shows(name: str) -> bool:
+            return f"/{name}\n" in plain(screen.query_one("#pane-text", Static))
+
+        def moved_to(name: str) -> bool:
+            return screen.selected == name and pane_shows(name)
+
+        def row(name: str) -> str:
+            if name not in [r.name for r in table.rows_shown]:
+                return ""
+            return " ".join(cell.plain for cell in table.get_row(name))
+
+        async def timed(label: str, keys: list[str], done: Callable[[], bool]) -> None:
+            began = time.perf_counter()
+            for key in keys:
+                if key == "slash":  # then the filter box takes the focus, as a person waits
+                    press(app, key)
+                    await wait(lambda: isinstance(app.focused, Input), "the filter box")
+                else:
+                    press(app, key)
+            await wait(done, label)
+            found.setdefault(label, []).append(time.perf_counter() - began)
+
+        await wait(lambda: len(table.rows_shown) == size, f"{size} rows")
+        await press_until(app, "1", lambda: pane_shows("sim-1"))
+        label = "j (next agent's pane)"
+        for _ in range(presses):
+            current = screen.selected or "sim-1"
+            if current == f"sim-{size}":
+                await press_until(app, "1", lambda: pane_shows("sim-1"))
+                current = "sim-1"
+            following = f"sim-{int(current.split('-')[1]) + 1}"
+            began = time.perf_counter()
+            press(app, "j")
+            if await within(partial(moved_to, following), LOST):
+                found.setdefault(label, []).append(time.perf_counter() - began)
+            else:
+                found.setdefault(f"{label} LOST", []).append(LOST)
+                await wait(lambda: screen.selected is not None and pane_shows(screen.selected), "")
+
+        def diff_shown() -> bool:
+            text = plain(screen.query_one("#diff-summary", Static))
+            return tabs.active == "diff" and f"{screen.selected} has changed" in text
+
+        def explain_shown() -> bool:
+            content = screen.query_one("#explain-text", Static).content
+            return (
+                tabs.active == "why"
+                and isinstance(content, Table)
+                and "state" in list(content.columns[0].cells)
+            )
+
+        for _ in range(presses):
+            await timed("d (Diff tab)", ["d"], diff_shown)
+            await timed("e (Why tab)", ["e"], explain_shown)
+        await press_until(app, "v", lambda: tabs.active == "screen")
+
+        for index in range(presses):
+            word, matching = filter_word(index, size)
+            await timed(
+                "/ text Enter (filtered)", ["slash", *word, "enter"], filtered(table, matching)
+            )
+            await press_until(app, "escape", lambda: len(table.rows_shown) == size)
+
+        await press_until(app, "1", lambda: screen.selected == "sim-1")
+        for _ in range(presses):
+            await timed("p (row says paused)", ["p"], lambda: "paused" in row("sim-1"))
+            await timed(
+                "p again (row says idle)",
+                ["p"],
+                lambda: "paused" not in row("sim-1") and "idle" in row("sim-1"),
+            )
+    return found
+
+
+def filtered(table: HerdTable, matching: list[str]) -> Callable[[], bool]:
+    """The table holds exactly these rows and has the focus back from the filter box."""
+    return lambda: [r.name for r in table.rows_shown] == matching and table.has_focus
+
+
+# Key names for the characters the benchmark types, and the character each key carries.
+KEYS = {"slash": "/", "enter": "\r", "escape": "\x1b", "-": "-"}
+NAMES = {"-": "minus"}
+
+
+def press(app: CorralApp, key: str) -> None:
+    """Post the key as the terminal driver does. Pilot's `press` is not used for timing: it
+    waits until the whole process looks idle, which on a busy machine adds up to a second."""
+    app.post_message(events.Key(NAMES.get(key, key), KEYS.get(key, key)))
+
+
+async def press_until(app: CorralApp, key: str, done: Callable[[], bool]) -> None:
+    """An untimed key that puts the app where the next timed press starts."""
+    press(app, key)
+    await wait(done, f"{key} to take effect")
+
+
+# -- end to end: the real corral in a tmux pane ---------------------------------------------
+
+
+class Terminal:
+    """A tmux server of the benchmark's own, whose panes play the user's terminal."""
+
+    def __init__(self, socket: str) -> None:
+        tmux = shutil.which("tmux")
+        if tmux is None:
+            raise SystemExit("tmux is not installed")
+        self.argv = [tmux, "-L", socket, "-f", "/dev/null"]
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+        self.env["TERM"] = "xterm-256color"
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            [*self.argv, *args], env=self.env, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    def open(self, session: str, *command: str) -> psutil.Process:
+        width, height = SIZE
+        self.run("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), *command)
+        return psutil.Process(int(self.run("display-message", "-p", "-t", session, "#{pane_pid}")))
+
+    def close(self, session: str) -> None:
+        self.run("kill-session", "-t", session)
+
+    def screen(self, session: str) -> str:
+        return self.run("capture-pane", "-p", "-t", session)
+
+    def keys(self, session: str, *keys: str, literal: bool = False) -> None:
+        self.run("send-keys", "-t", session, *(["-l"] if literal else []), *keys)
+
+    def server(self) -> psutil.Process:
+        return psutil.Process(int(self.run("display-message", "-p", "#{pid}")))
+
+    def kill(self) -> None:
+        subprocess.run([*self.argv, "kill-server"], env=self.env, capture_output=True, check=False)
+
+
+def wait_screen(
+    terminal: Terminal, session: str, done: Callable[[str], bool], what: str, timeout: float = 20
+) -> None:
+    end = time.monotonic() + timeout
+    while not done(terminal.screen(session)):
+        if time.monotonic() > end:
+            raise SystemExit(f"timed out waiting for {what}:\n{terminal.screen(session)}")
+        time.sleep(POLL)
+
+
+def table_rows(screen: str) -> list[str]:
+    """Agent names in the herd table, top to bottom (each row starts with its number)."""
+    found = []
+    for line in screen.splitlines():
+        match = re.match(r"^ +\d* +(sim-\d+) +sim ", line)
+        if match:
+            found.append(match.group(1))
+    return found
+
+
+def full_table(screen: str, size: int) -> bool:
+    """Every agent's row, or as many as the table has room for (18 at 200x50)."""
+    return len(table_rows(screen)) >= min(size, 18)
+
+
+def row_of(screen: str, name: str) -> str:
+    return next((line for line in screen.splitlines() if f" {name} " in line), "")
+
+
+def shows_rows(matching: list[str]) -> Callable[[str], bool]:
+    return lambda screen: table_rows(screen) == matching
+
+
+def pane_shown(screen: str) -> int:
+    """The number of the agent whose pane the Screen tab shows."""
+    match = re.search(r"\.corral/sim-(\d+)\s*$", screen, re.MULTILINE)
+    return int(match.group(1)) if match else 1
+
+
+def shows_pane(name: str) -> Callable[[str], bool]:
+    pattern = re.compile(rf"\.corral/{re.escape(name)}\s*$", re.MULTILINE)
+    return lambda screen: bool(pattern.search(screen))
+
+
+def e2e_samples(terminal: Terminal, root: Path, size: int, presses: int) -> Samples:
+    session = "keys"
+    terminal.open(session, CORRAL, "--repo", str(root))
+    found: Samples = {}
+
+    def timed(label: str, send: Callable[[], None], done: Callable[[str], bool]) -> None:
+        began = time.perf_counter()
+        send()
+        wait_screen(terminal, session, done, label)
+        found.setdefault(label, []).append(time.perf_counter() - began)
+
+    def untimed(key: str, done: Callable[[str], bool]) -> None:
+        terminal.keys(session, key)
+        wait_screen(terminal, session, done, f"{key} to take effect")
+
+    try:
+        wait_screen(terminal, session, lambda s: full_table(s, size), f"{size} rows", 60)
+        untimed("1", shows_pane("sim-1"))
+        current = 1
+        label = "j (next agent's pane)"
+        for _ in range(presses):
+            if current == size:
+                untimed("1", shows_pane("sim-1"))
+                current = 1
+            began = time.perf_counter()
+            terminal.keys(session, "j")
+            end = began + LOST
+            while not shows_pane(f"sim-{current + 1}")(terminal.screen(session)):
+                if time.perf_counter() > end:
+                    found.setdefault(f"{label} LOST", []).append(LOST)
+                    current = pane_shown(terminal.screen(session)) - 1
+                    break
+                time.sleep(POLL)
+            else:
+                found.setdefault(label, []).append(time.perf_counter() - began)
+            current += 1
+        for _ in range(presses):
+            timed(
+                "d (Diff tab)",
+                lambda: terminal.keys(session, "d"),
+                lambda s: "changed nothing since" in s,
+            )
+            timed(
+                "e (Why tab)",
+                lambda: terminal.keys(session, "e"),
+                lambda s: re.search(r"^ state {2,}", s, re.MULTILINE) is not None,
+            )
+        untimed("v", shows_pane(f"sim-{current}"))
+        for index in range(presses):
+            word, matching = filter_word(index, size)
+
+            def type_filter(word: str = word) -> None:
+                terminal.keys(session, "/")
+                wait_screen(terminal, session, lambda s: "filter by name" in s, "the filter box")
+                terminal.keys(session, word, literal=True)
+                terminal.keys(session, "Enter")
+
+            timed("/ text Enter (filtered)", type_filter, shows_rows(matching))
+            untimed("Escape", lambda s: full_table(s, size))
+        untimed("1", shows_pane("sim-1"))
+        for _ in range(presses):
+            timed(
+                "p (row says paused)",
+                lambda: terminal.keys(session, "p"),
+                lambda s: "paused" in row_of(s, "sim-1"),
+            )
+            timed(
+                "p again (row says idle)",
+                lambda: terminal.keys(session, "p"),
+                lambda s: "paused" not in row_of(s, "sim-1") and "idle" in row_of(s, "sim-1"),
+            )
+    finally:
+        terminal.close(session)
+    return found
+
+
+# -- idle CPU ------------------------------------------------------------------------------
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    """Its own CPU and that of every child it has waited for (tmux, git, `corral ls`)."""
+    times = process.cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def own_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+@contextmanager
+def opened(terminal: Terminal, session: str, *command: str) -> Iterator[psutil.Process]:
+    process = terminal.open(session, *command)
+    try:
+        yield process
+    finally:
+        terminal.close(session)
+
+
+def cpu_windows(
+    process: psutil.Process,
+    herd_server: psutil.Process,
+    display_server: psutil.Process,
+    seconds: float,
+    windows: int,
+) -> tuple[list[float], float, float]:
+    """Percent of one core per window for the process; the two tmux servers over them all."""
+    shares = []
+    herd_began, display_began = own_seconds(herd_server), own_seconds(display_server)
+    began = time.monotonic()
+    for _ in range(windows):
+        start, at = cpu_seconds(process), time.monotonic()
+        time.sleep(seconds / windows)
+        shares.append(100 * (cpu_seconds(process) - start) / (time.monotonic() - at))
+    elapsed = time.monotonic() - began
+    return (
+        shares,
+        100 * (own_seconds(herd_server) - herd_began) / elapsed,
+        100 * (own_seconds(display_server) - display_began) / elapsed,
+    )
+
+
+def cpu_rows(
+    terminal: Terminal, supervisor: Supervisor, size: int, seconds: float, windows: int
+) -> list[str]:
+    root = supervisor.repo.root
+    herd_server = psutil.Process(int(supervisor.tmux.run("display-message", "-p", "#{pid}")[0]))
+    rows = []
+    ways: list[tuple[str, tuple[str, ...], str | None]] = [
+        ("corral, Screen tab open", (CORRAL, "--repo", str(root)), None),
+        ("corral, Conflicts tab open", (CORRAL, "--repo", str(root)), "c"),
+        ("watch -n 0.5 corral ls", ("watch", "-n", "0.5", CORRAL, "ls", "--repo", str(root)), None),
+    ]
+    for label, command, key in ways:
+        with opened(terminal, "idle", *command) as process:
+            if command[0] == CORRAL:
+                wait_screen(terminal, "idle", lambda s: full_table(s, size), "rows", 60)
+                if key:
+                    terminal.keys("idle", key)
+            time.sleep(3)  # past start-up: the first look, the first reads of every tab
+            shares, herd, display = cpu_windows(
+                process, herd_server, terminal.server(), seconds, windows
+            )
+        rows.append(
+            f"| {label:<27} | {size:>3} | {statistics.median(shares):>10.1f} | "
+            f"{min(shares):>6.1f} | {max(shares):>6.1f} | {herd:>9.1f} | {display:>13.1f} | "
+            f"{len(shares):>7} | {load()} |"
+        )
+        print(f"idle cpu: {label}, {size} agents", file=sys.stderr)
+    return rows
+
+
+# -- the tables ------------------------------------------------------------------------------
+
+
+def load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def key_rows(how: str, size: int, samples: Samples) -> list[str]:
+    rows = []
+    for label, seconds in samples.items():
+        if label.endswith(" LOST"):
+            what = f"{label.split()[0]} lost (no effect in {LOST:.0f} s)"
+            rows.append(
+                f"| {how:<7} | {what:<25} | {size:>3} | {'-':>9} | {'-':>6} | {'-':>6} | "
+                f"{'-':>6} | {len(seconds):>4} |"
+            )
+            continue
+        ms = sorted(x * 1000 for x in seconds)
+        p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+        rows.append(
+            f"| {how:<7} | {label:<25} | {size:>3} | {statistics.median(ms):>9.1f} | "
+            f"{p95:>6.1f} | {ms[0]:>6.1f} | {ms[-1]:>6.1f} | {len(ms):>4} |"
+        )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="6,30")
+    parser.add_argument("--presses", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=24.0, help="idle CPU: the whole time")
+    parser.add_argument("--windows", type=int, default=4, help="idle CPU: windows in that time")
+    args = parser.parse_args()
+    keys: list[str] = []
+    cpu: list[str] = []
+    terminal = Terminal(f"corral-bench-app-{os.getpid()}")
+    with tempfile.TemporaryDirectory(prefix="corral-app-", ignore_cleanup_errors=True) as folder:
+        for size in [int(s) for s in args.sizes.split(",")]:
+            supervisor = idle_herd(Path(folder), size)
+            try:
+                root = supervisor.repo.root
+                print(f"herd of {size} idle; load {load()}", file=sys.stderr)
+                keys += key_rows(
+                    "Pilot", size, asyncio.run(pilot_samples(root, size, args.presses))
+                )
+                print(f"pilot done: {size} agents; load {load()}", file=sys.stderr)
+                keys += key_rows("tmux", size, e2e_samples(terminal, root, size, args.presses))
+                print(f"tmux done: {size} agents; load {load()}", file=sys.stderr)
+                cpu += cpu_rows(terminal, supervisor, size, args.seconds, args.windows)
+            finally:
+                supervisor.tmux.kill_server()
+                terminal.kill()
+    print(f"| how     | {'key -> screen shows it':<25} |   n | median ms | p95 ms |", end="")
+    print(" min ms | max ms | runs |")
+    print(
+        "|---------|---------------------------|-----|-----------|--------|--------|--------|------|"
+    )
+    print("\n".join(keys))
+    print()
+    print(
+        "| idle herd, 500 ms look      |   n | median %cpu |    min |    max | herd tmux "
+        "| terminal tmux | windows | load 1/5/15 |"
+    )
+    print(
+        "|-----------------------------|-----|-------------|--------|--------|-----------"
+        "|---------------|---------|-------------|"
+    )
+    print("\n".join(cpu))
+    print(
+        f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"load average at the end {load()}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
