@@ -287,7 +287,7 @@ class Supervisor:
                 "none"
                 if process is None
                 else f"pid {process.pid}, {process.processes} processes, "
-                f"{'stopped' if process.stopped else 'running'}, cpu {view.cpu_percent}%, "
+                f"{'stopped' if process.stopped else 'running'}, cpu {_percent(view.cpu_percent)}, "
                 f"rss {view.rss_bytes // (1 << 20)} MiB",
             )
         )
@@ -708,6 +708,10 @@ class Supervisor:
         raise AgentError(
             f"{name}'s input box could not be cleared: `corral attach {name}` and clear it."
         )
+
+
+def _percent(value: float | None) -> str:
+    return "not measured yet" if value is None else f"{value}%"
 
 
 def _runs_line(view: AgentView) -> str:

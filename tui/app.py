@@ -141,6 +141,7 @@ class CorralApp(App[None]):
         self.snapshot_listeners: list[Callable[[Snapshot], None]] = []
         self.attached: str | None = None
         self._looking = False
+        self._look_again = False
         self._offered = False
         self._saved_theme: str | None = None
         self._theme_wanted = ""
@@ -248,11 +249,20 @@ class CorralApp(App[None]):
     # -- looking ---------------------------------------------------------------------------
 
     def look_now(self) -> None:
-        """Start a look unless one is still running: a slow tmux never piles up looks."""
+        """Start a look unless one is still running: a slow tmux never piles up looks. One
+        asked for meanwhile (after an action) runs as soon as that one is back, since the
+        running look may have started before the action took effect."""
         if self._looking:
+            self._look_again = True
             return
         self._looking = True
+        self._look_again = False
         self._look()
+
+    def _look_done(self) -> None:
+        self._looking = False
+        if self._look_again and not self._exit:
+            self.look_now()
 
     @work(thread=True, exit_on_error=False, group="look", name="look")
     def _look(self) -> None:
@@ -265,7 +275,7 @@ class CorralApp(App[None]):
 
     @on(HerdLooked)
     def _looked(self, message: HerdLooked) -> None:
-        self._looking = False
+        self._look_done()
         if self._exit or not self.is_running or not self.dashboard.is_mounted:
             return  # the app is closing: the screen's widgets may already be gone
         first = self.snapshot is None
@@ -281,7 +291,7 @@ class CorralApp(App[None]):
 
     @on(LookFailed)
     def _look_failed(self, message: LookFailed) -> None:
-        self._looking = False
+        self._look_done()
         if message.error != self.dashboard.look_error:
             self.dashboard.look_error = message.error
             self.notify(message.error, title="Could not look at the herd", severity="error")

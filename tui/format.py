@@ -6,14 +6,15 @@ import time
 
 
 def age(seconds: float | None) -> str:
-    """An age in at most six characters, so a state and its age fit one cell."""
+    """An age in at most six characters, so a state and its age fit one cell. Past a minute it
+    counts whole minutes: a cell that changes every second redraws the table every look."""
     if seconds is None:
         return "-"
     whole = max(0, int(seconds))
     if whole < 60:
         return f"{whole}s"
     if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
+        return f"{whole // 60}m"
     if whole < 86400:
         return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
     return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"

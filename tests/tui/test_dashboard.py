@@ -36,7 +36,7 @@ async def test_the_table_shows_every_agent_with_its_state_in_words(herd: FakeHer
         await until(pilot, lambda: shown_names(app), what="rows")
         assert shown_names(app) == ["alpha", "bravo", "charlie", "delta"]
         alpha = row_text(app, "alpha")
-        assert "● working 1m30s" in alpha
+        assert "● working 1m " in alpha
         assert "builder 60%" in alpha
         assert "⚠ 1 lines" in alpha
         assert "13.2k $0.42" in alpha
@@ -303,7 +303,7 @@ async def test_conflicts_and_locks_tabs(herd: FakeHerd) -> None:
         table = app.screen.query_one("#conflicts-table")
         await until(pilot, lambda: table.row_count == 1)  # type: ignore[attr-defined]
         cells = [c.plain for c in table.get_row_at(0)]  # type: ignore[attr-defined]
-        assert cells[:4] == ["⚠ same lines", "src/app.py", "alpha and bravo", "5m00s"]
+        assert cells[:4] == ["⚠ same lines", "src/app.py", "alpha and bravo", "5m"]
         assert "Conflicts ⚠1" in str(app.screen.query_one(TabbedContent).get_tab("conflicts").label)
         await pilot.press("l")
         locks = app.screen.query_one("#locks-table")
@@ -455,3 +455,45 @@ async def test_agent_keys_are_disabled_without_an_agent(tmp_path: Path) -> None:
         assert herd.calls == []
         assert not isinstance(app.screen, SendScreen | ConfirmScreen)
         assert app.dashboard.check_action("pause", ()) is None
+
+
+async def test_looks_that_change_no_key_leave_the_footer_alone(herd: FakeHerd) -> None:
+    """Rebuilding the footer lays the whole screen out again: it is done when a key starts or
+    stops applying, not on every look."""
+    app = corral(herd)  # no polling: the test asks for each look
+
+    async def look() -> None:
+        before = herd.looks
+        app.look_now()
+        await until(pilot, lambda: herd.looks > before and not app._looking, what="a look")
+
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.dashboard.selected is not None, what="a chosen agent")
+        await look()
+        refreshed: list[int] = []
+        original = app.dashboard.refresh_bindings
+
+        def counting() -> None:
+            refreshed.append(herd.looks)
+            original()
+
+        app.dashboard.refresh_bindings = counting  # type: ignore[method-assign]
+        for _ in range(5):
+            await look()
+        assert refreshed == []
+        await pilot.press("l")  # the Locks tab brings the release key
+        await until(pilot, lambda: bool(refreshed), what="the footer brought up to date")
+
+
+async def test_a_look_asked_for_during_a_look_follows_it(herd: FakeHerd) -> None:
+    """After an action the app asks for a look; one already running may have started before
+    the action, so another follows it rather than being dropped."""
+    app = corral(herd)  # no polling: only the looks asked for
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        before = herd.looks
+        app.look_now()
+        app.look_now()  # while the first is still running
+        await until(pilot, lambda: herd.looks >= before + 2, what="the second look")
+        await pilot.pause()
+        assert herd.looks == before + 2

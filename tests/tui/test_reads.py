@@ -93,7 +93,7 @@ async def test_notes_mark_what_changed_since_the_last_look(tmp_path: Path) -> No
         changes = app.screen.query_one("#notes-changes")
         await until(pilot, lambda: "since you last looked (1)" in shown(changes), what="marks")
         text = shown(changes)
-        assert "● alpha edit +1 -1 1m00s ago" in text
+        assert "● alpha edit +1 -1 1m ago" in text
         assert "+- [x] first task" in text
         markdown = app.screen.query_one(Markdown)
         await until(pilot, lambda: "Progress" in markdown.source)

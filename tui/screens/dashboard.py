@@ -103,6 +103,7 @@ class DashboardScreen(Screen[None]):
         self._busy: set[str] = set()
         self._read_at: dict[str, float] = {}
         self._notes_since: float | None = None
+        self._keys_for: tuple[object, ...] | None = None
 
     @property
     def corral(self) -> CorralApp:
@@ -154,7 +155,25 @@ class DashboardScreen(Screen[None]):
         self.query_one(HerdTable).show(rows_of(snapshot, last_seen))
         self._label_tabs(snapshot)
         self._refresh_tab(periodic=True)
-        self.refresh_bindings()
+        self._refresh_keys()
+
+    def _refresh_keys(self) -> None:
+        """Re-check which keys apply only when something they depend on changed: each
+        refresh rebuilds the footer and lays the screen out again, too dear for every look."""
+        view = self.view()
+        tab = self.query_one(TabbedContent).active
+        verdict = self.query_one(LocksTable).highlighted if tab == "locks" else None
+        state = (
+            view is not None,
+            view is not None and view.pane is not None,
+            tab,
+            verdict is not None and verdict.stale,
+            bool(self.query_one(HerdTable).filter_text),
+            self.query_one("#filter", Input).display,
+        )
+        if state != self._keys_for:
+            self._keys_for = state
+            self.refresh_bindings()
 
     def _label_tabs(self, snapshot: Snapshot) -> None:
         tabs = self.query_one(TabbedContent)
@@ -178,7 +197,7 @@ class DashboardScreen(Screen[None]):
             return
         self.selected = event.name
         self._read_at.clear()
-        self.refresh_bindings()
+        self._refresh_keys()
         self._refresh_tab()
 
     @on(TabbedContent.TabActivated)
@@ -186,7 +205,7 @@ class DashboardScreen(Screen[None]):
         if event.pane.id == "notes":
             self._notes_since = None
         self._refresh_tab()
-        self.refresh_bindings()  # the release key belongs to the Locks tab
+        self._refresh_keys()  # the release key belongs to the Locks tab
 
     def _refresh_tab(self, periodic: bool = False) -> None:
         tab = self.query_one(TabbedContent).active
@@ -335,9 +354,12 @@ class DashboardScreen(Screen[None]):
         self.query_one(TabbedContent).active = pane_id
 
     def action_filter(self) -> None:
+        """Focus moves at once, not after this key is handled: what the user types right after
+        `/` belongs to the filter, never to the table's keys (`s` would open the send dialog)."""
         field = self.query_one("#filter", Input)
         field.display = True
-        field.focus()
+        self.set_focus(field)
+        self._refresh_keys()
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#filter", Input)
@@ -346,6 +368,7 @@ class DashboardScreen(Screen[None]):
         table = self.query_one(HerdTable)
         table.set_filter("")
         table.focus()
+        self._refresh_keys()
 
     def action_sort(self) -> None:
         column = self.query_one(HerdTable).next_sort()
@@ -354,6 +377,7 @@ class DashboardScreen(Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.query_one(HerdTable).set_filter(event.value)
+        self._refresh_keys()
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
@@ -483,7 +507,7 @@ class DashboardScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted, "#locks-table")
     def _lock_highlighted(self) -> None:
-        self.refresh_bindings()
+        self._refresh_keys()
 
     def action_release_lock(self) -> None:
         verdict = self.query_one(LocksTable).highlighted

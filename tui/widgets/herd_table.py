@@ -18,23 +18,31 @@ from tui.states import label, style_of
 
 @dataclass(frozen=True)
 class Column:
+    """Widths are fixed, not measured from the cells: a table measured while it is being laid
+    out came out narrower on some starts than on others, cropping the state."""
+
     key: str
     title: str
     compact: bool  # shown in a narrow terminal too
+    width: int
+    narrow: int = 0  # the width in a narrow terminal, when it differs
+
+    def width_for(self, compact: bool) -> int:
+        return self.narrow if compact and self.narrow else self.width
 
 
 COLUMNS = (
-    Column("num", "#", True),
-    Column("name", "agent", True),
-    Column("kind", "kind", False),
-    Column("state", "state", True),
-    Column("role", "role", True),
-    Column("task", "task", False),
-    Column("conflicts", "conflicts", True),
-    Column("files", "files", False),
-    Column("tokens", "tokens · cost", True),
-    Column("cpu", "cpu · mem", False),
-    Column("last", "last", True),
+    Column("num", "#", True, 2),
+    Column("name", "agent", True, 14, 10),
+    Column("kind", "kind", False, 7),
+    Column("state", "state", True, 18, 16),
+    Column("role", "role", True, 13, 12),
+    Column("task", "task", False, 16),
+    Column("conflicts", "conflicts", True, 11, 9),
+    Column("files", "files", False, 5),
+    Column("tokens", "tokens · cost", True, 14, 12),
+    Column("cpu", "cpu · mem", False, 10),
+    Column("last", "last", True, 6, 5),
 )
 NARROW = 120
 
@@ -127,7 +135,7 @@ class HerdTable(DataTable[Text], inherit_bindings=False):
             self.clear(columns=True)
             self._cells.clear()
             for column in self._columns():
-                self.add_column(column.title, key=column.key)
+                self.add_column(column.title, key=column.key, width=column.width_for(compact))
             self._draw()
 
     def _draw(self) -> None:
@@ -138,7 +146,10 @@ class HerdTable(DataTable[Text], inherit_bindings=False):
         variables = self.app.theme_variables
         cells = {row.name: self._row_cells(row, variables) for row in rows}
         names = [row.name for row in rows]
-        keep = self._chosen
+        # The row under the cursor, not the last one announced: a look landing between a key
+        # moving the cursor and its highlight being handled must not move it back.
+        shown = self.rows_shown
+        keep = shown[self.cursor_row].name if 0 <= self.cursor_row < len(shown) else self._chosen
         if names == [row.name for row in self.rows_shown] and self.row_count == len(names):
             keys = [c.key for c in self._columns()]
             for name in names:
