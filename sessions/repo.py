@@ -101,6 +101,16 @@ class Repo:
         return f"corral-{self.root.name[:20]}-{digest}"
 
     def current_branch(self) -> str | None:
+        """The main checkout's branch. Read from its HEAD file when that is the plain
+        `ref: refs/heads/<name>` git writes: the app asks on every look, and a git process
+        each time is most of what an idle look costs; git answers anything else."""
+        if self.common_dir.name == ".git":
+            try:
+                head = (self.common_dir / "HEAD").read_text().strip()
+            except OSError:
+                head = ""
+            if head.startswith("ref: refs/heads/"):
+                return head.removeprefix("ref: refs/heads/")
         result = git(self.root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
         return result.stdout.strip() or None
 

@@ -647,3 +647,11 @@ def test_a_worktree_that_stays_half_made_is_named_in_one_sentence(
         Worktrees(repo).ensure("a", BRANCH, "main", agent_path(repo))
     message = str(caught.value)
     assert "worktrees/ghost/commondir" in message and "\n" not in message
+
+
+def test_the_current_branch_is_read_the_same_as_git_says_it(repo: Repo) -> None:
+    assert repo.current_branch() == "main"
+    git(repo.root, "switch", "-q", "-c", "feature/x")
+    assert repo.current_branch() == "feature/x"
+    git(repo.root, "switch", "-q", "--detach")
+    assert repo.current_branch() is None
