@@ -9,6 +9,8 @@ from textual.widgets import DataTable, Static
 
 from tui.diff import WorktreeDiff
 
+FILE_WIDTH = 60
+
 
 class DiffView(Vertical):
     """Choosing a file scrolls the hunks to it."""
@@ -21,9 +23,11 @@ class DiffView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="diff-summary")
         files: DataTable[Text] = DataTable(id="diff-files", cursor_type="row")
-        files.add_column("file", key="path")
-        files.add_column("+", key="added")
-        files.add_column("-", key="removed")
+        # Fixed widths: a table filled while its tab was hidden measured its columns on some
+        # starts and not on others.
+        files.add_column("file", key="path", width=FILE_WIDTH)
+        files.add_column("+", key="added", width=6)
+        files.add_column("-", key="removed", width=6)
         yield files
         with VerticalScroll(id="diff-hunks"):
             yield Static("", id="diff-patch", markup=False)
