@@ -108,9 +108,13 @@ def test_two_builders_on_one_file_conflict_and_an_observer_never_does(
     def conflicted() -> Snapshot | None:
         snapshot = supervisor.snapshot()
         levels = {c.level for c in snapshot.coordination.conflicts}
-        return snapshot if "merge" in levels else None
+        reviewer = snapshot.coordination.roles.get("reviewer")
+        reviewed = reviewer is not None and reviewer.fingerprint.reads >= 2
+        return snapshot if "merge" in levels and reviewed else None
 
-    snapshot = wait_for(conflicted, timeout=30, interval=0.2, what="a merge-level conflict")
+    snapshot = wait_for(
+        conflicted, timeout=30, interval=0.2, what="a merge-level conflict and the review"
+    )
     assert snapshot is not None
     assert roles(snapshot) == {"one": "builder", "two": "builder", "reviewer": "observer"}
     reviewer = snapshot.coordination.roles["reviewer"].fingerprint
