@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sessions.activity import FILE_EVENT, Activity, fold
+from sessions.conflicts import relative_path
 from sessions.errors import CorralError
 from sessions.fingerprint import Call, Write
 from sessions.journal import AgentRecord, Journal
@@ -250,7 +251,9 @@ class Observer:
             at = use.at if use.at is not None else now
             if at < start:
                 continue
-            paths = tuple(_relative(path, worktree) for path in use.call.paths)
+            paths = use.call.paths
+            if worktree:
+                paths = tuple(relative_path(p, Path(worktree)) or p for p in paths)
             watched.calls.append(Call(at, use.call.cls, paths))
 
     def _run_spends(
@@ -336,14 +339,6 @@ class Observer:
 def _prune(items: deque[Call] | deque[Write], start: float) -> None:
     while items and items[0].t < start:
         items.popleft()
-
-
-def _relative(path: str, worktree: str) -> str:
-    if worktree and os.path.isabs(path):
-        inside = os.path.relpath(path, worktree)
-        if not inside.startswith(".."):
-            return inside
-    return path
 
 
 def _cold_since(look: Look, activity: Activity, pane: PaneInfo) -> float:
