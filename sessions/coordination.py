@@ -104,6 +104,7 @@ class Coordinator:
         self._changed_dirty = False
         self._locks: tuple[float, LockReport | None] = (0.0, None)
         self._holds: tuple[str, float] = ("", 0.0)
+        self._tips_read: tuple[object, dict[str, tuple[str, float]]] | None = None
 
     def look(
         self,
@@ -151,7 +152,17 @@ class Coordinator:
     # -- conflicts ----------------------------------------------------------------------
 
     def _tips(self, base: str | None) -> dict[str, tuple[str, float]]:
-        """Every agent branch's tip and the base's, with commit times, in one git call."""
+        """Every agent branch's tip and the base's, with commit times, in one git call made
+        only when the ref files show a branch moved."""
+        refs = ("refs/heads/corral", *([f"refs/heads/{base}"] if base else []))
+        mark = (base, self.repo.refs_mark(*refs))
+        if mark[1] is not None and self._tips_read is not None and self._tips_read[0] == mark:
+            return self._tips_read[1]
+        tips = self._read_tips(base)
+        self._tips_read = (mark, tips)
+        return tips
+
+    def _read_tips(self, base: str | None) -> dict[str, tuple[str, float]]:
         result = git(
             self.repo.root,
             "for-each-ref",

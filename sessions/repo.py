@@ -6,6 +6,7 @@ command line gives the same answers whichever worktree it is run from.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -113,6 +114,30 @@ class Repo:
                 return head.removeprefix("ref: refs/heads/")
         result = git(self.root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
         return result.stdout.strip() or None
+
+    def refs_mark(self, *refs: str) -> tuple[tuple[str, int, int, int], ...] | None:
+        """What the files behind `refs` (a branch, or a folder of them) look like on disk,
+        with packed-refs: while it stays the same, no tip they name has moved. Asking git
+        costs a process per look, and an idle herd's branches do not move.
+
+        None when the refs live in a reftable, which this cannot see into.
+        """
+        if (self.common_dir / "reftable").exists():
+            return None
+        found: list[tuple[str, int, int, int]] = []
+        paths = [self.common_dir / "packed-refs", *(self.common_dir / ref for ref in refs)]
+        while paths:
+            path = paths.pop()
+            try:
+                info = path.stat()
+            except OSError:
+                found.append((str(path), 0, 0, 0))
+                continue
+            found.append((str(path), info.st_ino, info.st_mtime_ns, info.st_size))
+            if path.is_dir():
+                with contextlib.suppress(OSError):
+                    paths.extend(path.iterdir())
+        return tuple(sorted(found))
 
     def prepare(self) -> None:
         """Create `.corral/` and keep it and agent settings out of git for every worktree."""

@@ -655,3 +655,35 @@ def test_the_current_branch_is_read_the_same_as_git_says_it(repo: Repo) -> None:
     assert repo.current_branch() == "feature/x"
     git(repo.root, "switch", "-q", "--detach")
     assert repo.current_branch() is None
+
+
+def test_the_refs_mark_moves_whenever_a_tip_git_reports_moves(repo: Repo) -> None:
+    """The mark stands in for a `for-each-ref` per look, so every change git would report
+    must change it: a new branch, a commit, an amend, a reset, a delete, a pack."""
+    refs = ("refs/heads/corral", "refs/heads/main")
+
+    def tips() -> str:
+        return git(repo.root, "for-each-ref", "--format=%(refname) %(objectname)", *refs)
+
+    path = agent_path(repo)
+    steps = [
+        lambda: Worktrees(repo).ensure("a", BRANCH, "main", path),
+        lambda: commit(path, {"a.txt": b"one\n"}),
+        lambda: git(path, "commit", "-q", "--amend", "-m", "amended"),
+        lambda: git(repo.root, "branch", "corral/b"),
+        lambda: git(repo.root, "pack-refs", "--all"),
+        lambda: commit(path, {"a.txt": b"two\n"}),
+        lambda: git(path, "reset", "-q", "--hard", "HEAD~1"),
+        lambda: git(repo.root, "branch", "-D", "corral/b"),
+        lambda: commit(repo.root, {"base.txt": b"base\n"}),
+        lambda: git(repo.root, "pack-refs", "--all"),
+    ]
+    seen, mark = tips(), repo.refs_mark(*refs)
+    assert mark is not None
+    for number, step in enumerate(steps):
+        step()
+        now_seen, now_mark = tips(), repo.refs_mark(*refs)
+        if now_seen != seen:
+            assert now_mark != mark, f"step {number} moved a tip but not the mark"
+        seen, mark = now_seen, now_mark
+    assert repo.refs_mark(*refs) == mark  # and it holds still while nothing moves
