@@ -158,6 +158,9 @@ class AgentView:
     context_fill: float | None = None
     run_spends: tuple[RunSpend, ...] = ()
     run_started: float | None = None
+    # What tmux says of the pane's screen: when it last had output (to the second), where its
+    # cursor is, and how much history it holds. Unchanged, a capture would show the same.
+    screen_mark: tuple[float, str, int] | None = None
 
     @property
     def empty_runs(self) -> int:

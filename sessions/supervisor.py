@@ -233,6 +233,7 @@ class Supervisor:
             branch=(record.branch if record and record.branch else f"corral/{name}"),
             worktree=(record.worktree if record and record.worktree else ""),
             pane=pane.pane_id if pane else None,
+            screen_mark=(pane.activity, pane.cursor, pane.history) if pane else None,
             pid=agent_pid,
             runner_pid=runner_pid,
             runs=record.runs if record else 0,

@@ -4,10 +4,11 @@ says, and each key asks the herd for the right action on the right agent."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, TabbedContent, TextArea
+from textual.widgets import DataTable, Input, TabbedContent, TextArea
 
 from sessions.model import State
 from tests.tui.conftest import Notes, corral, until
@@ -250,6 +251,24 @@ async def test_the_screen_tab_shows_the_pane_with_its_colours(herd: FakeHerd) ->
         assert herd.tmux_fake.captures[-1] == "%2"
 
 
+async def test_the_screen_tab_captures_again_only_when_tmux_says_the_pane_changed(
+    herd: FakeHerd,
+) -> None:
+    quiet = (1_000_000.0, "3,4", 0)  # output long ago, so a second has passed since it
+    herd.agents = [replace(a, screen_mark=quiet) for a in herd.agents]
+    app = corral(herd, poll=0.02)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: "Working on the parser" in pane_text(app), what="the pane")
+        looks = herd.looks
+        await until(pilot, lambda: herd.looks >= looks + 10, what="ten more looks")
+        assert herd.tmux_fake.captures == ["%1"]
+        herd.tmux_fake.screens["%1"] = "the agent wrote more"
+        moved = replace(herd.agents[0], screen_mark=(1_000_001.0, "3,5", 0))
+        herd.agents = [moved, *herd.agents[1:]]
+        await until(pilot, lambda: "the agent wrote more" in pane_text(app), what="new output")
+        assert herd.tmux_fake.captures == ["%1", "%1"]
+
+
 def pane_text(app: object) -> str:
     return str(app.screen.query_one("#pane-text").render())  # type: ignore[attr-defined]
 
@@ -310,6 +329,33 @@ async def test_conflicts_and_locks_tabs(herd: FakeHerd) -> None:
         await until(pilot, lambda: locks.row_count == 1)  # type: ignore[attr-defined]
         cells = [c.plain for c in locks.get_row_at(0)]  # type: ignore[attr-defined]
         assert cells[:4] == ["stale", "parser", "bravo", "2h00m"]
+
+
+async def test_the_conflicts_table_is_refilled_only_when_what_it_shows_changes(
+    herd: FakeHerd,
+) -> None:
+    """Every look brings a new snapshot (a new clock); a refill on each would redraw the
+    table twice a second and lose the cursor's row."""
+    real = herd.snapshot
+    later = {"by": 0.0}
+
+    def snapshot(fresh_locks: bool = False):  # type: ignore[no-untyped-def]
+        taken = real(fresh_locks)
+        return replace(taken, taken=taken.taken + later["by"] + 0.01 * herd.looks)
+
+    herd.snapshot = snapshot  # type: ignore[method-assign]
+    app = corral(herd, poll=0.02)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("c")
+        table = app.screen.query_one("#conflicts-table", DataTable)
+        await until(pilot, lambda: table.row_count == 1)
+        keys = list(table.rows)
+        looks = herd.looks
+        await until(pilot, lambda: herd.looks >= looks + 10, what="ten more looks")
+        assert list(table.rows) == keys
+        later["by"] = 60.0
+        await until(pilot, lambda: table.get_row_at(0)[3].plain == "6m", what="a minute older")
+        assert list(table.rows) != keys
 
 
 async def test_slash_filters_by_state_and_escape_clears(herd: FakeHerd) -> None:

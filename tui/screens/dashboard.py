@@ -104,6 +104,8 @@ class DashboardScreen(Screen[None]):
         self._read_at: dict[str, float] = {}
         self._notes_since: float | None = None
         self._keys_for: tuple[object, ...] | None = None
+        self._screen_read: tuple[object, ...] = ()
+        self._screen_read_t = 0.0
 
     @property
     def corral(self) -> CorralApp:
@@ -180,8 +182,14 @@ class DashboardScreen(Screen[None]):
         conflicts = len(snapshot.coordination.shown_conflicts)
         locks = snapshot.coordination.locks
         stale = len([v for v in locks.verdicts if v.stale or v.orphaned]) if locks else 0
-        tabs.get_tab("conflicts").label = f"Conflicts ⚠{conflicts}" if conflicts else "Conflicts"
-        tabs.get_tab("locks").label = f"Locks !{stale}" if stale else "Locks"
+        labels = {
+            "conflicts": f"Conflicts ⚠{conflicts}" if conflicts else "Conflicts",
+            "locks": f"Locks !{stale}" if stale else "Locks",
+        }
+        for pane_id, label in labels.items():
+            tab = tabs.get_tab(pane_id)
+            if tab.label.plain != label:  # a new label lays the screen out again
+                tab.label = label
 
     def view(self, name: str | None = None) -> AgentView | None:
         name = self.selected if name is None else name
@@ -221,7 +229,7 @@ class DashboardScreen(Screen[None]):
         if tab == "screen" and view is not None:
             if view.pane is None:
                 self.query_one(PaneView).say(view.name, f"{view.name} has no pane ({view.reason})")
-            else:
+            elif not (self._same_screen(view) and periodic):
                 self._start("capture", self._capture, view.name, view.pane)
         elif tab == "activity" and view is not None:
             self.query_one("#activity-log", HistoryLog).show(
@@ -246,6 +254,23 @@ class DashboardScreen(Screen[None]):
             self.query_one("#journal-log", HistoryLog).show(
                 None, self.recorded.journal, "the journal is empty"
             )
+
+    def _same_screen(self, view: AgentView) -> bool:
+        """Whether a capture now would show what the last one did, going by what tmux says
+        of the pane; then the look does not capture, which is most looks of an idle herd.
+
+        tmux keeps output times to the second, so output later in the second of the last
+        capture is caught by capturing until a second has passed since it.
+        """
+        mark = (view.name, view.pane, view.screen_mark)
+        now = time.time()
+        if view.screen_mark is None or mark != self._screen_read:
+            self._screen_read, self._screen_read_t = mark, now
+            return False
+        if self._screen_read_t < view.screen_mark[0] + 1.0:
+            self._screen_read_t = now
+            return False
+        return True
 
     def _say_no_agent(self) -> None:
         message = "no agent selected: start some with `corral up`, or pick one in the table"

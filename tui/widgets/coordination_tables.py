@@ -8,11 +8,41 @@ from textual.widgets import DataTable
 from sessions.conflicts import Conflict
 from sessions.locks import LockReport, Verdict
 from tui.format import age
+from tui.widgets.herd_table import same_text
 
 LEVEL_WORDS = {"file": "same file", "lines": "same lines", "merge": "merge conflict"}
 
 
-class ConflictsTable(DataTable[Text]):
+Cells = list[tuple[Text, ...]]
+
+
+class FilledTable(DataTable[Text]):
+    """A table refilled from scratch, but only when what it would show changed: the
+    snapshot behind it is new on every look, what it shows here rarely is, and a refill
+    costs a redraw and the cursor's place."""
+
+    _cells: Cells | None = None
+
+    def fill(self, cells: Cells) -> None:
+        if self._cells is not None and _same_cells(self._cells, cells):
+            return
+        self._cells = cells
+        row = self.cursor_row
+        self.clear()
+        for line in cells:
+            self.add_row(*line)
+        if 0 <= row < len(cells):
+            self.move_cursor(row=row)
+
+
+def _same_cells(old: Cells, new: Cells) -> bool:
+    return len(old) == len(new) and all(
+        len(a) == len(b) and all(same_text(x, y) for x, y in zip(a, b, strict=True))
+        for a, b in zip(old, new, strict=True)
+    )
+
+
+class ConflictsTable(FilledTable):
     """Worst first: a real merge conflict, then overlapping lines, then the same file."""
 
     def on_mount(self) -> None:
@@ -26,35 +56,27 @@ class ConflictsTable(DataTable[Text]):
             ("detail", "detail", 48),
         ):
             self.add_column(title, key=key, width=width)
-        self._shown: tuple[tuple[Conflict, ...], float] | None = None
 
     def show(self, conflicts: tuple[Conflict, ...], now: float) -> None:
         order = {"merge": 0, "lines": 1, "file": 2}
         rows = sorted(conflicts, key=lambda c: (order.get(c.level, 3), c.path, c.agents))
-        if self._shown == (tuple(rows), now):
-            return
-        self._shown = (tuple(rows), now)
-        self.clear()
-        if not rows:
-            self.add_row(
-                Text("none", style="dim"),
-                Text("no two builders changed the same file", style="dim"),
-                Text(""),
-                Text(""),
-                Text(""),
-            )
-            return
-        for conflict in rows:
-            self.add_row(
+        cells: Cells = [
+            (
                 Text(f"⚠ {LEVEL_WORDS.get(conflict.level, conflict.level)}", style="bold"),
                 Text(conflict.path),
                 Text(" and ".join(conflict.agents)),
                 Text(age(now - conflict.since)),
                 Text(conflict.detail, style="dim"),
             )
+            for conflict in rows
+        ]
+        if not rows:
+            none = Text("no two builders changed the same file", style="dim")
+            cells = [(Text("none", style="dim"), none, Text(""), Text(""), Text(""))]
+        self.fill(cells)
 
 
-class LocksTable(DataTable[Text]):
+class LocksTable(FilledTable):
     """Stale and orphaned locks first: they are the ones that need a person. `highlighted`
     is the lock under the cursor, the one the release key asks about."""
 
@@ -69,35 +91,23 @@ class LocksTable(DataTable[Text]):
             ("reason", "why", 48),
         ):
             self.add_column(title, key=key, width=width)
-        self._shown: tuple[LockReport | None, str | None] | None = None
         self._rows: list[Verdict] = []
 
     def show(self, report: LockReport | None, error: str | None) -> None:
-        if self._shown == (report, error):
-            return
-        self._shown = (report, error)
         self._rows = []
-        self.clear()
         if report is None:
             why = error or "no base branch to look for locks on"
-            self.add_row(Text("-"), Text(why), *[Text("")] * 4)
-            return
-        if not report.verdicts:
+            cells: Cells = [(Text("-"), Text(why), *[Text("")] * 4)]
+        elif not report.verdicts:
             none = Text("no task locks held", style="dim")
-            self.add_row(Text("none", style="dim"), none, *[Text("")] * 4)
-            return
-        verdicts = sorted(report.verdicts, key=lambda v: (not v.orphaned, not v.stale, v.lock.path))
-        self._rows = verdicts
-        for verdict in verdicts:
-            mark = "orphaned" if verdict.orphaned else ("stale" if verdict.stale else "held")
-            self.add_row(
-                Text(mark, style="bold reverse" if mark != "held" else ""),
-                Text(verdict.lock.task or "?"),
-                Text(verdict.lock.holder_name),
-                Text(age(verdict.age_s)),
-                Text(verdict.lock.path, style="dim"),
-                Text(verdict.reason, style="dim"),
+            cells = [(Text("none", style="dim"), none, *[Text("")] * 4)]
+        else:
+            verdicts = sorted(
+                report.verdicts, key=lambda v: (not v.orphaned, not v.stale, v.lock.path)
             )
+            self._rows = verdicts
+            cells = [_lock_cells(verdict) for verdict in verdicts]
+        self.fill(cells)
 
     @property
     def highlighted(self) -> Verdict | None:
@@ -105,3 +115,15 @@ class LocksTable(DataTable[Text]):
         if 0 <= self.cursor_row < len(self._rows):
             return self._rows[self.cursor_row]
         return None
+
+
+def _lock_cells(verdict: Verdict) -> tuple[Text, ...]:
+    mark = "orphaned" if verdict.orphaned else ("stale" if verdict.stale else "held")
+    return (
+        Text(mark, style="bold reverse" if mark != "held" else ""),
+        Text(verdict.lock.task or "?"),
+        Text(verdict.lock.holder_name),
+        Text(age(verdict.age_s)),
+        Text(verdict.lock.path, style="dim"),
+        Text(verdict.reason, style="dim"),
+    )

@@ -15,8 +15,16 @@ from tui.states import label, style_of
 class HerdHeader(Static):
     """Counts only, never per-agent detail: that is the table's job."""
 
+    _shown: Text | None = None
+
     def show(self, repo: str, base: str | None, snapshot: Snapshot | None) -> None:
-        self.update(header_text(repo, base, snapshot, self.app.theme_variables))
+        """Updated only when the words or their colours change: every update lays the whole
+        screen out again, and most looks change nothing up here."""
+        text = header_text(repo, base, snapshot, self.app.theme_variables)
+        if self._shown is not None and text == self._shown and text.style == self._shown.style:
+            return
+        self._shown = text
+        self.update(text)
 
 
 def header_text(

@@ -155,7 +155,7 @@ class HerdTable(DataTable[Text], inherit_bindings=False):
             for name in names:
                 old = self._cells.get(name)
                 for index, cell in enumerate(cells[name]):
-                    if old is None or not _same(old[index], cell):
+                    if old is None or not same_text(old[index], cell):
                         self.update_cell(name, keys[index], cell)
         else:
             self.clear()
@@ -204,7 +204,7 @@ class HerdTable(DataTable[Text], inherit_bindings=False):
             self.sort_by(event.column_key.value)
 
 
-def _same(old: Text, new: Text) -> bool:
+def same_text(old: Text, new: Text) -> bool:
     """Rich's `Text ==` compares the words and spans only, not the style of the whole cell,
     and a new theme changes just that (the state's colour)."""
     return old == new and old.style == new.style
