@@ -17,6 +17,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.send import SendScreen
 from tui.widgets.herd_table import HerdTable
+from tui.widgets.keys_bar import KeysBar
 
 pytestmark = pytest.mark.asyncio
 
@@ -393,6 +394,23 @@ async def test_o_and_a_header_click_sort_the_table(herd: FakeHerd) -> None:
         assert table.sort_column == "kind"
         assert shown_names(app) == ["alpha", "bravo", "delta", "charlie"]
         assert app.dashboard.selected == "alpha"
+
+
+async def test_the_keys_line_fits_the_width_and_a_click_on_a_key_presses_it(
+    herd: FakeHerd,
+) -> None:
+    app = corral(herd)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: shown_names(app))
+        bar = app.screen.query_one(KeysBar)
+        line = bar.render().plain  # type: ignore[union-attr]
+        assert len(line) <= 80 and line.rstrip().endswith("? Help  ^p Palette")
+        assert "…" in line  # the keys that did not fit are said to be missing
+        diff = line.index(" d Diff ")
+        await pilot.click(KeysBar, offset=(diff + 2, 0))
+        assert app.screen.query_one(TabbedContent).active == "diff"
+        await pilot.click(KeysBar, offset=(line.index("? Help") + 1, 0))
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help screen")
 
 
 async def test_question_mark_lists_every_key_with_its_id(herd: FakeHerd) -> None:

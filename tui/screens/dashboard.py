@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from sessions.locks import Verdict
@@ -33,6 +33,7 @@ from tui.widgets.diff_view import DiffView
 from tui.widgets.explain_view import ExplainView
 from tui.widgets.header import HerdHeader
 from tui.widgets.herd_table import HerdTable
+from tui.widgets.keys_bar import KeysBar
 from tui.widgets.log_view import HistoryLog
 from tui.widgets.notes_view import NotesView
 from tui.widgets.pane_view import PaneView
@@ -119,7 +120,7 @@ class DashboardScreen(Screen[None]):
             for pane_id, title in TABS:
                 with TabPane(title, id=pane_id):
                     yield from self._tab_body(pane_id)
-        yield Footer()
+        yield KeysBar(id="keys")
 
     def _tab_body(self, pane_id: str) -> ComposeResult:
         if pane_id == "screen":
