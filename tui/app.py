@@ -58,6 +58,7 @@ from tui.themes import (
 
 POLL_SECONDS = 0.5
 # After the user's own kill, restart or shelve, the exit it causes is no news for this long.
+SLOW_ACTION = 0.3  # seconds an action runs before it says it is under way
 HUSH_SECONDS = 30.0
 STYLES = Path(__file__).parent / "styles"
 
@@ -342,24 +343,36 @@ class CorralApp(App[None]):
         the action stops, whose exit is then no alert."""
         if stops is not None:
             self._hush_exit(stops)
-        self.notify(f"{what}…", timeout=2)
-        self._act(what, call, timeout)
+        done: list[bool] = []  # touched on the UI thread only
+        # A toast costs a layout of the whole screen: only an action still running after a
+        # moment says it is under way.
+        self.set_timer(SLOW_ACTION, lambda: None if done else self.notify(f"{what}…", timeout=2))
+        self._act(what, call, timeout, done)
 
     @work(thread=True, exit_on_error=False, group="act", name="act")
     def _act(
-        self, what: str, call: Callable[[Herd], Outcome | list[Outcome]], timeout: float
+        self,
+        what: str,
+        call: Callable[[Herd], Outcome | list[Outcome]],
+        timeout: float,
+        done: list[bool],
     ) -> None:
         try:
             result = call(self.actor)
         except CorralError as error:
-            self.call_from_thread(
-                self.notify, str(error), title=what, severity="error", timeout=10, markup=False
-            )
+            self.call_from_thread(self._failed, what, str(error), done)
             return
         outcomes = result if isinstance(result, list) else [result]
-        self.call_from_thread(self._report, outcomes, timeout)
+        self.call_from_thread(self._report, outcomes, timeout, done)
 
-    def _report(self, outcomes: Sequence[Outcome], timeout: float = 6) -> None:
+    def _failed(self, what: str, error: str, done: list[bool]) -> None:
+        done.append(True)
+        self.notify(error, title=what, severity="error", timeout=10, markup=False)
+
+    def _report(self, outcomes: Sequence[Outcome], timeout: float, done: list[bool]) -> None:
+        """The look first: the row showing the action's effect is what the user waits for."""
+        done.append(True)
+        self.look_now()
         # Outcomes name paths, branches and commands: plain text, never markup.
         for outcome in outcomes:
             self.notify(
@@ -368,7 +381,6 @@ class CorralApp(App[None]):
                 timeout=max(timeout, 10) if outcome.failed else timeout,
                 markup=False,
             )
-        self.look_now()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that raised reports here: the app goes on."""
