@@ -379,6 +379,33 @@ async def test_slash_filters_by_state_and_escape_clears(herd: FakeHerd) -> None:
         assert shown_names(app) == ["charlie"]
 
 
+async def test_the_table_draws_a_changed_cell_anew_and_rows_keep_their_places(
+    herd: FakeHerd,
+) -> None:
+    """Cells are drawn once and kept until their value changes: a changed one must show, and
+    a drawn row that moves (a sort) must still answer a click as the agent now in its place."""
+    app = corral(herd)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await until(pilot, lambda: shown_names(app))
+        table = app.screen.query_one(HerdTable)
+
+        def drawn(row: int) -> str:
+            return "".join(s.text for s in table.render_line(row + 1))  # below the header
+
+        assert "alpha" in drawn(0) and "working" in drawn(0)
+        herd._set("alpha", State.PAUSED)
+        app.look_now()
+        await until(pilot, lambda: "paused" in drawn(0), what="alpha's row drawn paused")
+        table.sort_by("tokens")
+        order = shown_names(app)
+        assert order != ["alpha", "bravo", "charlie", "delta"]
+        await until(pilot, lambda: order[0] in drawn(0), what="the sorted rows drawn")
+        third = order[2]
+        assert third in drawn(2)
+        await pilot.click(HerdTable, offset=(20, 3))  # below the header: the third row
+        await until(pilot, lambda: app.dashboard.selected == third, what=f"{third} chosen")
+
+
 async def test_o_and_a_header_click_sort_the_table(herd: FakeHerd) -> None:
     app = corral(herd)
     async with app.run_test(size=(200, 40)) as pilot:
