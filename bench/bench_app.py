@@ -5,19 +5,21 @@ A herd of 6 and of 30 simulated agents idle at their input box, on a real sandbo
 - **Key to screen, in-process**: `CorralApp` under Pilot (`run_test(size=(200, 50))`) on the real
   supervisor. The clock starts before the key is pressed and stops when the widgets show the
   effect: `j` (the Screen tab shows the next agent's pane), `d`/`e` (the Diff or Why tab is
-  active and holds the selected agent's read), `/` + text + Enter (the table holds only the
-  matching rows and has the focus back), `p` (the agent's row says paused: the freeze on the
-  action worker and the look after it) and `p` again (the row no longer says paused).
+  active and holds the selected agent's read), the filter one key at a time as a person types
+  it (`/`: the box has the focus; each letter: the box holds the text so far and the table the
+  rows it matches; Enter: the table has the focus back), `p` (the agent's row says paused: the
+  freeze on the action worker and the look after it) and `p` again (the row no longer says
+  paused).
 - **Key to screen, end to end**: the real `corral` in a 200x50 pane of a tmux server of its own;
   `send-keys`, then `capture-pane` until the text shows the same effect. This adds the terminal:
-  Textual writing its update, tmux parsing it. The filter's text is sent after the filter box
-  shows, as a person types it (see bench/README.md for what a burst does).
+  Textual writing its update, tmux parsing it.
 - **Idle CPU**: percent of one core used by the real `corral` process and the tmux and git calls
-  it makes (psutil: its own times plus `children_user`/`children_system`), over several windows,
-  with the Screen tab open (the default: the selected pane is captured on every look) and with
-  the Conflicts tab open (no read of its own); against `watch -n 0.5 corral ls`, the loop a user
-  might run instead. Beside it, what the herd's tmux server (answering the looks) and the
-  terminal's tmux server (drawing the screen) spend meanwhile.
+  it makes (psutil: its own times plus `children_user`/`children_system`), over several windows:
+  first within a minute of an agent's change (its ages count seconds, so its row is drawn every
+  second), then, once every age counts minutes, with the Screen tab open (the selected pane is
+  captured when tmux says it changed) and with the Conflicts tab open; against
+  `watch -n 0.5 corral ls`, the loop a user might run instead. Beside it, what the herd's tmux
+  server (answering the looks) and the terminal's tmux server (drawing the screen) spend.
 
 The machine's load average is printed, since two shared cores make every number noisier.
 
@@ -188,11 +190,14 @@ async def pilot_samples(root: Path, size: int, presses: int) -> Samples:
             await timed("e (Why tab)", ["e"], explain_shown)
         await press_until(app, "v", lambda: tabs.active == "screen")
 
+        field = screen.query_one("#filter", Input)
         for index in range(presses):
             word, matching = filter_word(index, size)
-            await timed(
-                "/ text Enter (filtered)", ["slash", *word, "enter"], filtered(table, matching)
-            )
+            await timed("/ (the filter box)", ["slash"], lambda: field.has_focus)
+            for end in range(1, len(word) + 1):
+                typed = word[:end]
+                await timed(LETTER, [word[end - 1]], typed_filter(field, table, typed, size))
+            await timed("Enter (back to the table)", ["enter"], filtered(table, matching))
             await press_until(app, "escape", lambda: len(table.rows_shown) == size)
 
         await press_until(app, "1", lambda: screen.selected == "sim-1")
@@ -204,6 +209,15 @@ async def pilot_samples(root: Path, size: int, presses: int) -> Samples:
                 lambda: "paused" not in row("sim-1") and "idle" in row("sim-1"),
             )
     return found
+
+
+LETTER = "a letter (box and rows)"
+
+
+def typed_filter(field: Input, table: HerdTable, typed: str, size: int) -> Callable[[], bool]:
+    """The box holds the text typed so far and the table the rows it matches."""
+    matching = [name for name in names(size) if typed in name]
+    return lambda: field.value == typed and [r.name for r in table.rows_shown] == matching
 
 
 def filtered(table: HerdTable, matching: list[str]) -> Callable[[], bool]:
@@ -302,6 +316,15 @@ def shows_rows(matching: list[str]) -> Callable[[str], bool]:
     return lambda screen: table_rows(screen) == matching
 
 
+def typed_line(typed: str, size: int) -> Callable[[str], bool]:
+    """The filter box shows the text typed so far, and the table the rows it matches."""
+    matching = [name for name in names(size) if typed in name][:18]
+    box = re.compile(rf"[ ▊▌│]{re.escape(typed)}[ ▎▐│]")
+    return lambda screen: (
+        bool(box.search("\n".join(screen.splitlines()[:4]))) and (table_rows(screen) == matching)
+    )
+
+
 def pane_shown(screen: str) -> int:
     """The number of the agent whose pane the Screen tab shows."""
     match = re.search(r"\.corral/sim-(\d+)\s*$", screen, re.MULTILINE)
@@ -363,14 +386,23 @@ def e2e_samples(terminal: Terminal, root: Path, size: int, presses: int) -> Samp
         untimed("v", shows_pane(f"sim-{current}"))
         for index in range(presses):
             word, matching = filter_word(index, size)
-
-            def type_filter(word: str = word) -> None:
-                terminal.keys(session, "/")
-                wait_screen(terminal, session, lambda s: "filter by name" in s, "the filter box")
-                terminal.keys(session, word, literal=True)
-                terminal.keys(session, "Enter")
-
-            timed("/ text Enter (filtered)", type_filter, shows_rows(matching))
+            timed(
+                "/ (the filter box)",
+                lambda: terminal.keys(session, "/"),
+                lambda s: "filter by name" in s,
+            )
+            for end in range(1, len(word) + 1):
+                typed = word[:end]
+                timed(
+                    LETTER,
+                    partial(terminal.keys, session, word[end - 1], literal=True),
+                    typed_line(typed, size),
+                )
+            timed(
+                "Enter (back to the table)",
+                lambda: terminal.keys(session, "Enter"),
+                shows_rows(matching),
+            )
             untimed("Escape", lambda s: full_table(s, size))
         untimed("1", shows_pane("sim-1"))
         for _ in range(presses):
@@ -435,18 +467,30 @@ def cpu_windows(
     )
 
 
+FRESH = "corral, a change < 1 min ago"
+SETTLED = 62.0  # seconds after the last change: every age shown in minutes
+
+
 def cpu_rows(
     terminal: Terminal, supervisor: Supervisor, size: int, seconds: float, windows: int
 ) -> list[str]:
     root = supervisor.repo.root
     herd_server = psutil.Process(int(supervisor.tmux.run("display-message", "-p", "#{pid}")[0]))
     rows = []
+    # An age under a minute is shown to the second, so for a minute after an agent changes
+    # state its row is drawn again every second; after that, once a minute.
+    supervisor.pause(["sim-1"])
+    supervisor.resume(["sim-1"])
+    changed = time.monotonic()
     ways: list[tuple[str, tuple[str, ...], str | None]] = [
+        (FRESH, (CORRAL, "--repo", str(root)), None),
         ("corral, Screen tab open", (CORRAL, "--repo", str(root)), None),
         ("corral, Conflicts tab open", (CORRAL, "--repo", str(root)), "c"),
         ("watch -n 0.5 corral ls", ("watch", "-n", "0.5", CORRAL, "ls", "--repo", str(root)), None),
     ]
     for label, command, key in ways:
+        if label != FRESH:
+            time.sleep(max(0.0, changed + SETTLED - time.monotonic()))
         with opened(terminal, "idle", *command) as process:
             if command[0] == CORRAL:
                 wait_screen(terminal, "idle", lambda s: full_table(s, size), "rows", 60)
