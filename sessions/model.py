@@ -63,6 +63,22 @@ class Backoff:
 
 
 @dataclass(frozen=True)
+class SummaryRules:
+    """corral.toml's `[summaries]`: one-line summaries written by a Claude model. Off unless
+    the user turns them on, since they send (redacted) agent output to Anthropic."""
+
+    enabled: bool = False
+    model: str = "claude-haiku-5-5"
+    hourly_cap_usd: float = 0.50  # never spend more than this in any hour
+    on_change: bool = True  # summarise an agent again when its state changes
+    every_minutes: float = 10.0  # and at most this often per agent, even when it changes
+    input_tokens: int = 4000  # what one request may send, counted with the SDK
+    away_minutes: float = 10.0  # gone this long, the dashboard says what changed meanwhile
+    redact: tuple[str, ...] = ()  # regular expressions removed on top of the built-in ones
+    timeout: float = 30.0  # seconds for one request, retries included
+
+
+@dataclass(frozen=True)
 class AgentSpec:
     """One `[[agent]]` entry of corral.toml, validated."""
 
@@ -103,6 +119,7 @@ class Config:
     height: int = 45
     prices: PriceTable | None = None
     rules: CoordinationRules | None = None
+    summaries: SummaryRules = field(default_factory=SummaryRules)
 
 
 @dataclass(frozen=True)
