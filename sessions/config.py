@@ -28,7 +28,16 @@ from typing import TypeVar
 
 from sessions.coordination import TELL_MODES, CoordinationRules
 from sessions.errors import ConfigError
-from sessions.model import NAME_PATTERN, AgentSpec, Backoff, Config, Kind, Restart, UserSettings
+from sessions.model import (
+    NAME_PATTERN,
+    AgentSpec,
+    Backoff,
+    Config,
+    Kind,
+    Restart,
+    SummaryRules,
+    UserSettings,
+)
 from sessions.prices import PriceError, PriceTable
 
 CONFIG_NAME = "corral.toml"
@@ -46,12 +55,24 @@ TOP_KEYS = (
     "locks",
     "notes",
     "conflicts",
+    "summaries",
     "agent",
 )
 ROLE_KEYS = ("window_minutes", "builder_share", "builder_files", "stall_minutes", "coordination")
 LOCK_KEYS = ("dirs", "done_dirs", "stale_minutes", "idle_minutes")
 NOTE_KEYS = ("files", "max_lines", "fast_growth", "quiet_days")
 CONFLICT_KEYS = ("tell",)
+SUMMARY_KEYS = (
+    "enabled",
+    "model",
+    "hourly_cap",
+    "on_change",
+    "every_minutes",
+    "input_tokens",
+    "away_minutes",
+    "redact",
+    "timeout",
+)
 BACKOFF_KEYS = ("clean", "failure", "crash_runs", "crash_seconds")
 AGENT_KEYS = ("name", "kind", "command", "args", "prompt", "prompt_file", "restart", "env")
 REQUIRED_AGENT_KEYS = ("name", "kind")
@@ -61,6 +82,8 @@ NOTIFICATION_KEYS = ("bell", "desktop", "notify_send")
 
 WIDTH_RANGE = (40, 1000)
 HEIGHT_RANGE = (10, 500)
+INPUT_TOKEN_RANGE = (500, 200_000)
+SUMMARY_TIMEOUT_MAX = 600.0
 ENV_NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 KeyPath = tuple[str | int, ...]
@@ -331,6 +354,7 @@ def parse_config(text: str, path: str, root: Path) -> Config:
     backoff = _backoff(top)
     prices = _prices(top)
     rules = _rules(top)
+    summaries = _summaries(top)
     agents = tuple(_agent(doc, index, value, root) for index, value in enumerate(_agents(top)))
     _check_unique(doc, agents)
     return Config(
@@ -343,6 +367,7 @@ def parse_config(text: str, path: str, root: Path) -> Config:
         height=Config.height if height is None else height,
         prices=prices,
         rules=rules,
+        summaries=summaries,
     )
 
 
@@ -397,6 +422,70 @@ def _rules(top: _Section) -> CoordinationRules | None:
             allowed = _allowed(TELL_MODES)
             raise section.error("tell", f"is {json.dumps(tell)}: it must be one of {allowed}")
     return CoordinationRules(roles=roles, locks=locks, notes=notes, tell=tell)
+
+
+def _summaries(top: _Section) -> SummaryRules:
+    """`[summaries]` over the dataclass defaults, which stay the only place they are written.
+
+    Numbers keep the unit their key names (minutes stay minutes) because the dataclass fields
+    carry the same units. Any key naming a key is refused before the unknown-key check, so a
+    user who pastes an API key here learns where it belongs instead of getting a spelling hint.
+    """
+    default = SummaryRules()
+    section = top.table("summaries", "[summaries] with enabled = true below it")
+    if section is None:
+        return default
+    for key in section.values:
+        if "key" in key.lower() and key not in SUMMARY_KEYS:
+            raise section.error(
+                key,
+                "cannot be set here: the API key comes only from the ANTHROPIC_API_KEY "
+                "environment variable, never from a file, so remove this line",
+            )
+    section.check_keys(SUMMARY_KEYS)
+    enabled = section.boolean("enabled")
+    on_change = section.boolean("on_change")
+    tokens = section.integer("input_tokens", *INPUT_TOKEN_RANGE)
+    return replace(
+        default,
+        enabled=default.enabled if enabled is None else enabled,
+        model=section.text("model", default.model) or default.model,
+        hourly_cap_usd=_above_zero(section, "hourly_cap", "US dollars") or default.hourly_cap_usd,
+        on_change=default.on_change if on_change is None else on_change,
+        every_minutes=_above_zero(section, "every_minutes", "minutes") or default.every_minutes,
+        input_tokens=default.input_tokens if tokens is None else tokens,
+        away_minutes=_above_zero(section, "away_minutes", "minutes") or default.away_minutes,
+        redact=_patterns(section, "redact") or default.redact,
+        timeout=_above_zero(section, "timeout", "seconds", SUMMARY_TIMEOUT_MAX) or default.timeout,
+    )
+
+
+def _above_zero(section: _Section, key: str, unit: str, most: float | None = None) -> float | None:
+    """A finite number above 0 (and at most `most`), kept in `unit`; None when absent."""
+    limit = "" if most is None else f" and at most {most:g}"
+    expected = f"a number of {unit} above 0{limit}"
+    value = section.typed(key, (int, float), expected)
+    if value is None:
+        return None
+    assert isinstance(value, int | float)
+    if not (value > 0 and math.isfinite(value)) or (most is not None and value > most):
+        raise section.error(key, f"is {value}: it must be {expected}")
+    return float(value)
+
+
+def _patterns(section: _Section, key: str) -> tuple[str, ...]:
+    """Regular expressions compiled now, so a typo fails at load and not on the first summary."""
+    patterns = _strings(section, key, "corp-[0-9]{6}")
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise section.error(
+                key,
+                f"holds {json.dumps(pattern)}, which is not a Python regular expression "
+                f"({error}); in single quotes a TOML string keeps backslashes as written",
+            ) from error
+    return patterns
 
 
 def _minutes(section: _Section, key: str, default: float) -> float:

@@ -18,6 +18,7 @@ from sessions.config import (
     NOTE_KEYS,
     NOTIFICATION_KEYS,
     ROLE_KEYS,
+    SUMMARY_KEYS,
     TOP_KEYS,
     USER_KEYS,
     Locator,
@@ -31,7 +32,7 @@ from sessions.config import (
 )
 from sessions.coordination import CoordinationRules
 from sessions.errors import ConfigError
-from sessions.model import AgentSpec, Backoff, Config, Kind, Restart, UserSettings
+from sessions.model import AgentSpec, Backoff, Config, Kind, Restart, SummaryRules, UserSettings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 PATH = "/repo/corral.toml"
@@ -69,6 +70,7 @@ def test_example_is_valid_and_shows_the_defaults() -> None:
     assert (config.width, config.height) == (Config.width, Config.height)
     assert config.backoff == Backoff()
     assert config.rules == CoordinationRules()
+    assert config.summaries == SummaryRules()
     assert {spec.kind for spec in config.agents} >= {Kind.CLAUDE, Kind.CODEX, Kind.SHELL}
 
 
@@ -83,6 +85,7 @@ def test_example_shows_every_key_the_parser_accepts() -> None:
         ("locks", LOCK_KEYS),
         ("notes", NOTE_KEYS),
         ("conflicts", CONFLICT_KEYS),
+        ("summaries", SUMMARY_KEYS),
     ):
         assert set(keys) <= set(data[table])
     assert set(AGENT_KEYS) <= {key for agent in data["agent"] for key in agent}
@@ -500,3 +503,98 @@ def test_coordination_mistakes_name_the_key(text: str, key: str, words: str) -> 
     error = error_of(text)
     assert error.key == key and words in str(error)
     assert error.line is not None
+
+
+# --- summaries ----------------------------------------------------------------------------------
+
+SUMMARIES = 'base = "main"\n\n[summaries]\n# a key added to this is on line 5\n'
+
+
+def test_summaries_take_the_defaults_without_a_table_or_keys() -> None:
+    assert parse(ONE).summaries == SummaryRules()
+    assert parse("[summaries]\n").summaries == SummaryRules()
+    assert parse(SUMMARIES).summaries == SummaryRules()
+
+
+def test_every_summaries_key_is_read_in_the_unit_it_names() -> None:
+    summaries = parse(
+        '[summaries]\nenabled = true\nmodel = "claude-sonnet-5"\nhourly_cap = 2\n'
+        "on_change = false\nevery_minutes = 2.5\ninput_tokens = 500\naway_minutes = 3\n"
+        "redact = ['corp-[0-9]{6}', '\\bsecret\\b']\ntimeout = 600\n"
+    ).summaries
+    assert summaries == SummaryRules(
+        enabled=True,
+        model="claude-sonnet-5",
+        hourly_cap_usd=2.0,
+        on_change=False,
+        every_minutes=2.5,  # minutes, not seconds
+        input_tokens=500,
+        away_minutes=3.0,
+        redact=("corp-[0-9]{6}", r"\bsecret\b"),
+        timeout=600.0,
+    )
+    assert isinstance(summaries.hourly_cap_usd, float) and isinstance(summaries.timeout, float)
+    assert parse("[summaries]\ninput_tokens = 200000\n").summaries.input_tokens == 200_000
+    assert parse("[summaries]\nhourly_cap = 0.05\n").summaries.hourly_cap_usd == 0.05
+
+
+@pytest.mark.parametrize(
+    ("bad", "key", "says"),
+    [
+        # types
+        ('enabled = "yes"', "enabled", "true or false, not the string"),
+        ("on_change = 1", "on_change", "true or false, not the integer 1"),
+        ("model = 5", "model", "must be a string"),
+        ('hourly_cap = "0.5"', "hourly_cap", "number of US dollars above 0, not the string"),
+        ("every_minutes = true", "every_minutes", "number of minutes above 0, not the boolean"),
+        ("input_tokens = 4000.0", "input_tokens", "whole number from 500 to 200000"),
+        ("away_minutes = []", "away_minutes", "number of minutes above 0, not an array"),
+        ('redact = "corp"', "redact", "a list of strings"),
+        ("redact = [1]", "redact", "non-empty list of strings"),
+        ('timeout = "30"', "timeout", "number of seconds above 0 and at most 600"),
+        # values
+        ('model = "  "', "model", "is empty"),
+        ("hourly_cap = 0", "hourly_cap", "US dollars above 0"),
+        ("hourly_cap = inf", "hourly_cap", "US dollars above 0"),
+        ("every_minutes = -1", "every_minutes", "minutes above 0"),
+        ("away_minutes = nan", "away_minutes", "minutes above 0"),
+        ("input_tokens = 499", "input_tokens", "is 499: it must be from 500 to 200000"),
+        ("input_tokens = 200001", "input_tokens", "from 500 to 200000"),
+        ("timeout = 0", "timeout", "seconds above 0"),
+        (
+            "timeout = 600.5",
+            "timeout",
+            "is 600.5: it must be a number of seconds above 0 and at most 600",
+        ),
+        ("redact = []", "redact", "non-empty list"),
+        ("redact = ['ok', '(unclosed']", "redact", '"(unclosed", which is not a Python regular'),
+        ("redact = ['*x']", "redact", "nothing to repeat"),
+        ("redact = ['ok', '[a-']", "redact", "not a Python regular expression"),
+        # unknown keys
+        ("hourly_cap_usd = 1", "hourly_cap_usd", 'did you mean "hourly_cap"'),
+        ("every_minute = 5", "every_minute", 'did you mean "every_minutes"'),
+        ("colour = 1", "colour", "allowed are enabled, model, hourly_cap"),
+    ],
+)
+def test_summaries_mistakes_name_the_key_and_its_line(bad: str, key: str, says: str) -> None:
+    error = error_of(SUMMARIES + bad + "\n")
+    assert (error.line, error.key) == (5, f"summaries.{key}")
+    assert says in error.problem
+    assert str(error).startswith(f"{PATH}:5: summaries.{key}: ")
+
+
+def test_summaries_must_be_a_table() -> None:
+    error = error_of('base = "main"\nsummaries = true\n')
+    assert (error.line, error.key) == (2, "summaries")
+    assert "must be a table" in error.problem
+
+
+@pytest.mark.parametrize("key", ["api_key", "ANTHROPIC_API_KEY", "key", "apiKey", "anthropic-key"])
+def test_an_api_key_in_summaries_is_refused_with_where_it_belongs(key: str) -> None:
+    secret = "sk-ant-do-not-print-me"
+    error = error_of(f'{SUMMARIES}{key} = "{secret}"\n')
+    assert (error.line, error.key) == (5, f"summaries.{key}")
+    assert "the API key comes only from the ANTHROPIC_API_KEY environment variable" in error.problem
+    assert "never from a file" in error.problem
+    assert "did you mean" not in error.problem
+    assert secret not in str(error)
