@@ -18,6 +18,12 @@ from typing import Any
 
 Event = dict[str, Any]
 
+# corral's own words about agents (summaries of them, and failures to get one)
+SUMMARY = "summary"
+SUMMARY_FAILED = "summary_failed"
+DIGEST = "digest"
+QUIET_EVENTS = frozenset({SUMMARY, SUMMARY_FAILED, DIGEST})
+
 
 class Journal:
     """`.corral/journal.jsonl`: written by many processes, read incrementally by byte offset."""
@@ -160,6 +166,7 @@ class Fold:
 
     agents: dict[str, AgentRecord] = field(default_factory=dict)
     skipped: int = 0
+    summaries: dict[str, Event] = field(default_factory=dict)  # each agent's newest summary
 
     def apply_all(self, events: Iterable[Event]) -> Fold:
         for event in events:
@@ -169,6 +176,10 @@ class Fold:
     def apply(self, event: Event) -> None:
         name = event.get("agent")
         if not isinstance(name, str):
+            return
+        if event.get("event") in QUIET_EVENTS:  # not the agent's doing, nor its last act
+            if event.get("event") == SUMMARY and isinstance(event.get("text"), str):
+                self.summaries[name] = event
             return
         record = self.agents.get(name) or AgentRecord(name=name)
         update = _TRANSITIONS.get(event["event"])

@@ -149,6 +149,19 @@ class PaneInfo:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """What a Claude model last said this agent is doing (`[summaries]`), and when."""
+
+    text: str
+    stuck: bool
+    t: float
+    state: str  # the agent's state when it was written
+
+    def to_json(self) -> dict[str, object]:
+        return {"text": self.text, "stuck": self.stuck, "t": self.t, "state": self.state}
+
+
+@dataclass(frozen=True)
 class AgentView:
     """One agent as `corral ls` shows it: the picture adopted from tmux, git and the journal."""
 
@@ -178,6 +191,7 @@ class AgentView:
     # What tmux says of the pane's screen: when it last had output (to the second), where its
     # cursor is, and how much history it holds. Unchanged, a capture would show the same.
     screen_mark: tuple[float, str, int] | None = None
+    summary: Summary | None = None
 
     @property
     def empty_runs(self) -> int:
@@ -209,6 +223,7 @@ class AgentView:
             "context_fill": self.context_fill,
             "runs_spent": [run.to_json() for run in self.run_spends],
             "empty_runs": self.empty_runs,
+            "summary": None if self.summary is None else self.summary.to_json(),
         }
 
 

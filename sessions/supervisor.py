@@ -21,23 +21,38 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sessions import processes
 from sessions.agents import flavor
+from sessions.briefs import Brief, checkouts, gather, herd_facts
 from sessions.config import DEFAULT_WORKTREES, find_config, load_config
 from sessions.coordination import CoordinationRules, Coordinator
 from sessions.errors import AgentError, CorralError
-from sessions.journal import AgentRecord, Fold, Journal
+from sessions.journal import AgentRecord, Event, Fold, Journal
 from sessions.launch import LaunchPlan, clean_env
 from sessions.locks import LockReport, Tax, coordination_tax, release
-from sessions.model import AgentSpec, AgentView, Config, PaneInfo, Snapshot, State
+from sessions.model import (
+    AgentSpec,
+    AgentView,
+    Config,
+    PaneInfo,
+    Snapshot,
+    State,
+    Summary,
+    SummaryRules,
+)
 from sessions.notes import Notes
 from sessions.observer import Observer
 from sessions.processes import ProcessTable
+from sessions.redact import Redactor
 from sessions.repo import Repo
 from sessions.screens import input_box
 from sessions.status import Evidence, clock, derive
 from sessions.tmux import Tmux, tmux_version
+
+if TYPE_CHECKING:
+    from sessions.summaries import Summarizer
 from sessions.worktrees import Ensured, MergePreview, Worktrees
 
 STOP_WAIT = 8.0
@@ -234,6 +249,7 @@ class Supervisor:
             worktree=(record.worktree if record and record.worktree else ""),
             pane=pane.pane_id if pane else None,
             screen_mark=(pane.activity, pane.cursor, pane.history) if pane else None,
+            summary=_summary(self.fold.summaries.get(name)),
             pid=agent_pid,
             runner_pid=runner_pid,
             runs=record.runs if record else 0,
@@ -250,6 +266,39 @@ class Supervisor:
             context_fill=spend.context_fill if spend else None,
             run_started=record.run_started if record else None,
         )
+
+    # -- summaries -----------------------------------------------------------------------
+
+    @property
+    def summary_rules(self) -> SummaryRules:
+        return self.config.summaries if self.config else SummaryRules()
+
+    def summarizer(self, environ: Mapping[str, str] | None = None) -> Summarizer:
+        """The one thing that talks to Anthropic; imported here, since the SDK takes seconds
+        to import and only summaries need it."""
+        from sessions.summaries import Summarizer
+
+        return Summarizer(self.summary_rules, self.observer.prices, self.journal, environ)
+
+    def briefs(self, views: Sequence[AgentView]) -> list[Brief]:
+        """What each agent's summary is written from, every secret redacted."""
+        redactor = Redactor.for_checkouts(
+            checkouts(views, self.repo.root), self.summary_rules.redact
+        )
+        base = self._base_or_none()
+        events = self.repo.state_dir / "events"
+        return [
+            gather(view, self.tmux, self.journal.path, events, base, redactor) for view in views
+        ]
+
+    def herd_facts(
+        self, views: Sequence[AgentView], before: Mapping[str, str], since: float
+    ) -> list[str]:
+        """What a "while you were away" digest is written from, redacted."""
+        redactor = Redactor.for_checkouts(
+            checkouts(views, self.repo.root), self.summary_rules.redact
+        )
+        return herd_facts(views, dict(before), self.journal.path, since, redactor)
 
     def explain(self, name: str) -> list[tuple[str, str]]:
         """The evidence behind an agent's state, as (source, what it says) lines."""
@@ -787,3 +836,13 @@ def attach_plan(tmux: Tmux, pane_id: str, name: str, environ: dict[str, str]) ->
         f"detach with {detach} to close it",
         fallback=window,
     )
+
+
+def _summary(event: Event | None) -> Summary | None:
+    if event is None:
+        return None
+    try:
+        t = float(event.get("t", 0.0))
+    except (TypeError, ValueError):
+        return None
+    return Summary(str(event["text"]), bool(event.get("stuck")), t, str(event.get("state", "")))

@@ -18,7 +18,7 @@ from pathlib import Path
 from sessions.coordination import AgentRole
 from sessions.errors import CorralError
 from sessions.journal import Journal
-from sessions.model import AgentView, Snapshot, State
+from sessions.model import AgentView, Snapshot, State, Summary
 from sessions.repo import Repo
 from sessions.supervisor import Outcome, Supervisor, attach_plan
 
@@ -129,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--message",
         help="the merge commit's message (default: Merge corral/NAME: its last commit's subject)",
     )
+    summarize = command(
+        "summarize",
+        "one line per agent on what it is doing, written now by Claude ([summaries] in "
+        "corral.toml; the hourly cap holds)",
+    )
+    summarize.add_argument("names", nargs="*", metavar="NAME", help="default: every agent")
     demo = command(
         "demo", "a sandbox project with a herd of simulated agents, then the dashboard on it"
     )
@@ -493,6 +499,34 @@ def cmd_doctor(args: argparse.Namespace, repo: Path) -> int:
     return 0 if all(check.ok for check in checks) else 1
 
 
+def cmd_summarize(args: argparse.Namespace, repo: Path) -> int:
+    import asyncio
+
+    from sessions.summaries import Skipped
+
+    supervisor = Supervisor.open(repo)
+    summarizer = supervisor.summarizer()
+    if (problem := summarizer.problem()) is not None:
+        raise CorralError(problem)
+    views = supervisor.look()
+    chosen = [supervisor.view(name, views) for name in args.names] if args.names else views
+    if not chosen:
+        raise CorralError("no agent is running: `corral up` starts them.")
+    briefs = supervisor.briefs(chosen)
+
+    async def ask() -> list[Summary | Skipped]:
+        return [await summarizer.summarize(brief) for brief in briefs]
+
+    failed = False
+    for brief, answer in zip(briefs, asyncio.run(ask()), strict=True):
+        if isinstance(answer, Skipped):
+            failed = True
+            print(f"corral: {brief.agent}: {answer.reason}", file=sys.stderr)
+        else:
+            print(f"{brief.agent:<14} {'STUCK ' if answer.stuck else ''}{answer.text}")
+    return 1 if failed else 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "up": cmd_up,
     "init": cmd_init,
@@ -514,6 +548,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "notes": cmd_notes,
     "merge": cmd_merge,
     "demo": cmd_demo,
+    "summarize": cmd_summarize,
 }
 
 
