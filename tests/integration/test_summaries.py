@@ -4,8 +4,9 @@ answers, the journal as memory, the hourly cap, and every kind of failure."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +16,10 @@ from sessions.briefs import Brief
 from sessions.journal import SUMMARY, SUMMARY_FAILED, Fold, Journal
 from sessions.model import Summary, SummaryRules
 from sessions.prices import DEFAULT_PRICES
+from sessions.repo import Repo
 from sessions.summaries import Digest, Skipped, Summarizer
+from sessions.supervisor import Supervisor
+from tests.helpers import wait_for
 from tests.support.standin import Failure, Reply, StandIn, Usage
 
 RULES = SummaryRules(enabled=True, model="claude-haiku-4-5", timeout=5.0)
@@ -116,9 +120,7 @@ def test_a_rate_limit_is_retried_then_backed_off_and_said(api: StandIn, journal:
     assert who.status is not None and "429" in who.status
 
 
-def test_a_server_error_then_an_answer_needs_no_second_try(
-    api: StandIn, journal: Journal
-) -> None:
+def test_a_server_error_then_an_answer_needs_no_second_try(api: StandIn, journal: Journal) -> None:
     api.push(Failure(529, "overloaded_error", "Overloaded"), Reply(text="Back at work."))
     answer = summarize(summarizer(api, journal))
     assert isinstance(answer, Summary) and answer.text == "Back at work."
@@ -196,3 +198,60 @@ def test_a_digest_says_what_changed(api: StandIn, journal: Journal) -> None:
     assert isinstance(answer, Digest) and answer.text.startswith("alpha finished")
     assert "working -> idle" in api.turns[0].last_user_text
     assert [e["event"] for e in journal.read_all()] == ["digest"]
+
+
+# -- a real herd: what leaves the machine, and what the command line says --------------------
+
+ANTHROPIC_KEY = "sk-ant-api03-" + "Q" * 40 + "-Zx9AAA"
+DOTENV_VALUE = "hunter2-but-longer-0042"
+
+
+@pytest.mark.tmux
+def test_corral_summarize_sends_no_secret_and_ls_shows_the_summary(
+    api: StandIn,
+    make_repo: Callable[..., Path],
+    tmux_cleanup: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tui.cli import main
+
+    shown = (
+        f"sh -c 'echo key is {ANTHROPIC_KEY}; echo db {DOTENV_VALUE}; "
+        "echo ticket INTERNAL-123456; echo ready; sleep 300'"
+    )
+    config = (
+        '[summaries]\nenabled = true\nmodel = "claude-haiku-4-5"\n'
+        'redact = ["INTERNAL-[0-9]{6}"]\n\n'
+        f'[[agent]]\nname = "sec-1"\nkind = "shell"\ncommand = {json.dumps(shown)}\n'
+    )
+    root = make_repo(config)
+    (root / ".env").write_text(f'DB_PASSWORD="{DOTENV_VALUE}"\n')
+    tmux_cleanup.append(Repo.discover(root).socket_name)
+    supervisor = Supervisor.open(root)
+    supervisor.up()
+    wait_for(lambda: "ready" in supervisor.tmux.capture(supervisor.view("sec-1").pane or ""))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
+    api.push(Reply(text="Printing its settings, then waiting."))
+    assert main(["--repo", str(root), "summarize"]) == 0
+    assert "sec-1" in capsys.readouterr().out
+    [turn] = api.turns
+    sent = json.dumps(turn.body)
+    assert "key is" in sent and "[redacted]" in sent  # the screen went, its secrets did not
+    for secret in (ANTHROPIC_KEY, DOTENV_VALUE, "INTERNAL-123456"):
+        assert secret not in sent
+    assert main(["--repo", str(root), "ls", "--json"]) == 0
+    [agent] = json.loads(capsys.readouterr().out)["agents"]
+    assert agent["summary"]["text"] == "Printing its settings, then waiting."
+    assert agent["summary"]["state"] == agent["state"]
+
+
+def test_corral_summarize_refuses_while_summaries_are_off(
+    make_repo: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import main
+
+    root = make_repo('[[agent]]\nname = "a-1"\nkind = "shell"\ncommand = "sleep 1"\n')
+    assert main(["--repo", str(root), "summarize"]) == 1
+    assert "summaries are off: set `enabled = true` under [summaries]" in capsys.readouterr().err
