@@ -73,14 +73,15 @@ def idle_herd(base: Path, size: int) -> Supervisor:
     )
     supervisor = Supervisor.open(root)
     supervisor.up()
-    end = time.monotonic() + 120
+    wait = 60 + 6 * size  # 30 simulated agents start on two cores
+    end = time.monotonic() + wait
     while time.monotonic() < end:
         views = supervisor.look()
         if len(views) == size and all(v.pid and v.state is State.IDLE for v in views):
             return supervisor
         time.sleep(0.2)
     supervisor.tmux.kill_server()
-    raise SystemExit(f"the herd of {size} did not go idle within 120 s")
+    raise SystemExit(f"the herd of {size} did not go idle within {wait} s")
 
 
 def names(size: int) -> list[str]:

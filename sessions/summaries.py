@@ -10,8 +10,10 @@ request from the journal's own record of what summaries cost, so a restart does 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -118,14 +120,20 @@ class Summarizer:
         self._client = client
         self._reader = Journal(journal.path)
         self.book = Book()
+        self._lock = threading.Lock()
         self.status: str | None = None  # the quiet line: what is wrong, what happens next
 
     # -- what is known ---------------------------------------------------------------------
 
     def read(self) -> Book:
-        for event in self._reader.read_new():
-            self.book.apply(event)
-        return self.book
+        with self._lock:  # the dashboard asks from a worker thread and from the event loop
+            for event in self._reader.read_new():
+                self.book.apply(event)
+            return self.book
+
+    async def _note(self, event: str, agent: str | None, **fields: object) -> None:
+        """Journal off the event loop: the dashboard's UI runs on it."""
+        await asyncio.to_thread(self.journal.append, event, agent, **fields)
 
     def problem(self) -> str | None:
         """Why no request can be made at all, in one sentence; None when one can."""
@@ -191,7 +199,7 @@ class Summarizer:
             return Skipped(brief.agent, problem)
         text, counted = await self._fit(AGENT_PROMPT, brief.sections)
         key = _key(self.rules.model, AGENT_PROMPT, text)
-        book = self.read()
+        book = await asyncio.to_thread(self.read)
         last = book.latest.get(brief.agent)
         if last is not None and book.keys.get(brief.agent) == key:
             return last  # asked before with this very input: the journal has the answer
@@ -203,7 +211,7 @@ class Summarizer:
         stuck = line.lower().startswith(STUCK)
         if stuck:
             line = line[len(STUCK) :].strip()
-        self.journal.append(
+        await self._note(
             SUMMARY,
             brief.agent,
             text=line,
@@ -226,7 +234,7 @@ class Summarizer:
             return answer
         words, cost = answer
         words = words.strip() or "(no answer)"
-        self.journal.append(
+        await self._note(
             DIGEST, None, text=words, since=since, model=self.rules.model, cost_usd=cost
         )
         return Digest(words, since, now, cost)
@@ -266,7 +274,7 @@ class Summarizer:
         assert price is not None  # problem() said so
         rates = price.rates
         dearest = (counted * rates.input + most * rates.output) / 1_000_000
-        spent = self.read().spent(now)
+        spent = (await asyncio.to_thread(self.read)).spent(now)
         if spent + dearest > self.rules.hourly_cap_usd:
             self.status = (
                 f"summaries wait: ${spent:.2f} of the ${self.rules.hourly_cap_usd:.2f} hourly "
@@ -281,7 +289,7 @@ class Summarizer:
                 messages=[{"role": "user", "content": text}],
             )
         except anthropic.APIError as error:
-            return self._failed(agent, error, now)
+            return await self._failed(agent, error, now)
         words = "".join(block.text for block in message.content if block.type == "text")
         usage = message.usage
         tokens = Tokens(
@@ -292,7 +300,7 @@ class Summarizer:
         )
         return words, round(rates.cost(tokens), 6)
 
-    def _failed(self, agent: str | None, error: anthropic.APIError, now: float) -> Skipped:
+    async def _failed(self, agent: str | None, error: anthropic.APIError, now: float) -> Skipped:
         count = (self.book.failures.get(agent, (0, 0.0))[0] if agent else 0) + 1
         wait = min(LAST_RETRY, FIRST_RETRY * 2 ** (count - 1))
         status = getattr(error, "status_code", None)
@@ -301,7 +309,7 @@ class Summarizer:
             if after and after.replace(".", "", 1).isdigit():
                 wait = max(wait, float(after))
         why = _why(error)
-        self.journal.append(
+        await self._note(
             SUMMARY_FAILED, agent, reason=why, status=status, retry_at=round(now + wait, 3)
         )
         self.status = f"summaries: {why}; next try in {_minutes(wait)}"

@@ -249,7 +249,7 @@ class Supervisor:
             worktree=(record.worktree if record and record.worktree else ""),
             pane=pane.pane_id if pane else None,
             screen_mark=(pane.activity, pane.cursor, pane.history) if pane else None,
-            summary=_summary(self.fold.summaries.get(name)),
+            summary=summary_of(self.fold.summaries.get(name)),
             pid=agent_pid,
             runner_pid=runner_pid,
             runs=record.runs if record else 0,
@@ -305,6 +305,12 @@ class Supervisor:
         view = self.view(name)
         evidence = self.evidence[name]
         lines = [("state", f"{view.state.value}: {view.reason}")]
+        if view.summary is not None:
+            said = view.summary
+            stuck = "stuck: " if said.stuck else ""
+            lines.append(
+                ("summary", f"{stuck}{said.text} (Claude, {clock(said.t)}, while {said.state})")
+            )
         record = evidence.record
         if record is not None:
             lines.append(
@@ -838,7 +844,8 @@ def attach_plan(tmux: Tmux, pane_id: str, name: str, environ: dict[str, str]) ->
     )
 
 
-def _summary(event: Event | None) -> Summary | None:
+def summary_of(event: Event | None) -> Summary | None:
+    """The journal's summary event as a value; None for none, or for a damaged one."""
     if event is None:
         return None
     try:

@@ -45,6 +45,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.dashboard import SCREEN_BINDINGS, DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.new_agent import NewAgentScreen
+from tui.summaries import Summaries
 from tui.themes import (
     ThemeChoiceError,
     ThemeSet,
@@ -148,6 +149,10 @@ class CorralApp(App[None]):
         self._theme_wanted = ""
         self._theme_lock = threading.Lock()
         self.dashboard = DashboardScreen(self.reader, herd.repo.root.name)
+        rules = herd.summary_rules
+        self.summaries = Summaries(
+            self, herd, herd.summarizer(self.environ) if rules.enabled else None
+        )
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Textual's own themes (the palette offers them) know nothing of `$agent-*`: they
@@ -172,6 +177,12 @@ class CorralApp(App[None]):
         self.look_now()
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self.look_now, name="poll")
+
+    def on_app_blur(self) -> None:
+        self.summaries.away(self.snapshot)
+
+    def on_app_focus(self) -> None:
+        self.summaries.back(self.snapshot, self.dashboard.show_digest)
 
     # -- themes ------------------------------------------------------------------------------
 
@@ -202,7 +213,7 @@ class CorralApp(App[None]):
         """Every switch (`t`, the palette's own theme list) is saved here, and the herd is drawn
         again at once, since state colours are baked into the table's cells."""
         if self.snapshot is not None and self.dashboard.is_mounted:
-            self.dashboard.show_look(self.snapshot, None)
+            self.dashboard.show_look(self.snapshot, None, self.summaries.status)
         if theme.name != self._theme_wanted:
             self._theme_wanted = theme.name
             self._save_theme()
@@ -281,7 +292,8 @@ class CorralApp(App[None]):
             return  # the app is closing: the screen's widgets may already be gone
         first = self.snapshot is None
         self.snapshot = message.snapshot
-        self.dashboard.show_look(message.snapshot, message.history)
+        self.dashboard.show_look(message.snapshot, message.history, self.summaries.status)
+        self.summaries.seen(message.snapshot)
         for listener in self.snapshot_listeners:
             try:
                 listener(message.snapshot)

@@ -28,6 +28,8 @@ AGENT_COMMANDS = (
 )
 HERD_COMMANDS = (
     ("Pause or resume every agent", "pause_all"),
+    ("Summarize the selected agent now, with Claude", "summarize"),
+    ("What changed while you were away, from Claude", "digest"),
     ("Filter the herd", "filter"),
     ("Sort the herd by the next column", "sort"),
     ("New agent", "app.new_agent"),

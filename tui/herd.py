@@ -6,16 +6,20 @@ dashboard calls is here: looking, the actions, and the places it reads from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Protocol
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
+from sessions.briefs import Brief
 from sessions.journal import Event, Journal
-from sessions.model import AgentSpec, Config, Snapshot
+from sessions.model import AgentSpec, AgentView, Config, Snapshot, SummaryRules
 from sessions.notes import NoteFile
 from sessions.repo import Repo
 from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
 from sessions.worktrees import MergePreview
+
+if TYPE_CHECKING:
+    from sessions.summaries import Summarizer
 
 
 class NotesLook(Protocol):
@@ -72,3 +76,14 @@ class Herd(Protocol):
     def merge(self, name: str) -> Outcome: ...
 
     def release_lock(self, path: str) -> Outcome: ...
+
+    @property
+    def summary_rules(self) -> SummaryRules: ...
+
+    def summarizer(self, environ: Mapping[str, str] | None = None) -> Summarizer: ...
+
+    def briefs(self, views: Sequence[AgentView]) -> list[Brief]: ...
+
+    def herd_facts(
+        self, views: Sequence[AgentView], before: Mapping[str, str], since: float
+    ) -> list[str]: ...

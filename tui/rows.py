@@ -34,6 +34,8 @@ class AgentRow:
     cpu: float | None
     rss: int
     last: float | None  # seconds since its latest activity
+    summary: str | None = None  # what Claude last said it does (`[summaries]`)
+    stuck: bool = False  # and whether it said it looks stuck
 
     @property
     def role_text(self) -> str:
@@ -85,6 +87,8 @@ def rows_of(snapshot: Snapshot, last_seen: Mapping[str, float]) -> list[AgentRow
                 cpu=view.cpu_percent,
                 rss=view.rss_bytes,
                 last=now - max(times) if times else None,
+                summary=view.summary.text if view.summary else None,
+                stuck=bool(view.summary and view.summary.stuck),
             )
         )
     return rows
@@ -104,5 +108,6 @@ def sort_value(row: AgentRow, column: str) -> tuple[int, object]:
         "tokens": -(row.tokens or 0),
         "cpu": -(row.cpu or 0.0),
         "last": row.last,
+        "summary": (not row.stuck, row.summary or ""),
     }.get(column, row.number)
     return (1, 0) if value is None else (0, value)

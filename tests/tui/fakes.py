@@ -8,22 +8,37 @@ what they were asked and change the state the next look shows, as the real ones 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from sessions.briefs import Brief
 from sessions.config import load_config
 from sessions.conflicts import Conflict
 from sessions.coordination import AgentRole, Coordination
 from sessions.fingerprint import Fingerprint
-from sessions.journal import Event, Journal
+from sessions.journal import Event, Fold, Journal
 from sessions.locks import Lock, LockReport, Verdict
-from sessions.model import AgentSpec, AgentView, Config, Kind, Snapshot, State
+from sessions.model import (
+    AgentSpec,
+    AgentView,
+    Config,
+    Kind,
+    Snapshot,
+    State,
+    Summary,
+    SummaryRules,
+)
 from sessions.notes import LastChange, NoteFile
+from sessions.prices import DEFAULT_PRICES
 from sessions.repo import Repo
-from sessions.supervisor import Outcome
+from sessions.supervisor import Outcome, summary_of
 from sessions.tmux import Tmux
 from sessions.worktrees import FileChange, MergePreview
+
+if TYPE_CHECKING:
+    from sessions.summaries import Summarizer
 
 NOW = 1_800_000_000.0  # every clock in the fake herd is frozen here
 
@@ -142,8 +157,18 @@ def herd_snapshot(agents: Sequence[AgentView]) -> Snapshot:
 def default_agents(worktrees: dict[str, str] | None = None) -> list[AgentView]:
     worktrees = worktrees or {}
     return [
-        view("alpha", State.WORKING, pane="%1", worktree=worktrees.get("alpha", "")),
-        view("bravo", State.NEEDS_INPUT, since=20, pane="%2", kind="codex", cost=None),
+        replace(
+            view("alpha", State.WORKING, pane="%1", worktree=worktrees.get("alpha", "")),
+            summary=Summary(
+                "Splitting the parser into modules; tests pass", False, NOW - 40, "working"
+            ),
+        ),
+        replace(
+            view("bravo", State.NEEDS_INPUT, since=20, pane="%2", kind="codex", cost=None),
+            summary=Summary(
+                "asks to edit src/app.py, which alpha holds", True, NOW - 15, "needs_input"
+            ),
+        ),
         view("charlie", State.IDLE, since=600, pane="%3", kind="sim", tokens=0, cost=0.0),
         view("delta", State.EXITED, since=3600, pane="%4", kind="gemini", tokens=500),
     ]
@@ -183,8 +208,13 @@ class FakeHerd:
         return self.tmux_fake
 
     def snapshot(self, fresh_locks: bool = False) -> Snapshot:
+        """The agents as set, with the summaries the journal holds, as the supervisor adds
+        them."""
         self.looks += 1
-        return herd_snapshot(self.agents)
+        said = Fold().apply_all(self.journal.read_all()).summaries
+        return herd_snapshot(
+            [replace(a, summary=summary_of(said.get(a.name)) or a.summary) for a in self.agents]
+        )
 
     def specs(self) -> tuple[AgentSpec, ...]:
         return self.config.agents if self.config else ()
@@ -295,6 +325,29 @@ class FakeHerd:
     def release_lock(self, path: str) -> Outcome:
         self._record("release_lock", path)
         return Outcome(path, "release", f"released {path} (held by bravo) in commit 4444444")
+
+    # Summaries are real (the SDK against a stand-in, when a test gives one): only what they
+    # are written from is made up here.
+    @property
+    def summary_rules(self) -> SummaryRules:
+        return self.config.summaries if self.config else SummaryRules()
+
+    def summarizer(self, environ: Mapping[str, str] | None = None) -> Summarizer:
+        from sessions.summaries import Summarizer
+
+        return Summarizer(self.summary_rules, DEFAULT_PRICES, self.journal, environ)
+
+    def briefs(self, views: Sequence[AgentView]) -> list[Brief]:
+        self._record("briefs", tuple(view.name for view in views))
+        return [
+            Brief(v.name, v.state.value, (f"agent {v.name}, {v.state.value}", v.reason))
+            for v in views
+        ]
+
+    def herd_facts(
+        self, views: Sequence[AgentView], before: Mapping[str, str], since: float
+    ) -> list[str]:
+        return [f"- {v.name}: {before.get(v.name, '?')} -> {v.state.value}" for v in views]
 
 
 def progress_note(lines: int = 4) -> NoteFile:

@@ -85,6 +85,8 @@ SCREEN_BINDINGS: list[BindingType] = [
     Binding("J", "tab('journal')", "Journal", id="journal", show=False),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("o", "sort", "Sort", id="sort", show=False),
+    Binding("S", "summarize", "Summarize", id="summarize", show=False),
+    Binding("W", "digest", "While away", id="digest", show=False),
     Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
 ]
 
@@ -148,12 +150,15 @@ class DashboardScreen(Screen[None]):
 
     # -- what the app hands over ---------------------------------------------------------
 
-    def show_look(self, snapshot: Snapshot, recorded: Recorded | None) -> None:
+    def show_look(
+        self, snapshot: Snapshot, recorded: Recorded | None, quiet: str | None = None
+    ) -> None:
+        """`quiet`: a line of status for the header's end (what keeps summaries from running)."""
         self.snapshot = snapshot
         self.look_error = None
         if recorded is not None:
             self.recorded = recorded
-        self.query_one(HerdHeader).show(self.repo_name, self.reader.known_base, snapshot)
+        self.query_one(HerdHeader).show(self.repo_name, self.reader.known_base, snapshot, quiet)
         last_seen = {name: entries[-1].t for name, entries in self.recorded.agents if entries}
         self.query_one(HerdTable).show(rows_of(snapshot, last_seen))
         self._label_tabs(snapshot)
@@ -447,6 +452,26 @@ class DashboardScreen(Screen[None]):
             self._act(f"resuming {len(paused)} agents", lambda herd: herd.resume(paused))
         else:
             self.notify("no agent is running", severity="warning")
+
+    def action_summarize(self) -> None:
+        """The selected agent's summary now (`[summaries]`); the answer shows in the table."""
+        view = self.view()
+        if view is None:
+            self.notify("no agent selected: pick one in the table", severity="warning")
+            return
+        self.notify(f"asking for a summary of {view.name}…", timeout=3)
+        self.corral.summaries.ask([view], self._summarized)
+
+    def _summarized(self, said: str) -> None:
+        self.notify(said, title="Summary", timeout=12, markup=False)
+
+    def action_digest(self) -> None:
+        """What changed across the herd since the user left (or since the last digest)."""
+        self.notify("asking what changed while you were away…", timeout=3)
+        self.corral.summaries.digest(self.snapshot, self.show_digest)
+
+    def show_digest(self, title: str, text: str) -> None:
+        self.notify(text, title=title, timeout=30, markup=False)
 
     def action_send(self) -> None:
         view = self.view()

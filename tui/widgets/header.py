@@ -17,10 +17,14 @@ class HerdHeader(Static):
 
     _shown: Text | None = None
 
-    def show(self, repo: str, base: str | None, snapshot: Snapshot | None) -> None:
+    def show(
+        self, repo: str, base: str | None, snapshot: Snapshot | None, quiet: str | None = None
+    ) -> None:
         """Updated only when the words or their colours change: every update lays the whole
         screen out again, and most looks change nothing up here."""
         text = header_text(repo, base, snapshot, self.app.theme_variables)
+        if quiet:
+            text.append(f"  │ {quiet}", style="dim italic")
         if self._shown is not None and text == self._shown and text.style == self._shown.style:
             return
         self._shown = text

@@ -28,6 +28,7 @@ class Column:
     compact: bool  # shown in a narrow terminal too
     width: int
     narrow: int = 0  # the width in a narrow terminal, when it differs
+    wide: bool = False  # shown only in a terminal wide enough to leave it room
 
     def width_for(self, compact: bool) -> int:
         return self.narrow if compact and self.narrow else self.width
@@ -45,8 +46,10 @@ COLUMNS = (
     Column("tokens", "tokens · cost", True, 14, 12),
     Column("cpu", "cpu · mem", False, 10),
     Column("last", "last", True, 6, 5),
+    Column("summary", "summary", False, 52, wide=True),
 )
 NARROW = 120
+WIDE = sum(column.width + 2 for column in COLUMNS)  # room for every column, padding included
 DRAWN_CELLS = 4000  # drawings kept: every cell of 30 agents, in each of its looks, fits
 
 
@@ -75,6 +78,7 @@ class HerdTable(DataTable[Text], inherit_bindings=False):
         self.sort_column = "num"
         self.sort_reverse = False
         self._compact: bool | None = None
+        self._wide = False
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._chosen: str | None = None
         self._drawn: dict[tuple[object, ...], tuple[Text, SegmentLines]] = {}
@@ -179,12 +183,14 @@ class HerdTable(DataTable[Text], inherit_bindings=False):
     # -- drawing ----------------------------------------------------------------------------
 
     def _columns(self) -> tuple[Column, ...]:
-        return tuple(c for c in COLUMNS if c.compact or not self._compact)
+        return tuple(
+            c for c in COLUMNS if (c.compact or not self._compact) and (self._wide or not c.wide)
+        )
 
     def on_resize(self) -> None:
-        compact = self.size.width < NARROW
-        if compact != self._compact:
-            self._compact = compact
+        compact, wide = self.size.width < NARROW, self.size.width >= WIDE
+        if (compact, wide) != (self._compact, self._wide):
+            self._compact, self._wide = compact, wide
             self.clear(columns=True)
             self._cells.clear()
             for column in self._columns():
@@ -237,6 +243,7 @@ class HerdTable(DataTable[Text], inherit_bindings=False):
             "tokens": Text(f"{count(row.tokens)} {money(row.cost)}", justify="right"),
             "cpu": Text(_cpu(row), justify="right"),
             "last": Text(age(row.last), style="dim"),
+            "summary": _summary_cell(row),
         }
         return tuple(by_key[c.key] for c in self._columns())
 
@@ -287,6 +294,14 @@ def _conflict_cell(row: AgentRow) -> Text:
     if not row.conflicts:
         return Text("-", style="dim")
     return Text(f"⚠ {row.conflicts} {row.conflict_level or ''}".rstrip(), style="bold reverse")
+
+
+def _summary_cell(row: AgentRow) -> Text:
+    if row.summary is None:
+        return Text("-", style="dim")
+    if row.stuck:
+        return Text(f"stuck: {row.summary}", style="bold", overflow="ellipsis", no_wrap=True)
+    return Text(row.summary, overflow="ellipsis", no_wrap=True)
 
 
 def _cpu(row: AgentRow) -> str:

@@ -1,0 +1,148 @@
+"""The dashboard's side of summaries: asking when the refresh policy or the user says so, and
+the "while you were away" digest when the user comes back.
+
+Everything runs on async workers whose blocking parts (reading the journal, tmux, git) go to
+threads, so a slow or failing Anthropic never holds up a key or a look. Nothing here decides
+what a summary says or costs: that is `sessions.summaries`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from sessions.model import AgentView, Snapshot
+
+if TYPE_CHECKING:
+    from sessions.summaries import Summarizer
+    from tui.app import CorralApp
+    from tui.herd import Herd
+
+CHECK_EVERY = 5.0  # seconds between asking the refresh policy what is due
+
+
+class Summaries:
+    def __init__(self, app: CorralApp, herd: Herd, summarizer: Summarizer | None) -> None:
+        self.app = app
+        self.herd = herd
+        self.summarizer = summarizer  # None: summaries are off, and nothing here runs
+        self.busy = False
+        self.checked = 0.0
+        self.left: tuple[float, dict[str, str]] | None = None  # when the user left, and states
+        self.shown_status: str | None = None
+
+    @property
+    def status(self) -> str | None:
+        """The quiet line for the header: why summaries cannot run, or what went wrong."""
+        if self.summarizer is None:
+            return None
+        return self.summarizer.problem() or self.summarizer.status
+
+    def seen(self, snapshot: Snapshot) -> None:
+        """Each look: remember the herd as the user last saw it, and start what is due."""
+        if self.summarizer is None or self.summarizer.problem() is not None:
+            return
+        if self.left is None:
+            self.left = (snapshot.taken, states(snapshot.agents))
+        now = time.monotonic()
+        if self.busy or now - self.checked < CHECK_EVERY:
+            return
+        self.checked = now
+        self._start(self._due(snapshot.agents, snapshot.taken))
+
+    def ask(self, views: Sequence[AgentView], done: Callable[[str], None]) -> None:
+        """Summaries now (a key): the cap and the journal's answers to the same input hold."""
+        if self.summarizer is None:
+            done("summaries are off: set `enabled = true` under [summaries] in corral.toml.")
+            return
+        if (problem := self.summarizer.problem()) is not None:
+            done(problem)
+            return
+        self._start(self._summarize(list(views), done))
+
+    def away(self, snapshot: Snapshot | None) -> None:
+        """The terminal lost the focus: what the herd looks like now is what "away" starts
+        from."""
+        if snapshot is not None:
+            self.left = (time.time(), states(snapshot.agents))
+
+    def back(self, snapshot: Snapshot | None, done: Callable[[str, str], None]) -> None:
+        """The terminal has the focus again: a digest, when the user was gone long enough."""
+        if self.summarizer is None or self.left is None or snapshot is None:
+            return
+        if time.time() - self.left[0] >= self.summarizer.rules.away_minutes * 60:
+            self.digest(snapshot, done)
+
+    def digest(self, snapshot: Snapshot | None, done: Callable[[str, str], None]) -> None:
+        if self.summarizer is None:
+            done("Summaries are off", "set `enabled = true` under [summaries] in corral.toml.")
+            return
+        if snapshot is None:
+            return
+        since, before = self.left or (snapshot.taken, states(snapshot.agents))
+        self.left = (time.time(), states(snapshot.agents))
+        self._start(self._digest(snapshot.agents, before, since, done))
+
+    # -- workers ---------------------------------------------------------------------------
+
+    def _start(self, work: object) -> None:
+        self.busy = True
+        self.app.run_worker(work, group="summaries", exit_on_error=False)  # type: ignore[arg-type]
+
+    async def _due(self, views: Sequence[AgentView], now: float) -> None:
+        try:
+            assert self.summarizer is not None
+            due = await asyncio.to_thread(self.summarizer.due, states(views), now)
+            chosen = [view for view in views if view.name in due]
+            if chosen:
+                await self._ask(chosen)
+        finally:
+            self.busy = False
+
+    async def _summarize(self, views: list[AgentView], done: Callable[[str], None]) -> None:
+        try:
+            said = await self._ask(views)
+        finally:
+            self.busy = False
+        done(said)
+
+    async def _ask(self, views: Sequence[AgentView]) -> str:
+        from sessions.summaries import Skipped
+
+        assert self.summarizer is not None
+        briefs = await asyncio.to_thread(self.herd.briefs, views)
+        lines = []
+        for brief in briefs:
+            answer = await self.summarizer.summarize(brief)
+            if isinstance(answer, Skipped):
+                lines.append(f"{brief.agent}: {answer.reason}")
+            else:
+                lines.append(f"{brief.agent}: {'STUCK ' if answer.stuck else ''}{answer.text}")
+        self.app.look_now()  # the new summaries are in the journal: the table shows them
+        return "\n".join(lines)
+
+    async def _digest(
+        self,
+        views: Sequence[AgentView],
+        before: dict[str, str],
+        since: float,
+        done: Callable[[str, str], None],
+    ) -> None:
+        from sessions.summaries import Skipped
+
+        try:
+            assert self.summarizer is not None
+            facts = await asyncio.to_thread(self.herd.herd_facts, views, before, since)
+            answer = await self.summarizer.digest(facts, since)
+        finally:
+            self.busy = False
+        if isinstance(answer, Skipped):
+            done("No digest", answer.reason)
+        else:
+            done("While you were away", answer.text)
+
+
+def states(views: Sequence[AgentView]) -> dict[str, str]:
+    return {view.name: view.state.value for view in views}
