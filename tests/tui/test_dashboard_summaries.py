@@ -138,3 +138,15 @@ async def test_with_summaries_off_nothing_is_asked(herd: FakeHerd, api: StandIn)
         await pilot.press("S")
         await until(pilot, lambda: "summaries are off" in notes.text())
         assert api.requests == () and "summar" not in header(app)
+
+
+async def test_a_summary_is_not_taken_for_the_agents_last_activity(herd: FakeHerd) -> None:
+    herd.journal.append("summary", "charlie", text="Idle, task done.", state="idle", key="k")
+    herd.journal.append("pause", "delta", pid=1)
+    app = corral(herd)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await until(pilot, lambda: "Idle, task done." in row_text(app, "charlie"))
+        table = app.screen.query_one(HerdTable)
+        last = {row.name: row.last for row in table.rows_shown}
+        assert last["charlie"] is None  # the summary was written just now; charlie did nothing
+        assert last["delta"] is not None

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from sessions.journal import QUIET_EVENTS
 from sessions.locks import Verdict
 from sessions.model import AgentView, Snapshot, State
 from sessions.supervisor import Outcome
@@ -91,6 +92,16 @@ SCREEN_BINDINGS: list[BindingType] = [
 ]
 
 
+def last_activity(recorded: Recorded) -> dict[str, float]:
+    """Each agent's latest recorded doing: corral's summaries of it are not its doing."""
+    found = {}
+    for name, entries in recorded.agents:
+        times = [entry.t for entry in entries if entry.event not in QUIET_EVENTS]
+        if times:
+            found[name] = times[-1]
+    return found
+
+
 class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = SCREEN_BINDINGS
 
@@ -159,8 +170,7 @@ class DashboardScreen(Screen[None]):
         if recorded is not None:
             self.recorded = recorded
         self.query_one(HerdHeader).show(self.repo_name, self.reader.known_base, snapshot, quiet)
-        last_seen = {name: entries[-1].t for name, entries in self.recorded.agents if entries}
-        self.query_one(HerdTable).show(rows_of(snapshot, last_seen))
+        self.query_one(HerdTable).show(rows_of(snapshot, last_activity(self.recorded)))
         self._label_tabs(snapshot)
         self._refresh_tab(periodic=True)
         self._refresh_keys()
