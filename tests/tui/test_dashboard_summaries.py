@@ -145,8 +145,9 @@ async def test_a_summary_is_not_taken_for_the_agents_last_activity(herd: FakeHer
     herd.journal.append("pause", "delta", pid=1)
     app = corral(herd)
     async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: "Idle, task done." in row_text(app, "charlie"))
         table = app.screen.query_one(HerdTable)
+        await until(pilot, lambda: table.rows_shown)
+        assert "Idle, task done." in row_text(app, "charlie")
         last = {row.name: row.last for row in table.rows_shown}
         assert last["charlie"] is None  # the summary was written just now; charlie did nothing
         assert last["delta"] is not None
