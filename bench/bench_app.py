@@ -304,9 +304,12 @@ def table_rows(screen: str) -> list[str]:
     return found
 
 
+VISIBLE = 18  # rows the herd table has room for at 200x50
+
+
 def full_table(screen: str, size: int) -> bool:
-    """Every agent's row, or as many as the table has room for (18 at 200x50)."""
-    return len(table_rows(screen)) >= min(size, 18)
+    """Every agent's row, or as many as the table has room for."""
+    return len(table_rows(screen)) >= min(size, VISIBLE)
 
 
 def row_of(screen: str, name: str) -> str:
@@ -319,11 +322,18 @@ def shows_rows(matching: list[str]) -> Callable[[str], bool]:
 
 def typed_line(typed: str, size: int) -> Callable[[str], bool]:
     """The filter box shows the text typed so far, and the table the rows it matches."""
-    matching = [name for name in names(size) if typed in name][:18]
+    matching = [name for name in names(size) if typed in name]
     box = re.compile(rf"[ ▊▌│]{re.escape(typed)}[ ▎▐│]")
-    return lambda screen: (
-        bool(box.search("\n".join(screen.splitlines()[:4]))) and (table_rows(screen) == matching)
-    )
+
+    def shown(screen: str) -> bool:
+        if not box.search("\n".join(screen.splitlines()[:4])):
+            return False
+        rows = table_rows(screen)
+        if len(matching) <= VISIBLE:
+            return rows == matching
+        return len(rows) >= VISIBLE and set(rows) <= set(matching)  # scrolled to the cursor
+
+    return shown
 
 
 def pane_shown(screen: str) -> int:

@@ -55,5 +55,16 @@ def style_of(state: State, variables: Mapping[str, str]) -> Style:
     return Style(color=color.rich_color if color else None, bold=state in LOUD)
 
 
+def warning_style(name: str, variables: Mapping[str, str]) -> Style:
+    """A herd warning's colour (`conflict`, `lock-stale`) from the theme, bold; the word and
+    mark beside it say it without the colour."""
+    value = variables.get(name, "")
+    try:
+        color: Color | None = Color.parse(value) if value else None
+    except ColorParseError:
+        color = None
+    return Style(color=color.rich_color if color else None, bold=True)
+
+
 def label(state: State) -> str:
     return f"{MARKS[state]} {WORDS[state]}"

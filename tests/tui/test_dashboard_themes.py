@@ -51,6 +51,29 @@ async def test_the_saved_theme_is_shown_and_colours_the_states(herd: FakeHerd) -
     assert saved(herd) == ""  # showing the saved choice writes nothing
 
 
+def cell_colour(app: Any, name: str, column: str) -> Color | None:
+    cell = app.screen.query_one(HerdTable).get_cell(name, column)
+    assert isinstance(cell, Text) and isinstance(cell.style, Style)
+    colour = cell.style.color
+    return Color.from_rich_color(colour) if colour is not None else None
+
+
+@pytest.mark.parametrize("theme", BUNDLED_ORDER)
+async def test_conflicts_and_stale_locks_take_the_themes_warning_colours(
+    herd: FakeHerd, theme: str
+) -> None:
+    app = corral(herd, settings=UserSettings(theme=theme), settings_path=config(herd))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        chosen = app.theme_set.get(theme)
+        assert chosen is not None
+        conflict = Color.parse(chosen.variables["conflict"])
+        stale = Color.parse(chosen.variables["lock-stale"])
+        await until(pilot, lambda: cell_colour(app, "alpha", "conflicts") == conflict)
+        assert cell_colour(app, "bravo", "task") == stale  # bravo holds a stale lock
+        assert conflict != stale
+
+
 async def test_t_steps_through_corrals_themes_and_saves_the_choice(herd: FakeHerd) -> None:
     config(herd).write_text('# mine\nbell = false\n\n[keys]\nquit = "q"\n')
     app = corral(herd, settings_path=config(herd))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
 
 from sessions.conflicts import Conflict
 from sessions.locks import LockReport, Verdict
 from tui.format import age
+from tui.states import warning_style
 from tui.widgets.herd_table import same_text
 
 LEVEL_WORDS = {"file": "same file", "lines": "same lines", "merge": "merge conflict"}
@@ -60,9 +62,10 @@ class ConflictsTable(FilledTable):
     def show(self, conflicts: tuple[Conflict, ...], now: float) -> None:
         order = {"merge": 0, "lines": 1, "file": 2}
         rows = sorted(conflicts, key=lambda c: (order.get(c.level, 3), c.path, c.agents))
+        warning = warning_style("conflict", self.app.theme_variables)
         cells: Cells = [
             (
-                Text(f"⚠ {LEVEL_WORDS.get(conflict.level, conflict.level)}", style="bold"),
+                Text(f"⚠ {LEVEL_WORDS.get(conflict.level, conflict.level)}", style=warning),
                 Text(conflict.path),
                 Text(" and ".join(conflict.agents)),
                 Text(age(now - conflict.since)),
@@ -106,7 +109,8 @@ class LocksTable(FilledTable):
                 report.verdicts, key=lambda v: (not v.orphaned, not v.stale, v.lock.path)
             )
             self._rows = verdicts
-            cells = [_lock_cells(verdict) for verdict in verdicts]
+            warning = warning_style("lock-stale", self.app.theme_variables)
+            cells = [_lock_cells(verdict, warning) for verdict in verdicts]
         self.fill(cells)
 
     @property
@@ -117,10 +121,10 @@ class LocksTable(FilledTable):
         return None
 
 
-def _lock_cells(verdict: Verdict) -> tuple[Text, ...]:
+def _lock_cells(verdict: Verdict, warning: Style) -> tuple[Text, ...]:
     mark = "orphaned" if verdict.orphaned else ("stale" if verdict.stale else "held")
     return (
-        Text(mark, style="bold reverse" if mark != "held" else ""),
+        Text(mark, style=warning if mark != "held" else ""),
         Text(verdict.lock.task or "?"),
         Text(verdict.lock.holder_name),
         Text(age(verdict.age_s)),

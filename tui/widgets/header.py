@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from sessions.model import Snapshot, State
 from tui.format import count, money, total_tokens
-from tui.states import label, style_of
+from tui.states import label, style_of, warning_style
 
 
 class HerdHeader(Static):
@@ -55,9 +55,12 @@ def header_text(
     text.append("  │", style="dim")
     text.append(
         f" ⚠ {conflicts} conflict{'s' * (conflicts != 1)}",
-        style="bold reverse" if conflicts else "dim",
+        style=warning_style("conflict", variables) if conflicts else "dim",
     )
-    text.append(f"  {stale} stale lock{'s' * (stale != 1)}", style="bold" if stale else "dim")
+    text.append(
+        f"  {stale} stale lock{'s' * (stale != 1)}",
+        style=warning_style("lock-stale", variables) if stale else "dim",
+    )
     tokens = sum(total_tokens(view.tokens) or 0 for view in agents)
     costs = [view.cost_usd for view in agents if view.cost_usd is not None]
     text.append("  │", style="dim")

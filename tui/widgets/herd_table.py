@@ -15,7 +15,7 @@ from textual.widgets import DataTable
 
 from tui.format import age, count, money, size
 from tui.rows import AgentRow, sort_value
-from tui.states import label, style_of
+from tui.states import label, style_of, warning_style
 
 
 @dataclass(frozen=True)
@@ -237,8 +237,8 @@ class HerdTable(DataTable[Text], inherit_bindings=False):
             "kind": Text(row.kind),
             "state": _state_cell(row, variables),
             "role": _role_cell(row),
-            "task": _task_cell(row),
-            "conflicts": _conflict_cell(row),
+            "task": _task_cell(row, variables),
+            "conflicts": _conflict_cell(row, variables),
             "files": Text(str(row.files) if row.files else "-", justify="right"),
             "tokens": Text(f"{count(row.tokens)} {money(row.cost)}", justify="right"),
             "cpu": Text(_cpu(row), justify="right"),
@@ -284,16 +284,19 @@ def _role_cell(row: AgentRow) -> Text:
     return text
 
 
-def _task_cell(row: AgentRow) -> Text:
+def _task_cell(row: AgentRow, variables: Mapping[str, str]) -> Text:
     if row.task is None:
         return Text("-", style="dim")
-    return Text(f"{row.task}{' (stale)' if row.lock_stale else ''}")
+    if row.lock_stale:
+        return Text(f"{row.task} (stale)", style=warning_style("lock-stale", variables))
+    return Text(row.task)
 
 
-def _conflict_cell(row: AgentRow) -> Text:
+def _conflict_cell(row: AgentRow, variables: Mapping[str, str]) -> Text:
     if not row.conflicts:
         return Text("-", style="dim")
-    return Text(f"⚠ {row.conflicts} {row.conflict_level or ''}".rstrip(), style="bold reverse")
+    words = f"⚠ {row.conflicts} {row.conflict_level or ''}".rstrip()
+    return Text(words, style=warning_style("conflict", variables))
 
 
 def _summary_cell(row: AgentRow) -> Text:
