@@ -287,9 +287,12 @@ class CorralApp(App[None]):
 
     @on(HerdLooked)
     def _looked(self, message: HerdLooked) -> None:
-        self._look_done()
+        if message.polled:
+            self._look_done()
         if self._exit or not self.is_running or not self.dashboard.is_mounted:
             return  # the app is closing: the screen's widgets may already be gone
+        if self.snapshot is not None and message.snapshot.taken < self.snapshot.taken:
+            return  # a poll look begun before an action's own look: it would undo its effect
         first = self.snapshot is None
         self.snapshot = message.snapshot
         self.dashboard.show_look(message.snapshot, message.history, self.summaries.status)
@@ -375,6 +378,14 @@ class CorralApp(App[None]):
             self.call_from_thread(self._failed, what, str(error), done)
             return
         outcomes = result if isinstance(result, list) else [result]
+        # The look that shows the action's effect, taken here at once: a poll look may be under
+        # way, begun before the action, and one after it would wait for that one to end.
+        try:
+            snapshot, recorded = self.reader.look()
+        except Exception:
+            self.call_from_thread(self.look_now)  # the poll's own look reports what is wrong
+        else:
+            self.post_message(HerdLooked(snapshot, recorded, polled=False))
         self.call_from_thread(self._report, outcomes, timeout, done)
 
     def _failed(self, what: str, error: str, done: list[bool]) -> None:
@@ -382,9 +393,9 @@ class CorralApp(App[None]):
         self.notify(error, title=what, severity="error", timeout=10, markup=False)
 
     def _report(self, outcomes: Sequence[Outcome], timeout: float, done: list[bool]) -> None:
-        """The look first: the row showing the action's effect is what the user waits for."""
+        """After the look: the row showing the action's effect is what the user waits for,
+        and a toast lays the whole screen out again."""
         done.append(True)
-        self.look_now()
         # Outcomes name paths, branches and commands: plain text, never markup.
         for outcome in outcomes:
             self.notify(

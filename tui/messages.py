@@ -19,6 +19,7 @@ class HerdLooked(Message):
 
     snapshot: Snapshot
     history: Recorded | None
+    polled: bool = True  # False: taken by an action's worker right after the action
 
 
 @dataclass

@@ -245,6 +245,8 @@ def test_corral_summarize_sends_no_secret_and_ls_shows_the_summary(
     [agent] = json.loads(capsys.readouterr().out)["agents"]
     assert agent["summary"]["text"] == "Printing its settings, then waiting."
     assert agent["summary"]["state"] == agent["state"]
+    assert main(["--repo", str(root), "explain", "sec-1"]) == 0  # the Why tab says the same
+    assert "Printing its settings, then waiting. (Claude," in capsys.readouterr().out
 
 
 def test_corral_summarize_refuses_while_summaries_are_off(
