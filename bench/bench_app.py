@@ -54,6 +54,7 @@ from sessions.sandbox import create
 from sessions.supervisor import Supervisor
 from tui.app import CorralApp
 from tui.widgets.herd_table import HerdTable
+from tui.widgets.pane_view import PaneView
 
 CORRAL = str(Path(sys.executable).parent / "corral")
 SIZE = (200, 50)
@@ -136,7 +137,7 @@ async def pilot_samples(root: Path, size: int, presses: int) -> Samples:
         tabs = screen.query_one(TabbedContent)
 
         def pane_shows(name: str) -> bool:
-            return f"/{name}\n" in plain(screen.query_one("#pane-text", Static))
+            return f"/{name}\n" in screen.query_one(PaneView).text + "\n"
 
         def moved_to(name: str) -> bool:
             return screen.selected == name and pane_shows(name)

@@ -18,6 +18,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.send import SendScreen
 from tui.widgets.herd_table import HerdTable
 from tui.widgets.keys_bar import KeysBar
+from tui.widgets.pane_view import PaneView
 
 pytestmark = pytest.mark.asyncio
 
@@ -244,9 +245,11 @@ async def test_the_screen_tab_shows_the_pane_with_its_colours(herd: FakeHerd) ->
     app = corral(herd)
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: "Working on the parser" in pane_text(app), what="the pane")
-        text = app.screen.query_one("#pane-text").render()
-        assert any("green" in str(span.style) for span in text.spans)  # type: ignore[union-attr]
-        assert "\x1b" not in text.plain  # type: ignore[union-attr]
+        pane = app.screen.query_one(PaneView)
+        drawn = [segment for y in range(pane.size.height) for segment in pane.render_line(y)]
+        green = [s for s in drawn if s.style and s.style.color and s.style.color.number == 2]
+        assert [s.text for s in green] == ["● Edit(src/app.py)"]  # ANSI 32, as the agent drew it
+        assert "\x1b" not in pane.text and "\x1b" not in "".join(s.text for s in drawn)
         await pilot.press("2")
         await until(pilot, lambda: "Allow edit?" in pane_text(app), what="bravo's pane")
         assert herd.tmux_fake.captures[-1] == "%2"
@@ -270,8 +273,32 @@ async def test_the_screen_tab_captures_again_only_when_tmux_says_the_pane_change
         assert herd.tmux_fake.captures == ["%1", "%1"]
 
 
+async def test_the_pane_follows_its_bottom_unless_scrolled_up(herd: FakeHerd) -> None:
+    long = "".join(f"line {n}\n" for n in range(200))
+    herd.tmux_fake.screens["%1"] = long
+    app = corral(herd)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.screen.query_one(PaneView)
+        await until(pilot, lambda: "line 199" in pane.text, what="the long pane")
+        await until(pilot, lambda: pane.scroll_y == pane.max_scroll_y > 0, what="at the bottom")
+        last = "".join(s.text for s in pane.render_line(pane.size.height - 1))
+        assert "line 199" in last
+        pane.scroll_to(y=10, animate=False)
+        await until(pilot, lambda: pane.scroll_y == 10, what="scrolled up")
+        herd.tmux_fake.screens["%1"] = long + "line 200\n"
+        app.look_now()
+        await until(pilot, lambda: "line 200" in pane.text, what="more output")
+        assert pane.scroll_y == 10  # the user's place is kept
+        pane.scroll_end(animate=False)
+        await until(pilot, lambda: pane.scroll_y == pane.max_scroll_y, what="back at the bottom")
+        herd.tmux_fake.screens["%1"] = long + "line 200\nline 201\n"
+        app.look_now()
+        await until(pilot, lambda: "line 201" in pane.text, what="yet more output")
+        await until(pilot, lambda: pane.scroll_y == pane.max_scroll_y, what="following again")
+
+
 def pane_text(app: object) -> str:
-    return str(app.screen.query_one("#pane-text").render())  # type: ignore[attr-defined]
+    return app.screen.query_one(PaneView).text  # type: ignore[attr-defined,no-any-return]
 
 
 async def test_activity_shows_the_agents_journal_and_tool_calls(herd: FakeHerd) -> None:

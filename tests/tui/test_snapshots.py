@@ -23,6 +23,7 @@ from tui.app import CorralApp
 from tui.diff import FileChange, WorktreeDiff
 from tui.screens.confirm import ConfirmScreen
 from tui.themes import BUNDLED_ORDER
+from tui.widgets.pane_view import PaneView
 
 SnapCompare = Callable[..., bool]
 
@@ -101,7 +102,7 @@ def ready(
 
 
 def pane_drawn(app: CorralApp) -> bool:
-    return "Working" in str(app.screen.query_one("#pane-text").render())
+    return "Working" in app.screen.query_one(PaneView).text
 
 
 def test_dashboard_80x24(snap_compare: SnapCompare, still: FakeHerd) -> None:
