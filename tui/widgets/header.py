@@ -16,6 +16,7 @@ class HerdHeader(Static):
     """Counts only, never per-agent detail: that is the table's job."""
 
     _shown: Text | None = None
+    _lines = 0
 
     def show(
         self, repo: str, base: str | None, snapshot: Snapshot | None, quiet: str | None = None
@@ -28,7 +29,10 @@ class HerdHeader(Static):
         if self._shown is not None and text == self._shown and text.style == self._shown.style:
             return
         self._shown = text
-        self.update(text)
+        # Laid out again only when it needs another number of lines (it wraps when narrow).
+        lines = -(-text.cell_len // max(1, self.size.width))
+        self.update(text, layout=lines != self._lines)
+        self._lines = lines
 
 
 def header_text(

@@ -32,20 +32,25 @@ class PaneView(ScrollView, can_focus=True):
     def show(self, agent: str | None, capture: str) -> None:
         if (agent, capture) == self._shown:
             return
-        following = self.scroll_y >= self.max_scroll_y - 1 or agent != self._shown[0]
+        same_agent = agent == self._shown[0]
+        following = self.scroll_y >= self.max_scroll_y - 1 or not same_agent
         self._shown = (agent, capture)
         text = Text.from_ansi(capture.rstrip("\n"), no_wrap=True) if capture else Text("")
-        self._hold(text, following)
+        self._hold(text, following, same_agent)
 
     def say(self, agent: str | None, message: str) -> None:
         """A sentence instead of a screen: no agent chosen, or it has no pane."""
         self._shown = (agent, "")
-        self._hold(Text(message, style="dim italic"), True)
+        self._hold(Text(message, style="dim italic"), True, False)
 
-    def _hold(self, text: Text, follow: bool) -> None:
+    def _hold(self, text: Text, follow: bool, same_agent: bool) -> None:
         self._lines = list(text.split("\n", allow_blank=True))
         self._strips.clear()
+        # Never narrower for the same agent: a new size lays the whole screen out again, and a
+        # screen's widest line comes and goes with what the agent draws.
         width = max((line.cell_len for line in self._lines), default=0)
+        if same_agent:
+            width = max(width, self.virtual_size.width)
         self.virtual_size = Size(width, len(self._lines))
         self.refresh()
         self._held += 1
