@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -666,7 +666,7 @@ def test_the_refs_mark_moves_whenever_a_tip_git_reports_moves(repo: Repo) -> Non
         return git(repo.root, "for-each-ref", "--format=%(refname) %(objectname)", *refs)
 
     path = agent_path(repo)
-    steps = [
+    steps: list[Callable[[], object]] = [
         lambda: Worktrees(repo).ensure("a", BRANCH, "main", path),
         lambda: commit(path, {"a.txt": b"one\n"}),
         lambda: git(path, "commit", "-q", "--amend", "-m", "amended"),
