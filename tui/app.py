@@ -149,10 +149,7 @@ class CorralApp(App[None]):
         self._theme_wanted = ""
         self._theme_lock = threading.Lock()
         self.dashboard = DashboardScreen(self.reader, herd.repo.root.name)
-        rules = herd.summary_rules
-        self.summaries = Summaries(
-            self, herd, herd.summarizer(self.environ) if rules.enabled else None
-        )
+        self.summaries = Summaries(self, herd, self.environ)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Textual's own themes (the palette offers them) know nothing of `$agent-*`: they

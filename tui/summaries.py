@@ -24,10 +24,15 @@ CHECK_EVERY = 5.0  # seconds between asking the refresh policy what is due
 
 
 class Summaries:
-    def __init__(self, app: CorralApp, herd: Herd, summarizer: Summarizer | None) -> None:
+    def __init__(self, app: CorralApp, herd: Herd, environ: dict[str, str]) -> None:
         self.app = app
         self.herd = herd
-        self.summarizer = summarizer  # None: summaries are off, and nothing here runs
+        self.environ = environ
+        self.enabled = herd.summary_rules.enabled  # off: nothing here runs
+        # Made on a thread when first needed: the anthropic SDK takes seconds to import, and
+        # the dashboard must not wait for it to open.
+        self.summarizer: Summarizer | None = None
+        self._making: asyncio.Lock | None = None
         self.busy = False
         self.checked = 0.0
         self.left: tuple[float, dict[str, str]] | None = None  # when the user left, and states
@@ -40,12 +45,27 @@ class Summaries:
             return None
         return self.summarizer.problem() or self.summarizer.status
 
+    async def ready(self) -> Summarizer:
+        if self.summarizer is None:
+            self._making = self._making or asyncio.Lock()
+            async with self._making:
+                if self.summarizer is None:
+                    made = await asyncio.to_thread(self.herd.summarizer, self.environ)
+                    self.summarizer = made
+        return self.summarizer
+
     def seen(self, snapshot: Snapshot) -> None:
         """Each look: remember the herd as the user last saw it, and start what is due."""
-        if self.summarizer is None or self.summarizer.problem() is not None:
+        if not self.enabled:
             return
         if self.left is None:
             self.left = (snapshot.taken, states(snapshot.agents))
+        if self.summarizer is None:
+            if not self.busy:
+                self._start(self._make())
+            return
+        if self.summarizer.problem() is not None:
+            return
         now = time.monotonic()
         if self.busy or now - self.checked < CHECK_EVERY:
             return
@@ -54,10 +74,10 @@ class Summaries:
 
     def ask(self, views: Sequence[AgentView], done: Callable[[str], None]) -> None:
         """Summaries now (a key): the cap and the journal's answers to the same input hold."""
-        if self.summarizer is None:
+        if not self.enabled:
             done("summaries are off: set `enabled = true` under [summaries] in corral.toml.")
             return
-        if (problem := self.summarizer.problem()) is not None:
+        if self.summarizer is not None and (problem := self.summarizer.problem()) is not None:
             done(problem)
             return
         self._start(self._summarize(list(views), done))
@@ -70,13 +90,13 @@ class Summaries:
 
     def back(self, snapshot: Snapshot | None, done: Callable[[str, str], None]) -> None:
         """The terminal has the focus again: a digest, when the user was gone long enough."""
-        if self.summarizer is None or self.left is None or snapshot is None:
+        if not self.enabled or self.left is None or snapshot is None:
             return
-        if time.time() - self.left[0] >= self.summarizer.rules.away_minutes * 60:
+        if time.time() - self.left[0] >= self.herd.summary_rules.away_minutes * 60:
             self.digest(snapshot, done)
 
     def digest(self, snapshot: Snapshot | None, done: Callable[[str, str], None]) -> None:
-        if self.summarizer is None:
+        if not self.enabled:
             done("Summaries are off", "set `enabled = true` under [summaries] in corral.toml.")
             return
         if snapshot is None:
@@ -91,10 +111,16 @@ class Summaries:
         self.busy = True
         self.app.run_worker(work, group="summaries", exit_on_error=False)  # type: ignore[arg-type]
 
+    async def _make(self) -> None:
+        try:
+            await self.ready()
+        finally:
+            self.busy = False
+
     async def _due(self, views: Sequence[AgentView], now: float) -> None:
         try:
-            assert self.summarizer is not None
-            due = await asyncio.to_thread(self.summarizer.due, states(views), now)
+            summarizer = await self.ready()
+            due = await asyncio.to_thread(summarizer.due, states(views), now)
             chosen = [view for view in views if view.name in due]
             if chosen:
                 await self._ask(chosen)
@@ -111,11 +137,13 @@ class Summaries:
     async def _ask(self, views: Sequence[AgentView]) -> str:
         from sessions.summaries import Skipped
 
-        assert self.summarizer is not None
+        summarizer = await self.ready()
+        if (problem := summarizer.problem()) is not None:
+            return problem
         briefs = await asyncio.to_thread(self.herd.briefs, views)
         lines = []
         for brief in briefs:
-            answer = await self.summarizer.summarize(brief)
+            answer = await summarizer.summarize(brief)
             if isinstance(answer, Skipped):
                 lines.append(f"{brief.agent}: {answer.reason}")
             else:
@@ -133,9 +161,9 @@ class Summaries:
         from sessions.summaries import Skipped
 
         try:
-            assert self.summarizer is not None
+            summarizer = await self.ready()
             facts = await asyncio.to_thread(self.herd.herd_facts, views, before, since)
-            answer = await self.summarizer.digest(facts, since)
+            answer = await summarizer.digest(facts, since)
         finally:
             self.busy = False
         if isinstance(answer, Skipped):

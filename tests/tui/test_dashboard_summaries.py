@@ -4,14 +4,16 @@ holds up a key, and what keeps summaries from running is said in the header."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 import pytest
 from textual import events
 
 from sessions.model import SummaryRules
+from sessions.summaries import Summarizer
 from tests.support.standin import Reply, StandIn
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import FakeHerd
@@ -151,3 +153,20 @@ async def test_a_summary_is_not_taken_for_the_agents_last_activity(herd: FakeHer
         last = {row.name: row.last for row in table.rows_shown}
         assert last["charlie"] is None  # the summary was written just now; charlie did nothing
         assert last["delta"] is not None
+
+
+async def test_the_summarizer_is_made_off_the_ui_thread(herd: FakeHerd, api: StandIn) -> None:
+    """The anthropic SDK takes seconds to import: the dashboard must open without it."""
+    enable(herd, on_change=False)
+    made_on: list[bool] = []
+    real = herd.summarizer
+
+    def summarizer(environ: Mapping[str, str] | None = None) -> Summarizer:
+        made_on.append(threading.current_thread() is threading.main_thread())
+        return real(environ)
+
+    herd.summarizer = summarizer  # type: ignore[method-assign]
+    app = corral(herd, poll=0.05, environ=env(api))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: made_on, what="the summarizer made")
+        assert made_on == [False]
