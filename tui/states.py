@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.color import Color as RichColor
 from rich.style import Style
 from textual.color import Color, ColorParseError
 
@@ -47,23 +48,21 @@ LOUD = frozenset({State.NEEDS_INPUT, State.CRASH_LOOPING, State.EXITED})
 def style_of(state: State, variables: Mapping[str, str]) -> Style:
     """The state's colour from the theme's variables; without a usable one, no colour (the
     mark and the word still say it) rather than a colour written here a second time."""
-    value = variables.get(VARIABLES[state], "")
-    try:
-        color: Color | None = Color.parse(value) if value else None
-    except ColorParseError:
-        color = None
-    return Style(color=color.rich_color if color else None, bold=state in LOUD)
+    return Style(color=_colour(variables, VARIABLES[state]), bold=state in LOUD)
 
 
 def warning_style(name: str, variables: Mapping[str, str]) -> Style:
     """A herd warning's colour (`conflict`, `lock-stale`) from the theme, bold; the word and
     mark beside it say it without the colour."""
+    return Style(color=_colour(variables, name), bold=True)
+
+
+def _colour(variables: Mapping[str, str], name: str) -> RichColor | None:
     value = variables.get(name, "")
     try:
-        color: Color | None = Color.parse(value) if value else None
+        return Color.parse(value).rich_color if value else None
     except ColorParseError:
-        color = None
-    return Style(color=color.rich_color if color else None, bold=True)
+        return None
 
 
 def label(state: State) -> str:
