@@ -7,10 +7,11 @@ handed to the UI thread without copies or locks.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sessions.coordination import Coordination, CoordinationRules
@@ -159,6 +160,17 @@ class Summary:
 
     def to_json(self) -> dict[str, object]:
         return {"text": self.text, "stuck": self.stuck, "t": self.t, "state": self.state}
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any] | None) -> Summary | None:
+        """The journal's `summary` event as a value; None for none, or for a damaged one."""
+        if event is None:
+            return None
+        try:
+            t = float(event.get("t", 0.0))
+            return cls(str(event["text"]), bool(event.get("stuck")), t, str(event.get("state", "")))
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 @dataclass(frozen=True)

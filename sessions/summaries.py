@@ -84,10 +84,9 @@ class Book:
             if isinstance(cost, int | float) and cost > 0:
                 self.spending.append((t, float(cost)))
             agent = event.get("agent")
-            if kind == SUMMARY and isinstance(agent, str):
-                self.latest[agent] = Summary(
-                    str(event["text"]), bool(event.get("stuck")), t, str(event.get("state", ""))
-                )
+            said = Summary.from_event(event) if kind == SUMMARY else None
+            if said is not None and isinstance(agent, str):
+                self.latest[agent] = said
                 self.keys[agent] = str(event.get("key", ""))
                 self.failures.pop(agent, None)
             elif kind == SUMMARY_FAILED and isinstance(agent, str):

@@ -29,7 +29,7 @@ from sessions.briefs import Brief, checkouts, gather, herd_facts
 from sessions.config import DEFAULT_WORKTREES, find_config, load_config
 from sessions.coordination import CoordinationRules, Coordinator
 from sessions.errors import AgentError, CorralError
-from sessions.journal import AgentRecord, Event, Fold, Journal
+from sessions.journal import AgentRecord, Fold, Journal
 from sessions.launch import LaunchPlan, clean_env
 from sessions.locks import LockReport, Tax, coordination_tax, release
 from sessions.model import (
@@ -249,7 +249,7 @@ class Supervisor:
             worktree=(record.worktree if record and record.worktree else ""),
             pane=pane.pane_id if pane else None,
             screen_mark=(pane.activity, pane.cursor, pane.history) if pane else None,
-            summary=summary_of(self.fold.summaries.get(name)),
+            summary=Summary.from_event(self.fold.summaries.get(name)),
             pid=agent_pid,
             runner_pid=runner_pid,
             runs=record.runs if record else 0,
@@ -842,14 +842,3 @@ def attach_plan(tmux: Tmux, pane_id: str, name: str, environ: dict[str, str]) ->
         f"detach with {detach} to close it",
         fallback=window,
     )
-
-
-def summary_of(event: Event | None) -> Summary | None:
-    """The journal's summary event as a value; None for none, or for a damaged one."""
-    if event is None:
-        return None
-    try:
-        t = float(event.get("t", 0.0))
-    except (TypeError, ValueError):
-        return None
-    return Summary(str(event["text"]), bool(event.get("stuck")), t, str(event.get("state", "")))

@@ -33,7 +33,7 @@ from sessions.model import (
 from sessions.notes import LastChange, NoteFile
 from sessions.prices import DEFAULT_PRICES
 from sessions.repo import Repo
-from sessions.supervisor import Outcome, summary_of
+from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
 from sessions.worktrees import FileChange, MergePreview
 
@@ -213,7 +213,10 @@ class FakeHerd:
         self.looks += 1
         said = Fold().apply_all(self.journal.read_all()).summaries
         return herd_snapshot(
-            [replace(a, summary=summary_of(said.get(a.name)) or a.summary) for a in self.agents]
+            [
+                replace(a, summary=Summary.from_event(said.get(a.name)) or a.summary)
+                for a in self.agents
+            ]
         )
 
     def specs(self) -> tuple[AgentSpec, ...]:
