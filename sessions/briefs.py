@@ -43,15 +43,19 @@ def tail_events(path: Path, count: int) -> list[Event]:
     return reader.read_new()[-count:]
 
 
+JOURNAL_TAIL = 400  # the journal's last events a brief or a digest is written from
+
+
 def gather(
     view: AgentView,
     tmux: Tmux,
-    journal_path: Path,
+    journal: Sequence[Event],
     events_dir: Path,
     base: str | None,
     redactor: Redactor,
     now: float | None = None,
 ) -> Brief:
+    """`journal`: its last events (`tail_events(path, JOURNAL_TAIL)`), read once for a batch."""
     now = time.time() if now is None else now
     since = f" for {_span(now - view.since)}" if view.since else ""
     sections = [
@@ -59,8 +63,8 @@ def gather(
         _calls(events_dir / f"{view.name}.jsonl"),
         _screen(view, tmux),
         _changes(view, base),
-        _history(journal_path, view.name),
-        _notes(journal_path, view.name),
+        _history(journal, view.name),
+        _notes(journal, view.name),
     ]
     kept = tuple(redactor.redact(section) for section in sections if section)
     return Brief(view.name, view.state.value, kept)
@@ -80,7 +84,7 @@ def herd_facts(
         was = before.get(view.name, "not running")
         facts.append(f"- {view.name} ({view.kind}): {was} -> {view.state.value}: {view.reason}")
     lines = ["journal since you left:"]
-    for event in tail_events(journal_path, 400):
+    for event in tail_events(journal_path, JOURNAL_TAIL):
         if float(event.get("t", 0)) <= since or event.get("event") == DIGEST:
             continue
         lines.append(_event_line(event))
@@ -125,10 +129,10 @@ def _changes(view: AgentView, base: str | None) -> str:
     return "\n".join(lines)
 
 
-def _history(journal_path: Path, agent: str) -> str:
+def _history(journal: Sequence[Event], agent: str) -> str:
     events = [
         e
-        for e in tail_events(journal_path, 400)
+        for e in journal
         if e.get("agent") == agent
         and e.get("event") not in QUIET_EVENTS
         and e.get("event") != "note"
@@ -138,12 +142,8 @@ def _history(journal_path: Path, agent: str) -> str:
     return "\n".join(["what corral recorded of it:", *(_event_line(e) for e in events)])
 
 
-def _notes(journal_path: Path, agent: str) -> str:
-    changes = [
-        e
-        for e in tail_events(journal_path, 400)
-        if e.get("event") == "note" and e.get("agent") == agent
-    ][-3:]
+def _notes(journal: Sequence[Event], agent: str) -> str:
+    changes = [e for e in journal if e.get("event") == "note" and e.get("agent") == agent][-3:]
     if not changes:
         return ""
     lines = ["its changes to PROGRESS.md and notes:"]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from sessions import processes
 from sessions.agents import flavor
-from sessions.briefs import Brief, checkouts, gather, herd_facts
+from sessions.briefs import JOURNAL_TAIL, Brief, checkouts, gather, herd_facts, tail_events
 from sessions.config import DEFAULT_WORKTREES, find_config, load_config
 from sessions.coordination import CoordinationRules, Coordinator
 from sessions.errors import AgentError, CorralError
@@ -287,9 +287,8 @@ class Supervisor:
         )
         base = self._base_or_none()
         events = self.repo.state_dir / "events"
-        return [
-            gather(view, self.tmux, self.journal.path, events, base, redactor) for view in views
-        ]
+        journal = tail_events(self.journal.path, JOURNAL_TAIL)
+        return [gather(view, self.tmux, journal, events, base, redactor) for view in views]
 
     def herd_facts(
         self, views: Sequence[AgentView], before: Mapping[str, str], since: float
