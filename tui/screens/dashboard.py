@@ -96,9 +96,10 @@ def last_activity(recorded: Recorded) -> dict[str, float]:
     """Each agent's latest recorded doing: corral's summaries of it are not its doing."""
     found = {}
     for name, entries in recorded.agents:
-        times = [entry.t for entry in entries if entry.event not in QUIET_EVENTS]
-        if times:
-            found[name] = times[-1]
+        # From the newest back: a look runs this for every agent, twice a second.
+        t = next((e.t for e in reversed(entries) if e.event not in QUIET_EVENTS), None)
+        if t is not None:
+            found[name] = t
     return found
 
 
