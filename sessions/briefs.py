@@ -17,7 +17,7 @@ from sessions.journal import DIGEST, QUIET_EVENTS, Event, Journal
 from sessions.model import AgentView
 from sessions.redact import Redactor
 from sessions.repo import git
-from sessions.status import clock
+from sessions.status import ago, clock
 from sessions.tmux import Tmux
 
 TAIL_BYTES = 256 * 1024
@@ -57,7 +57,7 @@ def gather(
 ) -> Brief:
     """`journal`: its last events (`tail_events(path, JOURNAL_TAIL)`), read once for a batch."""
     now = time.time() if now is None else now
-    since = f" for {_span(now - view.since)}" if view.since else ""
+    since = f" (since {ago(now, view.since)})" if view.since else ""
     sections = [
         f"agent {view.name} ({view.kind}), {view.state.value}{since}: {view.reason}",
         _calls(events_dir / f"{view.name}.jsonl"),
@@ -158,11 +158,6 @@ def _event_line(event: Event) -> str:
     details = ", ".join(f"{k}={v}" for k, v in event.items() if k not in skip and v is not None)
     who = f" {event['agent']}" if event.get("agent") else ""
     return f"{clock(float(event.get('t', 0)))}{who} {event.get('event')} {details}".rstrip()
-
-
-def _span(seconds: float) -> str:
-    whole = max(0, int(seconds))
-    return f"{whole}s" if whole < 60 else f"{whole // 60}m"
 
 
 def checkouts(views: Iterable[AgentView], root: Path) -> list[Path]:
