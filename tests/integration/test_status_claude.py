@@ -17,6 +17,7 @@ import pytest
 from sessions.errors import AgentError
 from sessions.model import State
 from sessions.repo import Repo
+from sessions.screens import input_box
 from sessions.supervisor import Supervisor
 from sessions.usage import RunSpend
 from tests.helpers import wait_for
@@ -113,7 +114,11 @@ def test_real_claude_through_dialog_interrupt_and_exit(
 
     # The interrupted prompt is put back in the box: send refuses to append to it, and
     # clears it when told to.
-    wait_for(lambda: "think about it" in supervisor.tmux.capture(pane), what="prompt put back")
+    # In the box, as `send` reads it: the prompt shows first in the transcript above it.
+    wait_for(
+        lambda: "think about it" in (input_box("claude", supervisor.tmux.capture(pane)) or ""),
+        what="prompt put back",
+    )
     with pytest.raises(AgentError, match="already holds 'think about it'"):
         supervisor.send("claude-1", "/exit")
     supervisor.send("claude-1", "/exit", replace=True)
