@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from sessions.agents import flavor
@@ -30,7 +31,7 @@ class Check:
 
 
 def run_checks(path: Path) -> list[Check]:
-    checks = [_python(), _git(), _tmux(), _user_settings()]
+    checks = [_corral(), _python(), _git(), _tmux(), _user_settings()]
     repo = _repo(path, checks)
     if repo is None:
         return checks
@@ -39,6 +40,37 @@ def run_checks(path: Path) -> list[Check]:
         checks += [_agent_cli(config, index) for index in range(len(config.agents))]
     checks.append(_server(repo))
     return checks
+
+
+def corral_version() -> str:
+    """The installed distribution's version; "unknown" when run from a checkout never installed."""
+    try:
+        return metadata.version("corral")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def version_line() -> str:
+    """`corral --version`: corral's version and the tmux and git it found, as a bug report
+    needs all three."""
+    tools = []
+    for argv in (("tmux", "-V"), ("git", "--version")):
+        binary = shutil.which(argv[0])
+        output = (
+            subprocess.run([binary, *argv[1:]], capture_output=True, text=True, check=False)
+            if binary
+            else None
+        )
+        found = re.search(r"\d+\.\d+\S*", output.stdout) if output else None
+        tools.append(f"{argv[0]} {found.group(0)}" if found else f"{argv[0]} not found")
+    return f"corral {corral_version()} ({', '.join(tools)})"
+
+
+def _corral() -> Check:
+    """Where corral runs from, since a second install (a checkout, a pipx venv) is a common
+    reason for a fix not showing."""
+    package = Path(__file__).resolve().parent.parent
+    return Check(True, "corral", f"corral {corral_version()} in {package}")
 
 
 def _python() -> Check:

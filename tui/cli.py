@@ -34,6 +34,25 @@ STATE_MARKS = {
 }
 
 
+class VersionAction(argparse.Action):
+    """`--version`, asked of tmux and git only when given: every other command starts faster."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        from sessions.doctor import version_line
+
+        print(version_line())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -47,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Supervise a herd of AI coding agents, each in its own tmux pane and git "
         "worktree. Closing corral never stops them.",
         parents=[common],
+    )
+    parser.add_argument(
+        "--version",
+        action=VersionAction,
+        help="print corral's version and the tmux and git it found, then exit",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,19 @@ def test_tmux_missing(make_repo: Callable[..., Path], tmp_path: Path) -> None:
     env = {**os.environ, "PATH": str(bin_dir)}
     line = one_clear_line(corral(make_repo(SIM), "up", env=env))
     assert "tmux is not installed" in line and "apt-get install tmux" in line
+
+
+def test_version_says_when_tmux_is_missing(make_repo: Callable[..., Path], tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    git_path = shutil.which("git")
+    assert git_path is not None
+    (bin_dir / "git").symlink_to(git_path)
+    result = corral(make_repo(SIM), "--version", env={**os.environ, "PATH": str(bin_dir)})
+    assert result.returncode == 0 and not result.stderr
+    git_version = git(tmp_path, "--version").split()[-1]
+    wanted = f"corral {metadata.version('corral')} (tmux not found, git {git_version})\n"
+    assert result.stdout == wanted
 
 
 def test_tmux_too_old(make_repo: Callable[..., Path], tmp_path: Path) -> None:
