@@ -9,7 +9,8 @@ Agent states and herd warnings are theme variables (`$agent-needs-input`, `$conf
 so the app's styles never hard-code a colour. A user theme may leave them out and inherit the
 ones of corral-dark, the default; the bundled themes each define all of them.
 
-The bundled files live in `tui/themes/` beside this module and ship as package data of `tui`.
+The bundled files live in `themes/` at the top of the repository and ship in the wheel as the
+package `tui.bundled_themes`.
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ def _luminance(colour: Color) -> float:
 
 def bundled_theme_dir() -> Traversable:
     """Through importlib.resources, so an installed wheel and an editable checkout both work."""
-    return resources.files("tui").joinpath("themes")
+    return resources.files("tui.bundled_themes")
 
 
 def user_theme_dir() -> Path:

@@ -10,7 +10,6 @@ about three times faster than the default, so the test takes well under a minute
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -22,15 +21,17 @@ import pytest
 
 from sessions.repo import Repo
 from tests.helpers import wait_for
+from tests.support.demo_story import look, missing
 
 pytestmark = pytest.mark.tmux
 
 STORY_SECONDS = 120.0
+CORRAL = (sys.executable, "-m", "tui.cli")
 
 
 def corral(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "tui.cli", *args],
+        [*CORRAL, *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -39,64 +40,6 @@ def corral(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     if check:
         assert result.returncode == 0, result.stderr
     return result
-
-
-def look(root: Path) -> dict[str, Any]:
-    """One round of the four commands, as a script watching the demo would run them; at once,
-    since each is a whole corral start-up and a look."""
-    commands = ("ls", "conflicts", "locks", "notes")
-    running = {
-        command: subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", "--repo", str(root), command, "--json"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for command in commands
-    }
-    seen = {}
-    for command, process in running.items():
-        out, err = process.communicate(timeout=60)
-        assert process.returncode == 0, f"corral {command}: {err}"
-        seen[command] = json.loads(out)
-    return seen
-
-
-def missing(seen: dict[str, Any]) -> list[str]:
-    """The parts of the story this round does not show yet (empty: all of it)."""
-    agents = {agent["name"]: agent for agent in seen["ls"]["agents"]}
-    gaps = []
-    if set(agents) != {"builder-1", "builder-2", "reviewer", "asker", "crasher"}:
-        gaps.append(f"the five agents (have {sorted(agents)})")
-        return gaps
-    merges = [
-        c
-        for c in seen["conflicts"]["conflicts"]
-        if c["level"] == "merge" and c["agents"] == ["builder-1", "builder-2"]
-    ]
-    if not merges:
-        gaps.append("a merge-level conflict between the builders")
-    if agents["reviewer"]["role"] != "observer":
-        gaps.append("the reviewer as an observer")
-    if agents["asker"]["state"] != "needs_input":
-        gaps.append("asker needing input")
-    stale = [
-        lock
-        for lock in seen["locks"]["locks"]
-        if lock["holder"] == "crasher" and lock["stale"] and not lock["orphaned"]
-    ]
-    if not stale or agents["crasher"]["state"] not in ("exited", "crash_looping"):
-        gaps.append("crasher stopped, its lock stale")
-    changed = {(c["agent"], c["path"]) for c in seen["notes"]["changes"]}
-    wanted = {
-        ("builder-1", "PROGRESS.md"),
-        ("builder-1", "notes/handoff.md"),
-        ("builder-2", "PROGRESS.md"),
-        ("builder-2", "notes/findings.md"),
-    }
-    if not wanted <= changed:
-        gaps.append(f"PROGRESS.md and notes changes by the builders (have {sorted(changed)})")
-    return gaps
 
 
 @pytest.mark.timeout(180)
@@ -117,7 +60,7 @@ def test_the_demo_tells_its_whole_story_then_clean_removes_it(
     rounds: list[dict[str, Any]] = []
 
     def told() -> dict[str, Any] | None:
-        seen = look(root)
+        seen = look(CORRAL, root)
         rounds.append(seen)
         return None if missing(seen) else seen
 
