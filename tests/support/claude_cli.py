@@ -5,9 +5,10 @@ by default `~/.cache/corral-tests/claude-code`) so that every clone and every te
 shares one copy; a file lock keeps parallel test processes from installing it twice, and a
 failed install is remembered for a while so a machine without npm access does not pay the
 timeout in every process. `CORRAL_CLAUDE_BIN` points at a binary to use instead, and
-`CORRAL_CLAUDE_CODE_VERSION` picks the npm version (default `latest`: npm would otherwise
-choose an old release whose `engines` suits the local node, although the native binary
-does not need node at all).
+`CORRAL_CLAUDE_CODE_VERSION` picks the npm version (default: the one the recordings were made
+with, `tests.support.npm_cli.PINNED`; always an explicit version, since npm would otherwise
+choose an old release whose `engines` suits the local node, although the native binary does
+not need node at all).
 
 It runs against the loopback stand-in (`tests.support.standin`) with a private HOME that
 has onboarding done, the test key approved and the worktree trusted, and an environment
@@ -28,19 +29,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.npm_cli import Located, cache_root, install_once, version_line
+from tests.support.npm_cli import (
+    Located,
+    install_dir,
+    install_once,
+    resolve,
+    version_line,
+    wanted_spec,
+)
 
 PACKAGE = "@anthropic-ai/claude-code"
+FOLDER = "claude-code"
 API_KEY = "sk-ant-api03-corral-standin-" + "0123456789abcdefghijABCDEFGHIJ"
 PANE_SIZE = (160, 45)
-
-
-def install_dir() -> Path:
-    return cache_root() / "claude-code"
-
-
-def wanted_spec() -> str:
-    return os.environ.get("CORRAL_CLAUDE_CODE_VERSION", "latest").strip() or "latest"
 
 
 def _version_of(binary: Path) -> str | None:
@@ -82,8 +83,9 @@ def _find_runnable(prefix: Path) -> Located | None:
 
 def install(prefix: Path | None = None, spec: str | None = None) -> Located:
     """Install the CLI with npm unless this machine already has it; never raises."""
+    spec = resolve(PACKAGE, spec or wanted_spec(PACKAGE))
     return install_once(
-        PACKAGE, prefix or install_dir(), spec or wanted_spec(), _find_runnable, _version_of
+        PACKAGE, prefix or install_dir(FOLDER, spec), spec, _find_runnable, _version_of
     )
 
 

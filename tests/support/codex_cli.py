@@ -4,7 +4,8 @@ npm's `@openai/codex` is a small node wrapper; the native program comes in a pla
 package (`@openai/codex-linux-x64/vendor/<target>/bin/codex`), which is what the tests run,
 so node is needed only for the install. It goes into `$CORRAL_TEST_CACHE/codex` (see
 `tests.support.npm_cli`); `CORRAL_CODEX_BIN` points at a binary to use instead and
-`CORRAL_CODEX_VERSION` picks the npm version (default `latest`).
+`CORRAL_CODEX_VERSION` picks the npm version (default: the pinned one the recordings were made
+with, `tests.support.npm_cli.PINNED`).
 
 It runs against the Responses API stand-in (`tests.support.responses_standin`) as a custom
 model provider written into a private `CODEX_HOME/config.toml`, with the worktree trusted (so
@@ -22,21 +23,21 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tests.support.npm_cli import Located, cache_root, install_once, version_line
+from tests.support.npm_cli import (
+    Located,
+    install_dir,
+    install_once,
+    resolve,
+    version_line,
+    wanted_spec,
+)
 
 PACKAGE = "@openai/codex"
+FOLDER = "codex"
 API_KEY_VARIABLE = "CORRAL_STANDIN_OPENAI_KEY"
 API_KEY = "sk-corral-standin-0123456789"
 PROVIDER = "standin"
 MODEL = "gpt-5.1-codex"
-
-
-def install_dir() -> Path:
-    return cache_root() / "codex"
-
-
-def wanted_spec() -> str:
-    return os.environ.get("CORRAL_CODEX_VERSION", "latest").strip() or "latest"
 
 
 def version_of(binary: Path) -> str | None:
@@ -70,8 +71,9 @@ def _find_runnable(prefix: Path) -> Located | None:
 
 
 def install(prefix: Path | None = None, spec: str | None = None) -> Located:
+    spec = resolve(PACKAGE, spec or wanted_spec(PACKAGE))
     return install_once(
-        PACKAGE, prefix or install_dir(), spec or wanted_spec(), _find_runnable, version_of
+        PACKAGE, prefix or install_dir(FOLDER, spec), spec, _find_runnable, version_of
     )
 
 

@@ -23,19 +23,19 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tests.support.npm_cli import Located, cache_root, install_once, version_line
+from tests.support.npm_cli import (
+    Located,
+    install_dir,
+    install_once,
+    resolve,
+    version_line,
+    wanted_spec,
+)
 
 PACKAGE = "@google/gemini-cli"
+FOLDER = "gemini-cli"
 API_KEY = "corral-standin-gemini-key"
 VERSION = re.compile(r"^\d+\.\d+\.\d+")
-
-
-def install_dir() -> Path:
-    return cache_root() / "gemini-cli"
-
-
-def wanted_spec() -> str:
-    return os.environ.get("CORRAL_GEMINI_CLI_VERSION", "latest").strip() or "latest"
 
 
 def version_of(program: Path) -> str | None:
@@ -65,8 +65,9 @@ def _find_runnable(prefix: Path) -> Located | None:
 def install(prefix: Path | None = None, spec: str | None = None) -> Located:
     if shutil.which("node") is None:
         return Located(None, f"node is not installed, and {PACKAGE} runs on node")
+    spec = resolve(PACKAGE, spec or wanted_spec(PACKAGE))
     return install_once(
-        PACKAGE, prefix or install_dir(), spec or wanted_spec(), _find_runnable, version_of
+        PACKAGE, prefix or install_dir(FOLDER, spec), spec, _find_runnable, version_of
     )
 
 

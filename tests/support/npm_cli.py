@@ -24,6 +24,14 @@ from pathlib import Path
 INSTALL_TIMEOUT = 100.0  # under pytest-timeout's 120 s, which covers fixture setup
 RETRY_FAILED_AFTER = 600.0
 
+# The versions the recordings under tests/data were made with, which the suite runs against.
+# Each package's variable picks another version; `./dev.sh test-newest` sets them to "latest".
+PINNED: dict[str, tuple[str, str]] = {
+    "@anthropic-ai/claude-code": ("CORRAL_CLAUDE_CODE_VERSION", "2.1.330"),
+    "@openai/codex": ("CORRAL_CODEX_VERSION", "0.171.0"),
+    "@google/gemini-cli": ("CORRAL_GEMINI_CLI_VERSION", "0.61.0"),
+}
+
 
 @dataclass(frozen=True)
 class Located:
@@ -38,6 +46,37 @@ class Located:
 Finder = Callable[[Path], Located | None]
 # Tells whether a recorded program still runs, and its version line.
 Checker = Callable[[Path], str | None]
+
+
+def wanted_spec(package: str) -> str:
+    """The version to test with: the pinned one unless the package's variable names another."""
+    variable, pinned = PINNED[package]
+    return os.environ.get(variable, "").strip() or pinned
+
+
+def install_dir(folder: str, spec: str) -> Path:
+    """One folder per version, so going between the pinned and the newest installs each once."""
+    return cache_root() / folder / spec
+
+
+def resolve(package: str, spec: str) -> str:
+    """`latest` as the version npm serves today, so a cached install of an older `latest` is
+    not taken for it; the spec as given when it is not `latest` or npm cannot say."""
+    npm = shutil.which("npm")
+    if spec != "latest" or npm is None:
+        return spec
+    try:
+        done = subprocess.run(
+            [npm, "view", f"{package}@latest", "version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return spec
+    version = done.stdout.strip()
+    return version if done.returncode == 0 and version else spec
 
 
 def cache_root() -> Path:
