@@ -281,13 +281,31 @@ class Worktrees:
         return Ensured(path, branch, True, created_branch, note)
 
     def _add(self, path: Path, branch: str, start: str | None) -> None:
-        where = ["-b", branch, str(path), start] if start else [str(path), branch]
+        """A new branch is made on its own first, and the worktree added on it after.
+
+        `git worktree add -b` makes the branch and only then reads the other worktrees, so when
+        it met a half-made one (see `_run`) the branch was left behind and the retry failed on
+        it ("a branch named ... already exists"). `update-ref` reads no worktree, and a retried
+        `worktree add` on an existing branch is the same command again.
+        """
+        if start:
+            _run(
+                self.repo.root,
+                "update-ref",
+                "-m",
+                f"branch: Created from {start}",
+                _branch_ref(branch),
+                start,
+                "",
+                doing=f"create the branch {branch}",
+            )
         _run(
             self.repo.root,
             "worktree",
             "add",
             "--quiet",
-            *where,
+            str(path),
+            branch,
             doing=f"create the worktree {path}",
         )
 

@@ -636,6 +636,34 @@ def test_a_worktree_another_add_is_halfway_through_does_not_stop_ours(
     assert git(path, "branch", "--show-current").strip() == BRANCH
 
 
+def test_a_new_branch_left_by_a_failed_add_does_not_stop_the_retry(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`git worktree add -b` runs `git branch` first and reads the other worktrees after, so a
+    half-made one met at that moment leaves the new branch behind. The wrapper plays that order
+    once: it makes the branch, then fails with git's message, as the real race did in a demo."""
+    real = shutil.which("git")
+    assert real is not None
+    once = tmp_path / "failed-once"
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1 $2 $4" = "worktree add -b" ] && [ ! -e {once} ]; then\n'
+        f"  touch {once}; {shlex.quote(real)} branch \"$5\" \"$7\" || exit 1\n"
+        "  echo \"fatal: failed to read .git/worktrees/other/commondir: Success\" >&2; exit 128\n"
+        "fi\n"
+        f'exec {shlex.quote(real)} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}")
+    path = agent_path(repo)
+    ensured = Worktrees(repo).ensure("a", BRANCH, "main", path)
+    assert ensured.created_worktree and ensured.created_branch
+    assert git(path, "branch", "--show-current").strip() == BRANCH
+    assert git(path, "rev-parse", "HEAD") == git(repo.root, "rev-parse", "main")
+
+
 def test_a_worktree_that_stays_half_made_is_named_in_one_sentence(
     repo: Repo, tmp_path: Path
 ) -> None:
