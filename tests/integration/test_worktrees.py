@@ -650,8 +650,8 @@ def test_a_new_branch_left_by_a_failed_add_does_not_stop_the_retry(
     wrapper.write_text(
         "#!/bin/sh\n"
         f'if [ "$1 $2 $4" = "worktree add -b" ] && [ ! -e {once} ]; then\n'
-        f"  touch {once}; {shlex.quote(real)} branch \"$5\" \"$7\" || exit 1\n"
-        "  echo \"fatal: failed to read .git/worktrees/other/commondir: Success\" >&2; exit 128\n"
+        f'  touch {once}; {shlex.quote(real)} branch "$5" "$7" || exit 1\n'
+        '  echo "fatal: failed to read .git/worktrees/other/commondir: Success" >&2; exit 128\n'
         "fi\n"
         f'exec {shlex.quote(real)} "$@"\n'
     )
