@@ -118,7 +118,8 @@ def test_corral_in_a_pane_pauses_an_agent_and_quits_leaving_the_herd(
         timeout=20,
         what="corral to quit",
     )
-    assert run("display-message", "-p", "-t", "e2e", "#{pane_dead_status}").strip() == "0"
+    ended = run("display-message", "-p", "-t", "e2e", "#{pane_dead_status} #{pane_dead_signal}")
+    assert ended.split() == ["0"], f"corral ended with status and signal {ended.strip()!r}"
     views = {view.name: view for view in Supervisor.open(sim_herd).look()}
     assert views["one"].state is State.PAUSED and views["one"].pid is not None
     assert views["two"].state is not State.EXITED and views["two"].pid is not None
