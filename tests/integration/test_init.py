@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -88,7 +90,7 @@ def test_yes_writes_one_agent_per_cli_found(repo: Path, tmp_path: Path) -> None:
     assert agents(repo) == [("claude-1", "claude"), ("codex-1", "codex")]
     text = (repo / "corral.toml").read_text()
     assert f"# Claude Code ({tmp_path / 'bin' / 'claude'})" in text
-    assert '[locks]\ndirs = ["current_tasks"]' in text
+    assert tomllib.loads(text)["locks"] == {"dirs": ["current_tasks"]}
     assert "[notes]" in text and "completed_tasks" not in text
     assert f"wrote {repo / 'corral.toml'}: 2 agents (claude-1, codex-1)" in result.stdout
     assert "base: main" in result.stdout and "task locks: current_tasks/" in result.stdout
@@ -185,7 +187,20 @@ def test_no_cli_installed_gives_the_simulated_agent(repo: Path, tmp_path: Path) 
     assert "no agent CLI is on PATH" in result.stdout
     assert "npm install -g @anthropic-ai/claude-code" in result.stdout
     assert "pip install aider-chat" in result.stdout
-    assert '# kind = "codex"' in (repo / "corral.toml").read_text()
+    # An example per CLI, commented out, that reads as an agent once uncommented.
+    blocks = re.findall(
+        r"^# \[\[agent\]\]\n(?:# .*\n)+", (repo / "corral.toml").read_text(), re.MULTILINE
+    )
+    examples = [
+        tomllib.loads("".join(line.removeprefix("# ") for line in block.splitlines(True)))
+        for block in blocks
+    ]
+    assert [example["agent"][0]["kind"] for example in examples] == [
+        "claude",
+        "codex",
+        "gemini",
+        "aider",
+    ]
 
 
 def test_repo_option_from_elsewhere(repo: Path, tmp_path: Path) -> None:

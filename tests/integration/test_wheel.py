@@ -10,6 +10,7 @@ where the processes they start import corral from.
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import shutil
@@ -166,7 +167,10 @@ def test_the_wheel_holds_every_file_corral_reads_at_run_time(installed: Installe
     for wanted in ("sessions/tmux.conf", "tui/styles/app.tcss", "sessions/sim/demo/asker.toml"):
         assert wanted in shipped
     scripts = shipped[next(n for n in shipped if n.endswith(".dist-info/entry_points.txt"))]
-    assert b"corral = tui.cli:main" in scripts
+    entry_points = configparser.ConfigParser()
+    entry_points.read_string(scripts.decode())
+    assert entry_points["console_scripts"]["corral"] == "tui.cli:main"
+    assert entry_points["console_scripts"]["corral-hook"] == "sessions.hook:main"
 
 
 def test_the_installed_corral_runs_the_demo_from_its_own_package(

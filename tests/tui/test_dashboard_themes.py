@@ -4,6 +4,7 @@ file or a choice that is not there is a sentence in the app, never a crash."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,11 @@ def config(herd: FakeHerd) -> Path:
 def saved(herd: FakeHerd) -> str:
     path = config(herd)
     return path.read_text() if path.exists() else ""
+
+
+def saved_theme(herd: FakeHerd) -> object:
+    """The theme the saved file says, read as TOML: how the value is quoted is tomlkit's."""
+    return tomllib.loads(saved(herd)).get("theme")
 
 
 def state_colour(app: Any, name: str) -> Color | None:
@@ -75,7 +81,8 @@ async def test_conflicts_and_stale_locks_take_the_themes_warning_colours(
 
 
 async def test_t_steps_through_corrals_themes_and_saves_the_choice(herd: FakeHerd) -> None:
-    config(herd).write_text('# mine\nbell = false\n\n[keys]\nquit = "q"\n')
+    mine = '# mine\nbell = false\n\n[keys]\nquit = "q"\n'
+    config(herd).write_text(mine)
     app = corral(herd, settings_path=config(herd))
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: app.snapshot is not None)
@@ -86,12 +93,15 @@ async def test_t_steps_through_corrals_themes_and_saves_the_choice(herd: FakeHer
             await pilot.press("t")
             shown.append(app.theme)
         assert shown == [*BUNDLED_ORDER[1:], BUNDLED_ORDER[0]]
-        await until(pilot, lambda: 'theme = "corral-dark"' in saved(herd), what="the save")
+        await until(pilot, lambda: saved_theme(herd) == "corral-dark", what="the save")
         await pilot.press("t")
-        await until(pilot, lambda: 'theme = "corral-light"' in saved(herd), what="the save")
+        await until(pilot, lambda: saved_theme(herd) == "corral-light", what="the save")
         await until(pilot, lambda: state_colour(app, "alpha") != dark, what="new colours")
-    # One line added, every other byte (the comment, the table) as the user wrote it.
-    assert saved(herd) == 'theme = "corral-light"\n# mine\nbell = false\n\n[keys]\nquit = "q"\n'
+    # One line added at the top, every other byte (the comment, the table) as the user wrote it.
+    first, *rest = saved(herd).splitlines(keepends=True)
+    assert first.startswith("theme = ") and first.endswith("\n")
+    assert tomllib.loads(first) == {"theme": "corral-light"}
+    assert "".join(rest) == mine
 
 
 async def test_the_palettes_theme_switch_saves_too(herd: FakeHerd) -> None:
@@ -105,7 +115,7 @@ async def test_the_palettes_theme_switch_saves_too(herd: FakeHerd) -> None:
         await until(pilot, lambda: hits.first().option_count == 1, what="one theme")
         await pilot.press("enter")
         await until(pilot, lambda: app.theme == "nord")
-        await until(pilot, lambda: 'theme = "nord"' in saved(herd), what="the save")
+        await until(pilot, lambda: saved_theme(herd) == "nord", what="the save")
         dark = app.theme_set.get(DEFAULT_THEME)
         assert dark is not None
         for variable in STATE_VARIABLES:

@@ -4,6 +4,7 @@ the parser's sentence and leaves the file alone; Escape writes nothing."""
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TextArea
 
 from sessions.config import load_config
+from sessions.config_writer import HEADER, AgentFields, render_agent
 from sessions.model import Kind
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import FakeHerd, make_herd
@@ -84,16 +86,25 @@ async def test_n_writes_the_agent_into_corral_toml_and_starts_it(configured: Fak
         await until(pilot, lambda: ("up", ("sim-1",)) in configured.calls, what="the start")
         assert configured.calls == [("reload_config", None), ("up", ("sim-1",))]
         assert not isinstance(app.screen, NewAgentScreen)
-        assert config_text(configured) == CONFIG + (
-            "\n"
-            "[[agent]]\n"
-            'name = "sim-1"\n'
-            'kind = "sim"\n'
-            'command = "python -m sim"\n'
-            'prompt = """Read PROGRESS.md\n'
-            'then take a task"""\n'
-            'restart = "always"\n'
+        # The user's text as it was, then a blank line and the table for what the form said,
+        # rendered the way corral renders every new agent.
+        text = config_text(configured)
+        assert text == CONFIG + "\n" + render_agent(
+            AgentFields(
+                name="sim-1",
+                kind="sim",
+                command="python -m sim",
+                prompt="Read PROGRESS.md\nthen take a task",
+                restart="always",
+            )
         )
+        assert tomllib.loads(text)["agent"][-1] == {
+            "name": "sim-1",
+            "kind": "sim",
+            "command": "python -m sim",
+            "prompt": "Read PROGRESS.md\nthen take a task",
+            "restart": "always",
+        }
         assert [spec.name for spec in configured.specs()] == ["alpha", "sim-1"]
         where = configured.repo.root / "corral.toml"
         await until(pilot, lambda: f"sim-1 (sim) added to {where}:10" in notes.text())
@@ -126,7 +137,9 @@ async def test_a_bad_name_is_shown_in_the_form_and_nothing_is_written(
         await pilot.press("ctrl+s")
         await until(pilot, lambda: configured.calls, what="the start")
         assert configured.calls == [("reload_config", None), ("up", ("beta",))]
-        assert 'name = "beta"' in config_text(configured)
+        text = config_text(configured)
+        assert text.startswith(CONFIG)
+        assert [agent["name"] for agent in tomllib.loads(text)["agent"]] == ["alpha", "beta"]
 
 
 @pytest.mark.asyncio
@@ -185,7 +198,10 @@ async def test_a_missing_corral_toml_is_created_with_the_agent(herd: FakeHerd) -
         assert herd.calls == [("reload_config", None), ("up", ("claude-1",))]
         text = (herd.repo.root / "corral.toml").read_text()
         assert text.startswith("# corral.toml: ")
-        assert text.endswith('[[agent]]\nname = "claude-1"\nkind = "claude"\nrestart = "never"\n')
+        assert text == HEADER + "\n" + render_agent(AgentFields(name="claude-1", kind="claude"))
+        assert tomllib.loads(text) == {
+            "agent": [{"name": "claude-1", "kind": "claude", "restart": "never"}]
+        }
 
 
 def test_new_agent_form(snap_compare: SnapCompare, tmp_path: Path) -> None:

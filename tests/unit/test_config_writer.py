@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,15 @@ kind = "claude"
 DISABLE_AUTOUPDATER = "1"
 """
 
-NEW_TABLE = '[[agent]]\nname = "codex-1"\nkind = "codex"\nrestart = "on-failure"\n'
+
+def codex() -> AgentFields:
+    return AgentFields(name="codex-1", kind=Kind.CODEX, restart=Restart.ON_FAILURE)
+
+
+# The table corral renders for codex(). Built with corral's own renderer, so these tests pin
+# where it goes and what around it is kept, not how tomlkit happens to quote a string; what the
+# table says is pinned by test_the_new_table_parses_back_to_its_fields_in_order.
+NEW_TABLE = render_agent(codex())
 
 
 def config_at(tmp_path: Path, text: str | None) -> Path:
@@ -52,8 +61,14 @@ def config_at(tmp_path: Path, text: str | None) -> Path:
     return path
 
 
-def codex() -> AgentFields:
-    return AgentFields(name="codex-1", kind=Kind.CODEX, restart=Restart.ON_FAILURE)
+def test_the_new_table_parses_back_to_its_fields_in_order() -> None:
+    """NEW_TABLE stands in for literal bytes elsewhere, so what it says is checked here: one
+    [[agent]] table, ending with a line end, with the fields in the order a reader expects."""
+    assert NEW_TABLE.startswith("[[agent]]\n") and NEW_TABLE.endswith("\n")
+    assert NEW_TABLE.count("[[agent]]") == 1
+    agents = tomllib.loads(NEW_TABLE)["agent"]
+    assert agents == [{"name": "codex-1", "kind": "codex", "restart": "on-failure"}]
+    assert list(agents[0]) == ["name", "kind", "restart"]
 
 
 def test_the_users_text_is_a_prefix_and_the_table_follows_a_blank_line(tmp_path: Path) -> None:
@@ -75,9 +90,11 @@ def test_the_example_config_takes_an_agent_at_its_end(tmp_path: Path) -> None:
     add_agent(path, AgentFields(name="claude-2", kind="claude"))
     new = path.read_text()
     assert new.startswith(text)
-    assert (
-        new[len(text) :] == '\n[[agent]]\nname = "claude-2"\nkind = "claude"\nrestart = "never"\n'
-    )
+    table = render_agent(AgentFields(name="claude-2", kind="claude"))
+    assert new[len(text) :] == "\n" + table
+    assert tomllib.loads(table)["agent"] == [
+        {"name": "claude-2", "kind": "claude", "restart": "never"}
+    ]
 
 
 def test_with_tables_after_the_agents_it_goes_after_the_last_agent(tmp_path: Path) -> None:
@@ -149,19 +166,32 @@ def test_every_field_parses_back_to_the_agent_it_describes(tmp_path: Path) -> No
         restart=Restart.ALWAYS,
         args=("--no-auto-commits",),
     )
-    assert path.read_text().endswith(
-        '[[agent]]\nname = "aider-1"\nkind = "aider"\ncommand = "aider --model \\"gpt 5\\""\n'
-        'args = ["--no-auto-commits"]\nprompt = """Read "PROGRESS.md"\nthen take a task '
-        '\\\\ done"""\nrestart = "always"\n'
-    )
+    # The values as written, not tomlkit's quoting: quotes and a backslash survive, the prompt's
+    # CRLF becomes a newline, and the keys come in the order a reader expects.
+    text = path.read_text()
+    assert text.startswith(USER + "\n")
+    written = tomllib.loads(text)["agent"][-1]
+    assert written == {
+        "name": "aider-1",
+        "kind": "aider",
+        "command": 'aider --model "gpt 5"',
+        "args": ["--no-auto-commits"],
+        "prompt": 'Read "PROGRESS.md"\nthen take a task \\ done',
+        "restart": "always",
+    }
+    assert list(written) == ["name", "kind", "command", "args", "prompt", "restart"]
+    # A multi-line prompt reads in the file the way it was typed: its second line is a line.
+    assert any(line.startswith("then take a task ") for line in text.splitlines())
 
 
 def test_a_command_given_as_an_argv_is_written_as_an_array() -> None:
     fields = AgentFields(name="shell-1", kind="shell", command=("make", "watch"))
-    assert render_agent(fields) == (
-        '[[agent]]\nname = "shell-1"\nkind = "shell"\ncommand = ["make", "watch"]\n'
-        'restart = "never"\n'
-    )
+    written = tomllib.loads(render_agent(fields))["agent"]
+    assert written == [
+        {"name": "shell-1", "kind": "shell", "command": ["make", "watch"], "restart": "never"}
+    ]
+    assert list(written[0]) == ["name", "kind", "command", "restart"]
+    assert isinstance(written[0]["command"], list)
 
 
 def test_crlf_files_get_crlf_lines(tmp_path: Path) -> None:

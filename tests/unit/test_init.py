@@ -188,13 +188,14 @@ def test_one_agent_per_cli_found_each_with_a_comment(repo: Repo, found: dict[Kin
     assert all(a.restart is Restart.ON_FAILURE for a in config.agents)
     assert config.base == "main"
     lines = text.splitlines()
-    for index, line in enumerate(lines):
-        if line == "[[agent]]":
-            assert lines[index - 1].startswith("# "), lines[index - 1]
+    headers = [index for index, line in enumerate(lines) if line == "[[agent]]"]
+    assert len(headers) == len(config.agents)  # else the loop below could check nothing
+    for index in headers:
+        assert lines[index - 1].startswith("# "), lines[index - 1]
     assert f"# Claude Code ({found[Kind.CLAUDE]})" in text
     assert text.startswith("# corral.toml")
     # The base line is explained by the comment right above it.
-    base = lines.index('base = "main"')
+    base = next(index for index, line in enumerate(lines) if line.startswith("base ="))
     assert lines[base - 1].startswith("#") and "branch" in lines[base - 2]
 
 
@@ -290,7 +291,10 @@ def test_a_detached_head_leaves_base_out(repo: Repo, found: dict[Kind, str]) -> 
     git(repo.root, "checkout", "-q", "--detach")
     text = plan_config(repo, None, found)
     assert parse_config(text, "corral.toml", repo.root).base is None
-    assert '# base = "main"' in text and "detached" in text
+    assert "detached" in text
+    # The base line is there, commented out, and says "main" once uncommented.
+    commented = [line for line in text.splitlines() if line.startswith("# base =")]
+    assert [tomllib.loads(line.removeprefix("# ")) for line in commented] == [{"base": "main"}]
 
 
 def test_any_branch_name_is_quoted_right(tmp_path: Path, found: dict[Kind, str]) -> None:
@@ -302,18 +306,32 @@ def test_any_branch_name_is_quoted_right(tmp_path: Path, found: dict[Kind, str])
 def test_no_cli_found_gives_a_sim_agent_and_an_example_per_kind(repo: Repo) -> None:
     text = plan_config(repo, None, {})
     assert agents_of(text, repo.root) == [("sim-1", "sim")]
-    for kind, hint in install_hints().items():
+    for hint in install_hints().values():
         assert hint in text
-        assert f'# kind = "{kind.value}"' in text
-    # Each example works once uncommented: take its block and read it back.
-    for kind in (Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER):
-        start = text.index(f'# name = "{kind.value}-1"') - len("# [[agent]]\n")
-        block = text[start:].split("\n\n")[0]
-        uncommented = "\n".join(line.removeprefix("# ") for line in block.splitlines())
-        assert agents_of(text + "\n" + uncommented + "\n", repo.root) == [
+    # Each example works once uncommented: take its block, read it back, and add it to the file.
+    examples: dict[str, dict[str, object]] = {}
+    for block in commented_agents(text):
+        uncommented = uncomment(block)
+        (example,) = tomllib.loads(uncommented)["agent"]
+        examples[example["kind"]] = example
+        assert agents_of(text + "\n" + uncommented, repo.root) == [
             ("sim-1", "sim"),
-            (f"{kind.value}-1", kind.value),
+            (example["name"], example["kind"]),
         ]
+    assert sorted(examples) == sorted(kind.value for kind in install_hints())
+    assert len(commented_agents(text)) == len(install_hints())  # one example per kind, no more
+    for kind, example in examples.items():
+        assert example["name"] == f"{kind}-1"
+
+
+def commented_agents(text: str) -> list[str]:
+    """The commented-out `[[agent]]` examples, each as its run of `# ` lines: found by their
+    layout, so how the values inside are quoted is left to the TOML reader."""
+    return re.findall(r"^# \[\[agent\]\]\n(?:# .*\n)+", text, re.MULTILINE)
+
+
+def uncomment(block: str) -> str:
+    return "".join(line.removeprefix("# ") for line in block.splitlines(keepends=True))
 
 
 # --- writing ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import tomlkit
 from textual.app import App
 from textual.css.stylesheet import Stylesheet
 from textual.theme import Theme
@@ -321,23 +322,28 @@ def _all_but_theme(text: str) -> list[str]:
     return [line for line in text.splitlines(keepends=True) if not line.startswith("theme")]
 
 
+# Where the new line goes is corral's choice and is pinned byte for byte; how its value is
+# quoted is tomlkit's, so the expected line is built with the same call corral makes.
+THEME_LINE = "<theme line>"
+
+
 @pytest.mark.parametrize(
     ("before", "after"),
     [
         (
             "# my corral settings\n\n[keys]\nquit = 'ctrl+q'\n",
-            "# my corral settings\ntheme = \"mine\"\n\n[keys]\nquit = 'ctrl+q'\n",
+            "# my corral settings\n<theme line>\n\n[keys]\nquit = 'ctrl+q'\n",
         ),
         (
             "# the keys I changed\n[keys]\nquit = 'ctrl+q'\n",
-            "theme = \"mine\"\n# the keys I changed\n[keys]\nquit = 'ctrl+q'\n",
+            "<theme line>\n# the keys I changed\n[keys]\nquit = 'ctrl+q'\n",
         ),
         (
             "[notifications]\r\nbell = false\r\n",
-            'theme = "mine"\r\n[notifications]\r\nbell = false\r\n',
+            "<theme line>\r\n[notifications]\r\nbell = false\r\n",
         ),
-        ("# only a comment", '# only a comment\ntheme = "mine"\n'),
-        ("", 'theme = "mine"\n'),
+        ("# only a comment", "# only a comment\n<theme line>\n"),
+        ("", "<theme line>\n"),
     ],
 )
 def test_saving_adds_a_theme_line_and_changes_nothing_else(
@@ -346,8 +352,11 @@ def test_saving_adds_a_theme_line_and_changes_nothing_else(
     path = tmp_path / "config.toml"
     path.write_bytes(before.encode())
     save_theme_choice("mine", path)
-    assert path.read_bytes() == after.encode()
-    assert parse_user_settings(after, str(path)).theme == "mine"
+    expected = after.replace(THEME_LINE, f"theme = {tomlkit.string('mine').as_string()}")
+    assert path.read_bytes() == expected.encode()
+    written = path.read_bytes().decode()
+    assert parse_user_settings(written, str(path)).theme == "mine"
+    assert tomllib.loads(written) == {**tomllib.loads(before), "theme": "mine"}
 
 
 def test_saving_creates_a_missing_file_and_folder_in_the_user_config(
@@ -356,7 +365,9 @@ def test_saving_creates_a_missing_file_and_folder_in_the_user_config(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     path = save_theme_choice("corral-light")
     assert path == tmp_path / "xdg" / "corral" / "config.toml"
-    assert path.read_text() == 'theme = "corral-light"\n'
+    text = path.read_text()
+    assert tomllib.loads(text) == {"theme": "corral-light"}
+    assert text.splitlines(keepends=True) == [_theme_line(text) + "\n"]  # that line, nothing else
 
 
 def test_saving_refuses_a_broken_file_and_leaves_it_untouched(tmp_path: Path) -> None:
