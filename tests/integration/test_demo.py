@@ -15,13 +15,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from sessions.repo import Repo
-from tests.helpers import wait_for
-from tests.support.demo_story import look, missing
+from tests.support.demo_story import wait_for_story
 
 pytestmark = pytest.mark.tmux
 
@@ -57,21 +55,10 @@ def test_the_demo_tells_its_whole_story_then_clean_removes_it(
         assert f"{name} started in" in out
     assert f"corral demo --clean --dir {folder}" in out
 
-    rounds: list[dict[str, Any]] = []
-
-    def told() -> dict[str, Any] | None:
-        seen = look(CORRAL, root)
-        rounds.append(seen)
-        return None if missing(seen) else seen
-
-    try:
-        story = wait_for(told, timeout=STORY_SECONDS, interval=0.2, what="the whole story")
-    except pytest.fail.Exception:
-        pytest.fail(f"after {STORY_SECONDS:g} s the demo still lacks {missing(rounds[-1])}")
-    assert story is not None
+    story, rounds = wait_for_story(CORRAL, root, STORY_SECONDS)
     took = time.monotonic() - started
-    assert took < STORY_SECONDS, missing(rounds[-1])
-    print(f"the story was told {took:.1f} s after `corral demo` started, in {len(rounds)} looks")
+    assert took < STORY_SECONDS
+    print(f"the story was told {took:.1f} s after `corral demo` started, in {rounds} looks")
 
     agents = {agent["name"]: agent for agent in story["ls"]["agents"]}
     assert agents["builder-1"]["role"] == agents["builder-2"]["role"] == "builder"

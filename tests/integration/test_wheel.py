@@ -28,7 +28,7 @@ import pytest
 
 from sessions.repo import Repo
 from tests.helpers import git, wait_for
-from tests.support.demo_story import look, missing
+from tests.support.demo_story import wait_for_story
 
 pytestmark = pytest.mark.tmux
 
@@ -208,18 +208,7 @@ def test_the_installed_corral_runs_the_demo_from_its_own_package(
     tmux_cleanup.append(Repo.discover(root).socket_name)
     assert f"demo sandbox created: {root}" in started
 
-    rounds: list[dict[str, Any]] = []
-
-    def told() -> dict[str, Any] | None:
-        seen = look([corral], root, env)
-        rounds.append(seen)
-        return None if missing(seen) else seen
-
-    try:
-        story = wait_for(told, timeout=STORY_SECONDS, interval=0.2, what="the whole story")
-    except pytest.fail.Exception:
-        pytest.fail(f"after {STORY_SECONDS:g} s the demo still lacks {missing(rounds[-1])}")
-    assert story is not None
+    story, _ = wait_for_story([corral], root, STORY_SECONDS, env)
 
     # The runners and the agents run the installed package, and its hook entry answered.
     for agent in story["ls"]["agents"]:

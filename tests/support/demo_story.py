@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 DEMO_AGENTS = frozenset({"builder-1", "builder-2", "reviewer", "asker", "crasher"})
 
@@ -73,3 +76,21 @@ def missing(seen: dict[str, Any]) -> list[str]:
     if not wanted <= changed:
         gaps.append(f"PROGRESS.md and notes changes by the builders (have {sorted(changed)})")
     return gaps
+
+
+def wait_for_story(
+    corral: Sequence[str], root: Path, timeout: float, env: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], int]:
+    """Look until the whole story is told; the round that told it and how many looks it took.
+    Fails naming what is still missing after `timeout` seconds."""
+    end = time.monotonic() + timeout
+    rounds = 0
+    while True:
+        seen = look(corral, root, env)
+        rounds += 1
+        gaps = missing(seen)
+        if not gaps:
+            return seen, rounds
+        if time.monotonic() > end:
+            pytest.fail(f"after {timeout:g} s the demo still lacks {gaps}")
+        time.sleep(0.2)
