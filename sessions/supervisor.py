@@ -631,6 +631,7 @@ class Supervisor:
             view = self.view(name)
             if view.state is State.SHELVED:
                 return Outcome(name, "shelve", f"{name} is already shelved")
+            self._check_can_save(view)
             self._stop(view, "stop_for_shelve")
             ref = f"refs/corral/shelf/{name}"
             saved = None
@@ -654,6 +655,16 @@ class Supervisor:
             f"were; {kept}`corral unshelve {name}` resumes it",
         )
 
+    def _check_can_save(self, view: AgentView) -> None:
+        """Write the agent's files into git once before stopping it, so a full disk or a broken
+        index refuses the action while the agent still runs, instead of after it was stopped."""
+        if not view.worktree or not Path(view.worktree).is_dir():
+            return
+        try:
+            self.worktrees.current_commit(Path(view.worktree))
+        except AgentError as error:
+            raise AgentError(f"{view.name} was left running: {error}") from error
+
     def unshelve(self, name: str) -> Outcome:
         spec = self.spec(name)
         with self.acting():
@@ -667,6 +678,7 @@ class Supervisor:
             view = self.view(name)
             worktree = Path(view.worktree) if view.worktree else None
             base = self.base() if worktree is not None and worktree.is_dir() else ""
+            self._check_can_save(view)
             self._stop(view, "stop_for_rm")
             if worktree is not None and worktree.is_dir():
                 removal = self.worktrees.remove(worktree, name, view.branch, base)

@@ -808,11 +808,24 @@ def _reason(result: subprocess.CompletedProcess[str]) -> str:
 @contextmanager
 def _scratch(git_dir: Path) -> Iterator[Path]:
     """A private folder inside the git dir for temporary index files, removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="corral-snapshot-", dir=git_dir))
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="corral-snapshot-", dir=git_dir))
+    except OSError as error:
+        raise AgentError(_cannot_write(git_dir, error)) from error
     try:
         yield folder
+    except OSError as error:
+        raise AgentError(_cannot_write(git_dir, error)) from error
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _cannot_write(folder: Path, error: OSError) -> str:
+    """A full disk is the usual cause, and freeing space the usual fix."""
+    return (
+        f"corral could not write a temporary index in {folder} ({error.strerror}): "
+        "free some space on that disk and try again."
+    )
 
 
 def _index_tree(checkout: _Checkout, scratch: Path) -> str:

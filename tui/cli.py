@@ -405,8 +405,11 @@ def _ask(question: str) -> str | None:
 def cmd_conflicts(args: argparse.Namespace, repo: Path) -> int:
     snapshot = Supervisor.open(repo).snapshot()
     shown = snapshot.coordination.shown_conflicts
+    # What could not be looked at (a full disk, a broken worktree) is said, not skipped quietly.
+    unchecked = {k: v for k, v in snapshot.coordination.errors.items() if k != "locks"}
     if args.json:
-        print(json.dumps({"conflicts": [c.to_json() for c in shown]}, indent=2))
+        found = [conflict.to_json() for conflict in shown]
+        print(json.dumps({"conflicts": found, "errors": unchecked}, indent=2))
         return 0
     if not shown:
         print("no conflicts: no two builders changed the same file")
@@ -414,6 +417,8 @@ def cmd_conflicts(args: argparse.Namespace, repo: Path) -> int:
         since = time.strftime("%H:%M:%S", time.localtime(conflict.since))
         agents = " and ".join(conflict.agents)
         print(f"{conflict.level:<6} {conflict.path}  {agents} since {since}: {conflict.detail}")
+    for where, error in sorted(unchecked.items()):
+        print(f"corral: {where} was not checked past the file level: {error}", file=sys.stderr)
     return 0
 
 
