@@ -28,6 +28,7 @@ from sessions.journal import Journal
 from sessions.locks import LockReport, LockRules, Verdict, survey
 from sessions.model import AgentView, Checkout, State
 from sessions.notes import NoteRules
+from sessions.private import open_private, write_private
 from sessions.repo import Repo, git
 
 LOCK_EVERY = 2.0
@@ -236,18 +237,17 @@ class Coordinator:
         take turns, and each first reads what the other wrote."""
         path = self.repo.state_dir / "conflicts.lock"
         try:
-            handle = path.open("a")
+            fd = open_private(path, os.O_RDWR)
         except OSError:
             yield
             return
-        with handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                for event in self._reader.read_new():
-                    self.tracker.apply(event)
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            for event in self._reader.read_new():
+                self.tracker.apply(event)
+            yield
+        finally:
+            os.close(fd)
 
     # -- locks --------------------------------------------------------------------------
 
@@ -303,11 +303,8 @@ class Coordinator:
         if text == self._holds[0] and now - self._holds[1] < HOLDS_TTL / 4:
             return
         self._holds = (text, now)
-        target = self.repo.state_dir / HOLDS_FILE
-        temporary = target.with_name(f".{HOLDS_FILE}.{os.getpid()}.tmp")
         with contextlib.suppress(OSError):
-            temporary.write_text(text)
-            os.replace(temporary, target)
+            write_private(self.repo.state_dir / HOLDS_FILE, text)
 
 
 def _load_changes(path: Path) -> dict[str, tuple[str, tuple[Touch, ...]]]:
@@ -328,10 +325,7 @@ def _save_changes(path: Path, changed: Mapping[str, tuple[str, tuple[Touch, ...]
         for name, (key, touches) in changed.items()
     }
     with contextlib.suppress(OSError):
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary = path.with_name(f".{CHANGES_FILE}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data))
-        os.replace(temporary, path)
+        write_private(path, json.dumps(data))
 
 
 def _recent_touches(calls: Sequence[Call], writes: Sequence[Write]) -> tuple[Touch, ...]:

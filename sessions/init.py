@@ -31,6 +31,7 @@ from sessions.config_writer import HEADER, AgentFields, render_agent, suggest_na
 from sessions.errors import ConfigError, CorralError
 from sessions.fingerprint import RoleRules
 from sessions.model import Config, Kind, Restart
+from sessions.private import write_private
 from sessions.repo import Repo
 
 # The CLIs init looks for, in the order the file lists them.
@@ -436,8 +437,7 @@ def _keep(repo: Repo, real: Path) -> Path | None:
     while backup.exists():
         number += 1
         backup = repo.state_dir / f"{CONFIG_NAME}.{stamp}-{number}.before-init"
-    backup.write_bytes(old)
-    return backup
+    return write_private(backup, old)
 
 
 def missing_clis(config: Config, found: Mapping[Kind, str]) -> list[str]:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sessions.private import private_folder
+
 Event = dict[str, Any]
 
 # corral's own words about agents (summaries of them, and failures to get one)
@@ -41,7 +43,7 @@ class Journal:
             record["agent"] = agent
         record.update(data)
         line = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, line)

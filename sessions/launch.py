@@ -8,13 +8,13 @@ The file holds the agent's command, prompt and config env, so it is readable by 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sessions.model import Restart
+from sessions.private import write_private
 
 # What a parent agent or tmux sets for its own children; a Claude Code session that runs
 # corral must not make every agent think it runs inside Claude Code.
@@ -61,12 +61,7 @@ class LaunchPlan:
         return cls(**data)
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(asdict(self), handle, indent=2)
-        os.replace(temporary, path)
+        write_private(path, json.dumps(asdict(self), indent=2))
 
     def child_env(self, environ: dict[str, str]) -> dict[str, str]:
         """The agent's environment: the user's, minus tmux's and a parent agent's, plus corral's."""

@@ -26,7 +26,6 @@ import json
 import os
 import re
 import stat
-import tempfile
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -35,6 +34,7 @@ from typing import Any
 
 from sessions.journal import Event, Journal
 from sessions.model import Checkout
+from sessions.private import open_private, write_private
 from sessions.repo import git
 
 EVENT = "note"
@@ -679,8 +679,7 @@ class Notes:
     def _locked(self) -> Iterator[None]:
         """One process at a time compares and saves, so a change is recorded once."""
         try:
-            self.cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(self.cache_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fd = open_private(self.cache_dir / ".lock", os.O_RDWR)
         except OSError:
             yield
             return
@@ -865,7 +864,4 @@ def _is_ancestor(cwd: Path, commit: str, of: str) -> bool:
 
 def _write_atomic(path: Path, body: bytes) -> None:
     """A reader sees the old or the new whole file, never half of one."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", delete=False) as handle:
-        handle.write(body)
-    os.replace(handle.name, path)
+    write_private(path, body)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from sessions.fingerprint import Call, Write
 from sessions.journal import AgentRecord, Journal
 from sessions.model import PaneInfo
 from sessions.prices import DEFAULT_PRICES
+from sessions.private import write_private
 from sessions.processes import ProcFacts
 from sessions.screens import Look, read_screen
 from sessions.status import Evidence, ScreenState
@@ -330,10 +330,8 @@ class Observer:
     def save_cpu_samples(self) -> None:
         """Leave this look's CPU samples for the next one-shot command to take its delta from."""
         with contextlib.suppress(OSError):
-            self._cpu_cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            temporary = self._cpu_cache.with_name(f".cpu.{os.getpid()}.tmp")
-            temporary.write_text(json.dumps({str(k): v for k, v in self.cpu_samples.items()}))
-            os.replace(temporary, self._cpu_cache)
+            samples = {str(k): v for k, v in self.cpu_samples.items()}
+            write_private(self._cpu_cache, json.dumps(samples))
 
 
 def _prune(items: deque[Call] | deque[Write], start: float) -> None:

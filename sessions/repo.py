@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sessions.errors import NotARepoError
+from sessions.private import private_folder
 
 STATE_DIR = ".corral"
 EXCLUDE_MARK = "# corral: its state and per-worktree agent settings"
@@ -141,7 +142,7 @@ class Repo:
 
     def prepare(self) -> None:
         """Create `.corral/` and keep it and agent settings out of git for every worktree."""
-        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        private_folder(self.state_dir)
         exclude = self.common_dir / "info" / "exclude"
         exclude.parent.mkdir(parents=True, exist_ok=True)
         text = exclude.read_text() if exclude.exists() else ""

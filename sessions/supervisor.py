@@ -53,6 +53,7 @@ from sessions.tmux import Tmux, tmux_version
 
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer
+from sessions.private import open_private
 from sessions.worktrees import Ensured, MergePreview, Worktrees
 
 STOP_WAIT = 8.0
@@ -112,7 +113,7 @@ class Supervisor:
     def acting(self) -> Iterator[None]:
         """Hold the herd's lock while an action changes it."""
         self.repo.prepare()
-        with (self.repo.state_dir / "lock").open("a") as handle:
+        with open(open_private(self.repo.state_dir / "lock", os.O_RDWR), "r+b") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

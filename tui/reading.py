@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from sessions.model import Snapshot
+from sessions.private import write_private
 from tui.diff import WorktreeDiff, read_diff
 from tui.herd import Herd
 from tui.history import History, Recorded, freeze
@@ -93,8 +94,7 @@ class Reader:
 
     def mark_notes_seen(self, when: float) -> None:
         with contextlib.suppress(OSError):
-            self._seen_path.parent.mkdir(parents=True, exist_ok=True)
-            self._seen_path.write_text(f"{when}\n")
+            write_private(self._seen_path, f"{when}\n")
 
 
 def _read(path: Path) -> str | None:

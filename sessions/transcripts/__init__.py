@@ -18,7 +18,6 @@ import base64
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sessions.prices import context_window
+from sessions.private import write_private
 from sessions.tools import ToolCall
 from sessions.usage import Fingerprints, Tokens, Usage, UsageBook, context_fill
 
@@ -521,16 +521,11 @@ def checkpoint_path(cache_dir: Path, key: str) -> Path:
 def save_checkpoint(cache_dir: Path, key: str, transcript: Transcript) -> Path:
     """Writes where reading stopped, atomically (a reader sees the old or the new whole file).
     `key` is usually the transcript's path; `cache_dir` is the repository's `.corral/cache`."""
-    path = checkpoint_path(cache_dir, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
     body = json.dumps(
         {"format": CHECKPOINT_FORMAT, "key": key, **transcript.to_json()},
         separators=(",", ":"),
     ).encode()
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", delete=False) as handle:
-        handle.write(body)
-    os.replace(handle.name, path)
-    return path
+    return write_private(checkpoint_path(cache_dir, key), body)
 
 
 def load_checkpoint(cache_dir: Path, key: str) -> Transcript | None:
