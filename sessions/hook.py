@@ -172,6 +172,7 @@ def build(
         record["tool_calls"] = len(calls)
     tool = payload.get("tool_name")
     if isinstance(tool, str) and tool:
+        tool = tool[:MAX_TEXT]
         record.update(_tool(kind, tool, payload.get("tool_input"), _root(payload, environ)))
     return record
 
@@ -241,7 +242,7 @@ def _relative(path: str, root: str) -> str:
     inside = _inside(path, root)
     if inside is None and os.path.isabs(path):
         inside = _inside(os.path.realpath(path), os.path.realpath(root))
-    return path[:MAX_PATH] if inside is None else inside
+    return (path if inside is None else inside)[:MAX_PATH]
 
 
 def _inside(path: str, root: str) -> str | None:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from sessions.agents import hook_argv
-from sessions.hook import MAX_TEXT, build
+from sessions.hook import MAX_PATH, MAX_TEXT, build
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CLAUDE = [json.loads(line) for line in (DATA / "claude" / "hooks.jsonl").read_text().splitlines()]
@@ -270,6 +270,25 @@ def test_a_huge_tool_response_is_measured_not_stored(run: Run) -> None:
     [event] = ran.events()
     assert event["sizes"]["tool_response"] > len(output)
     assert (ran.home / "events" / "alpha.jsonl").stat().st_size < 1000
+
+
+@pytest.mark.parametrize("tool", ["Edit", "x" * 1_000_000], ids=["edit", "megabyte-name"])
+def test_every_field_is_cut_so_no_event_line_is_huge(run: Run, tool: str, tmp_path: Path) -> None:
+    """A payload made of megabyte strings still leaves a line of a few kilobytes."""
+    huge = "y" * 1_000_000
+    payload: dict[str, Any] = {key: huge for key in ALLOWED if key not in ("t", "sizes")}
+    payload |= {
+        "hook_event_name": "PreToolUse" + huge,
+        "tool_name": tool,
+        "tool_input": {"file_path": str(tmp_path / huge), "old_string": huge},
+        "cwd": str(tmp_path),
+    }
+    ran = run(json.dumps(payload).encode())
+    assert (ran.code, ran.stdout, ran.errors()) == (0, b"", [])
+    [event] = ran.events()
+    assert event["tool"] == tool[:MAX_TEXT]
+    assert all(len(path) <= MAX_PATH for path in event.get("paths", []))
+    assert (ran.home / "events" / "alpha.jsonl").stat().st_size < 64 * 1024
 
 
 @pytest.mark.parametrize(
