@@ -74,6 +74,8 @@ SUMMARY_KEYS = (
     "timeout",
 )
 BACKOFF_KEYS = ("clean", "failure", "crash_runs", "crash_seconds")
+# Under Linux's 128 KiB limit on one word of a command line or environment, with room to spare.
+MAX_PROMPT_BYTES = 100_000
 AGENT_KEYS = ("name", "kind", "command", "args", "prompt", "prompt_file", "restart", "env")
 REQUIRED_AGENT_KEYS = ("name", "kind")
 
@@ -325,8 +327,16 @@ class _Section:
 
 
 def find_config(root: Path) -> Path | None:
+    """The repository's corral.toml; None when there is none, an error when something else
+    (a folder, say) has its name, since ignoring it would hide the user's agents."""
     path = root / CONFIG_NAME
-    return path if path.is_file() else None
+    if path.is_file():
+        return path
+    if path.exists():
+        raise ConfigError(
+            str(path), None, None, "is not a file: rename or remove it, then write corral.toml"
+        )
+    return None
 
 
 def load_config(root: Path) -> Config:
@@ -526,8 +536,30 @@ def _document(text: str, path: str) -> tuple[_Document, _Section]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _syntax_error(str(error), text, path) from error
+    except RecursionError as error:
+        # tomllib parses nested arrays and inline tables by recursion.
+        line = _deep_line(text)
+        raise ConfigError(
+            path, line, None, "nests arrays or tables too deeply to read: flatten it"
+        ) from error
     doc = _Document(path, Locator(text))
     return doc, _Section(doc, (), data)
+
+
+def _deep_line(text: str, depth: int = 100) -> int | None:
+    """The line where brackets first nest `depth` deep (strings are not told apart: this only
+    points the user at the place)."""
+    level, line = 0, 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            level += 1
+            if level >= depth:
+                return line
+        elif char in "]}":
+            level -= 1
+    return None
 
 
 def _syntax_error(message: str, text: str, path: str) -> ConfigError:
@@ -677,7 +709,7 @@ def _prompt(section: _Section, root: Path) -> str | None:
     prompt = section.text("prompt", "Read PROGRESS.md and take the next task")
     relative = section.text("prompt_file", "prompts/claude.md")
     if relative is None:
-        return prompt
+        return _bounded(section, "prompt", prompt)
     if prompt is not None:
         raise section.error("prompt_file", "cannot go with prompt: keep one of the two")
     file = root / relative
@@ -693,7 +725,23 @@ def _prompt(section: _Section, root: Path) -> str | None:
         ) from error
     if not text.strip():
         raise section.error("prompt_file", f"names {file}, which is empty: write the prompt in it")
-    return text
+    return _bounded(section, "prompt_file", text)
+
+
+def _bounded(section: _Section, key: str, prompt: str | None) -> str | None:
+    """The prompt reaches the agent as one word of its command line (or of its environment),
+    and Linux refuses a word over 128 KiB, so a longer one would leave the agent unstartable."""
+    if prompt is None:
+        return None
+    size = len(prompt.encode())
+    if size > MAX_PROMPT_BYTES:
+        raise section.error(
+            key,
+            f"gives a prompt of {size:,} bytes, over the {MAX_PROMPT_BYTES:,} an agent's command "
+            "line can take: put the long text in a file in the repository and prompt the agent "
+            "to read it",
+        )
+    return prompt
 
 
 def _env(section: _Section) -> tuple[tuple[str, str], ...]:

@@ -124,10 +124,12 @@ def _repo(path: Path, checks: list[Check]) -> Repo | None:
 
 
 def _config(repo: Repo, checks: list[Check]) -> Config | None:
-    if find_config(repo.root) is None:
-        checks.append(Check(False, "config", f"no corral.toml in {repo.root}: run `corral init`"))
-        return None
     try:
+        if find_config(repo.root) is None:
+            checks.append(
+                Check(False, "config", f"no corral.toml in {repo.root}: run `corral init`")
+            )
+            return None
         config = load_config(repo.root)
     except CorralError as error:
         checks.append(Check(False, "config", str(error)))

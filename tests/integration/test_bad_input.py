@@ -83,6 +83,44 @@ def test_invalid_config_names_file_line_and_key(
     assert expected in line
 
 
+@pytest.mark.parametrize("command", ["up", "ls"])
+def test_a_config_nested_thousands_deep_is_named_not_a_traceback(
+    make_repo: Callable[..., Path], command: str
+) -> None:
+    deep = SIM + "x = " + "[" * 5000 + "]" * 5000 + "\n"
+    line = one_clear_line(corral(make_repo(deep), command))
+    assert "corral.toml:5: nests arrays or tables too deeply" in line
+
+
+@pytest.mark.parametrize("command", ["up", "ls"])
+def test_a_folder_named_corral_toml_is_named_not_ignored(
+    make_repo: Callable[..., Path], command: str
+) -> None:
+    root = make_repo()
+    (root / "corral.toml").mkdir()
+    line = one_clear_line(corral(root, command))
+    assert "corral.toml: is not a file" in line
+
+
+@pytest.mark.parametrize("key", ["prompt", "prompt_file"])
+def test_a_prompt_too_long_for_a_command_line_is_refused_by_name(
+    make_repo: Callable[..., Path], key: str, tmux_cleanup: list[str]
+) -> None:
+    """20 MB of prompt: refused with the size and what to do, before any agent is started."""
+    root = make_repo()
+    tmux_cleanup.append(Repo.discover(root).socket_name)
+    text = "Do the next task. " * 1_200_000
+    if key == "prompt_file":
+        (root / "task.md").write_text(text)
+        value = '"task.md"'
+    else:
+        value = '"""' + text + '"""'
+    (root / "corral.toml").write_text(SIM + f"{key} = {value}\n")
+    line = one_clear_line(corral(root, "up"))
+    assert f"corral.toml:5: agent[1].{key}: gives a prompt of 21,600,000 bytes" in line, line
+    assert "put the long text in a file" in line
+
+
 def test_tmux_missing(make_repo: Callable[..., Path], tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

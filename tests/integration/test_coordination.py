@@ -289,7 +289,10 @@ def test_the_commands_show_notes_attributed_conflicts_and_locks_as_json(
     assert "+- [x] first task" not in by_agent["beta"]
 
     assert main(["--repo", root, "conflicts", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"conflicts": [], "errors": {}}  # notes are coordination
+    assert json.loads(capsys.readouterr().out) == {
+        "conflicts": [],
+        "errors": {},
+    }  # notes are coordination
     assert main(["--repo", root, "locks", "--json"]) == 0
     locks = json.loads(capsys.readouterr().out)
     assert locks["locks"] == [] and locks["tax"]["commits"] >= 1

@@ -76,7 +76,10 @@ def test_agent_runs_in_its_worktree_with_a_clean_environment(
     assert env["CORRAL_HOME"] == str(supervisor.repo.state_dir)
     assert env["EXTRA"] == "x y"
     assert not any(key.startswith(("TMUX", "CLAUDE_CODE_")) or key == "CLAUDECODE" for key in env)
-    assert (worktree / "pwd.txt").read_text().strip() == str(worktree)
+    pwd = worktree / "pwd.txt"  # written after env.txt, so it may not be there yet
+    assert wait_for(lambda: pwd.exists() and pwd.read_text().strip(), what="pwd.txt") == str(
+        worktree
+    )
     branch = os.popen(f"git -C {worktree} branch --show-current").read().strip()
     assert branch == "corral/env-1"
     wait_for(lambda: supervisor.view("env-1").state is State.WORKING, what="working")
