@@ -1,13 +1,15 @@
-"""Helpers shared by tests: git with a fixed identity, and waiting on a condition."""
+"""Helpers shared by tests: git with a fixed identity, the real command line, and waiting on a
+condition."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -26,6 +28,14 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
     ).stdout
+
+
+def corral(root: Path, *args: str, **options: Any) -> subprocess.CompletedProcess[str]:
+    """`corral --repo ROOT ARGS` as a user runs it, in a process of its own; `options` go to
+    `subprocess.run` (env, input, preexec_fn...)."""
+    command = [sys.executable, "-m", "tui.cli", "--repo", str(root), *args]
+    options = {"capture_output": True, "text": True, "timeout": 60, **options}
+    return subprocess.run(command, check=False, **options)
 
 
 def wait_for(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -13,24 +12,11 @@ from pathlib import Path
 import pytest
 
 from sessions.repo import Repo
-from tests.helpers import git, wait_for
+from tests.helpers import corral, git, wait_for
 
 pytestmark = pytest.mark.tmux
 
 SIM = '[[agent]]\nname = "sim-1"\nkind = "sim"\nargs = ["--speed", "0.05"]\n'
-
-
-def corral(
-    root: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--repo", str(root), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
 
 
 def one_clear_line(result: subprocess.CompletedProcess[str]) -> str:

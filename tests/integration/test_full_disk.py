@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 
 from sessions.repo import Repo
 from sessions.supervisor import Supervisor
-from tests.helpers import git, wait_for
+from tests.helpers import corral, git, wait_for
 
 pytestmark = pytest.mark.tmux
 
@@ -66,16 +65,6 @@ def fill(folder: Path) -> Path:
         except OSError as error:
             assert error.errno == errno.ENOSPC
     return filler
-
-
-def corral(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--repo", str(root), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def no_traceback(result: subprocess.CompletedProcess[str]) -> None:

@@ -22,6 +22,7 @@ import pytest
 from sessions.journal import Journal
 from sessions.repo import Repo
 from sessions.tmux import Tmux
+from tests.helpers import corral as run_corral
 from tests.helpers import git, wait_for
 
 pytestmark = pytest.mark.tmux
@@ -34,14 +35,7 @@ SIX = "\n".join(
 def corral(
     root: Path, *args: str, check: bool = True, **kwargs: Any
 ) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--repo", str(root), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        **kwargs,
-    )
+    result = run_corral(root, *args, **kwargs)
     if check and result.returncode != 0:
         pytest.fail(f"corral {' '.join(args)} failed ({result.returncode}): {result.stderr}")
     return result

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 
 from sessions.repo import Repo
 from sessions.supervisor import Supervisor
-from tests.helpers import wait_for
+from tests.helpers import corral, wait_for
 
 pytestmark = pytest.mark.tmux
 
@@ -23,16 +21,9 @@ HERD = "".join(
 )
 
 
-def corral(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The real command under the common umask 022, which leaves new files readable by all."""
-    return subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--repo", str(root), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        preexec_fn=lambda: os.umask(0o022),
-    )
+def UMASK() -> None:
+    """The common umask 022, which leaves new files readable by all."""
+    os.umask(0o022)
 
 
 def readable_by_others(state: Path) -> list[str]:
@@ -49,7 +40,7 @@ def test_read_only_commands_before_the_first_up_keep_it_private(
 ) -> None:
     root = make_repo(HERD)
     for command in ("ls", "notes", "locks", "conflicts", "log"):
-        result = corral(root, command)
+        result = corral(root, command, preexec_fn=UMASK)
         assert result.returncode == 0, (command, result.stderr)
     state = root / ".corral"
     assert state.is_dir()
@@ -61,7 +52,7 @@ def test_a_herd_at_work_keeps_it_private(
 ) -> None:
     root = make_repo(HERD)
     tmux_cleanup.append(Repo.discover(root).socket_name)
-    assert corral(root, "up").returncode == 0
+    assert corral(root, "up", preexec_fn=UMASK).returncode == 0
     supervisor = Supervisor.open(root)
     wait_for(lambda: all(supervisor.view(n).pid for n in ("sim-1", "sim-2")), what="agent pids")
     for name in ("sim-1", "sim-2"):
@@ -78,7 +69,7 @@ def test_a_herd_at_work_keeps_it_private(
         ("shelve", "sim-2"),
         ("ls", "--json"),
     ):
-        result = corral(root, *command)
+        result = corral(root, *command, preexec_fn=UMASK)
         assert result.returncode == 0, (command, result.stderr)
     events = root / ".corral" / "events" / "sim-1.jsonl"
     wait_for(events.exists, what="hook events")
