@@ -2,7 +2,9 @@
 
 The supervisor writes it before starting the pane and the runner reads it at every start, so a
 runner needs no corral process alive, and `corral restart` picks up an edited corral.toml.
-The file holds the agent's command, prompt and config env, so it is readable by its owner only.
+The file holds the agent's command, prompt, config env and the environment of the `corral` that
+started it (API keys and tokens among it), so it is readable by its owner only: tmux's command
+line, which every local user can read in `ps`, carries only `runner_env`.
 """
 
 from __future__ import annotations
@@ -32,8 +34,19 @@ KEPT_ENV = frozenset(
 )
 
 
+# What the runner needs before it has read its launch file: where its Python finds corral. The
+# tmux server keeps the command line of the `corral` that started it, readable by every local
+# user, so nothing else of the environment goes there.
+RUNNER_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONNOUSERSITE", "HOME")
+
+
 def clean_env(environ: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in environ.items() if k in KEPT_ENV or not DROPPED_ENV.match(k)}
+
+
+def runner_env(environ: dict[str, str]) -> dict[str, str]:
+    """The few variables the pane's command line sets for the runner; nothing secret."""
+    return {k: environ[k] for k in RUNNER_ENV if k in environ}
 
 
 @dataclass
@@ -54,6 +67,9 @@ class LaunchPlan:
     install_hint: str = ""
     tmux: str = "tmux"
     watch_files: bool = True
+    # The environment of the `corral` that started the agent, less tmux's and a parent agent's;
+    # None in a file from a corral that put it on tmux's command line instead.
+    environ: dict[str, str] | None = None
 
     @classmethod
     def load(cls, path: Path) -> LaunchPlan:

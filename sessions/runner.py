@@ -3,7 +3,12 @@
 The runner is the pane's own process and the agent is its child, so the agent can be frozen
 without tmux undoing it, and the runner can restart the agent by policy, spot a crash loop, and
 journal each run even when no corral command line or app is open. It is a child subreaper, so
-what the agent leaves running in the background stays below it and is stopped with it.
+what the agent leaves running in the background stays below it and is stopped with it; it waits
+for each of those once it ends, so none stays a zombie.
+
+The pane starts the runner with next to no environment of its own on tmux's command line (the
+tmux server keeps that command line, and `ps` shows it to every local user); the environment of
+the `corral` that started the agent is in the launch file, readable by its owner only.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from sessions.agents import SESSION_TOKEN
 from sessions.journal import Journal
 from sessions.launch import LaunchPlan
 from sessions.model import Backoff, Restart
-from sessions.processes import terminate_tree
+from sessions.processes import Reaper, terminate_tree
 
 RATE_LIMIT = re.compile(r"rate[ -]?limit|too many requests|quota|\b429\b", re.IGNORECASE)
 RATE_LIMIT_LINES = 15
@@ -52,8 +57,9 @@ def _ignore(signum: int, frame: object) -> None:
 class OwnPane:
     """The runner's handle on the tmux pane it runs in, through the server's own socket."""
 
-    def __init__(self, tmux: str) -> None:
+    def __init__(self, tmux: str, reaper: Reaper) -> None:
         self.tmux = tmux
+        self.reaper = reaper
         self.socket = os.environ.get("TMUX", "").split(",")[0]
         self.pane = os.environ.get("TMUX_PANE", "")
 
@@ -61,12 +67,9 @@ class OwnPane:
         if not self.socket or not self.pane:
             return ""
         try:
-            result = subprocess.run(
+            result = self.reaper.run(
                 [self.tmux, "-S", self.socket, *args],
-                capture_output=True,
-                text=True,
                 timeout=timeout,
-                check=False,
             )
         except (OSError, subprocess.SubprocessError):
             return ""
@@ -141,7 +144,8 @@ class Runner:
             crash_seconds=plan.backoff.get("crash_seconds", Backoff.crash_seconds),
         )
         self.journal = Journal(Path(plan.journal))
-        self.pane = OwnPane(plan.tmux)
+        self.reaper = Reaper()
+        self.pane = OwnPane(plan.tmux, self.reaper)
         self.terminal = Terminal()
         self.stop_signal: str | None = None
         self.child: subprocess.Popen[bytes] | None = None
@@ -170,6 +174,7 @@ class Runner:
         """Keyboard signals belong to the agent; SIGTERM and SIGHUP mean a stop."""
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        self.reaper.start()
         for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
             signal.signal(sig, _ignore)
         os.set_blocking(self._wake_write, False)
@@ -209,9 +214,7 @@ class Runner:
             for proc in alive:
                 with contextlib.suppress(psutil.Error):
                     proc.kill()
-        with contextlib.suppress(ChildProcessError):
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
+        self.reaper.reap()
 
     def argv_for_run(self) -> tuple[list[str], str]:
         if self.resume and self.run_number == 1:
@@ -230,10 +233,10 @@ class Runner:
                 argv, session, f"its worktree {self.plan.cwd} is missing", "worktree_missing"
             )
         started = time.time()
-        self.run_head = _head(self.plan.cwd)
+        self.run_head = _head(self.reaper, self.plan.cwd)
         self.run_files = self.files_written
         try:
-            self.child = subprocess.Popen(
+            self.child = self.reaper.popen(
                 argv, cwd=self.plan.cwd, env=self.plan.child_env(dict(os.environ))
             )
         except OSError as error:
@@ -256,7 +259,11 @@ class Runner:
                 args=(self.plan.typed_prompt, self.alive),
                 daemon=True,
             ).start()
-        code = self.child.wait()
+        child = self.child
+        try:
+            code = child.wait()
+        finally:
+            self.reaper.release(child)
         self.alive.clear()
         self.child = None
         if self.stopping:
@@ -296,7 +303,7 @@ class Runner:
             self.plan.agent,
             run=self.run_number,
             files_written=self.files_written - self.run_files if self.watching else None,
-            commits=_commits_since(self.plan.cwd, self.run_head),
+            commits=_commits_since(self.reaper, self.plan.cwd, self.run_head),
         )
 
     def unstartable_run(self, argv: list[str], session: str, problem: str, reason: str) -> int:
@@ -384,32 +391,29 @@ class Runner:
         return f"exited with code {code}"
 
 
-def _git(cwd: str, *args: str) -> str | None:
+def _git(reaper: Reaper, cwd: str, *args: str) -> str | None:
     """One read-only git answer, or None: a run's bookkeeping must never stop the agent."""
     try:
-        result = subprocess.run(
+        result = reaper.run(
             ["git", *args],
             cwd=cwd,
             env=os.environ | {"GIT_OPTIONAL_LOCKS": "0"},
-            capture_output=True,
-            text=True,
             timeout=5.0,
-            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def _head(cwd: str) -> str | None:
-    return _git(cwd, "rev-parse", "--verify", "-q", "HEAD")
+def _head(reaper: Reaper, cwd: str) -> str | None:
+    return _git(reaper, cwd, "rev-parse", "--verify", "-q", "HEAD")
 
 
-def _commits_since(cwd: str, head: str | None) -> int | None:
+def _commits_since(reaper: Reaper, cwd: str, head: str | None) -> int | None:
     """Commits the run added on top of where it started; None when that cannot be told."""
     if head is None or not Path(cwd).is_dir():
         return None
-    counted = _git(cwd, "rev-list", "--count", f"{head}..HEAD")
+    counted = _git(reaper, cwd, "rev-list", "--count", f"{head}..HEAD")
     return int(counted) if counted and counted.isdigit() else None
 
 
@@ -431,6 +435,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, TypeError) as error:
         print(f"corral runner: cannot read launch file {args[0]}: {error}", file=sys.stderr)
         return 2
+    if plan.environ is not None:
+        # Over the pane's own (tmux's TERM, TMUX and TMUX_PANE, the server's first environment),
+        # as `-e` on tmux's command line once put it.
+        os.environ.update(plan.environ)
     runner = Runner(plan, resume="--resume" in args[1:])
     runner.install_signals()
     if plan.watch_files:

@@ -30,7 +30,7 @@ from sessions.config import DEFAULT_WORKTREES, find_config, load_config
 from sessions.coordination import CoordinationRules, Coordinator
 from sessions.errors import AgentError, CorralError
 from sessions.journal import AgentRecord, Fold, Journal
-from sessions.launch import LaunchPlan, clean_env
+from sessions.launch import LaunchPlan, clean_env, runner_env
 from sessions.locks import LockReport, Tax, coordination_tax, release
 from sessions.model import (
     AgentSpec,
@@ -232,6 +232,8 @@ class Supervisor:
         runner_pid = pane.pid if pane and not pane.dead and alive else None
         run_pid = record.run_pid if record else None
         agent_pid = table.agent_pid(runner_pid, run_pid) if runner_pid else None
+        if runner_pid and agent_pid is None and _journal_lost(record):
+            agent_pid = table.first_child(runner_pid)
         facts = table.facts(agent_pid) if agent_pid else None
         kind = spec.kind.value if spec else "unknown"
         evidence = self.observer.evidence(name, kind, record, pane, facts, now)
@@ -490,6 +492,7 @@ class Supervisor:
         prepared = kind.prepare(spec, ensured.path, self.repo.state_dir)
         lines = kind.launch(spec)
         known_session = bool(record and record.session_id)
+        env = clean_env(dict(os.environ))
         plan = LaunchPlan(
             agent=spec.name,
             journal=str(self.repo.journal_path),
@@ -504,6 +507,7 @@ class Supervisor:
             typed_prompt=lines.typed_prompt,
             install_hint=kind.install_hint,
             tmux=self.tmux.tmux_bin,
+            environ=env,
         )
         launch_path = self.repo.launch_dir / f"{spec.name}.json"
         plan.save(launch_path)
@@ -522,14 +526,16 @@ class Supervisor:
             hooks=list(prepared.notes),
         )
         pane = (panes if panes is not None else self._panes()).get(spec.name)
-        env = clean_env(dict(os.environ))
+        # Only where to find corral goes on tmux's command line, which `ps` shows to everyone:
+        # the runner takes the rest of the environment from the launch file.
+        pane_env = runner_env(env)
         if pane is not None:
-            self.tmux.respawn(pane.pane_id, ensured.path, runner, env)
+            self.tmux.respawn(pane.pane_id, ensured.path, runner, pane_env)
             pane_id = pane.pane_id
         else:
             width = self.config.width if self.config else 160
             height = self.config.height if self.config else 45
-            pane_id = self.tmux.new_pane(spec.name, ensured.path, runner, env, width, height)
+            pane_id = self.tmux.new_pane(spec.name, ensured.path, runner, pane_env, width, height)
         self.journal.append("pane", spec.name, pane=pane_id)
         how = "resumed" if resume else "started"
         note = f" ({ensured.note})" if ensured.note else ""
@@ -805,6 +811,15 @@ def _interrupted(record: AgentRecord | None) -> bool:
     if record is None or not record.session_id or record.run_started is None:
         return False
     return record.run_ended is None or record.end_signal == "SIGHUP"
+
+
+def _journal_lost(record: AgentRecord | None) -> bool:
+    """The journal knows nothing of the runner a live pane runs: not the start, not a run
+    starting or ending. It was deleted (or emptied) under a running herd, so the agent's process
+    is found without it, as its runner's child; the runner's next event starts a new journal."""
+    return record is None or (
+        record.launched is None and record.run_started is None and record.run_ended is None
+    )
 
 
 def _backoff_dict(config: Config | None) -> dict[str, float]:

@@ -145,7 +145,8 @@ class Tmux:
         """Start `argv` in a new session named after the agent; returns the pane id.
 
         The options are set in the same tmux command list as the session is created, so a
-        process that exits at once still leaves its pane (and exit status) behind.
+        process that exits at once still leaves its pane (and exit status) behind. `env` goes on
+        the command line, which the first `new-session` makes the server's own: nothing secret.
         """
         lines = self.run(
             "new-session",
@@ -307,6 +308,9 @@ def _own_env() -> dict[str, str]:
 
 
 def _env_args(env: Mapping[str, str]) -> list[str]:
+    """`-e KEY=VALUE` for each variable. These are on the tmux command line, which `ps` shows
+    to every local user, and the server started by a `new-session` keeps it for as long as it
+    runs: never pass anything secret here (corral passes `launch.runner_env`)."""
     args: list[str] = []
     for key, value in env.items():
         args += ["-e", f"{key}={value}"]
