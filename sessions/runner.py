@@ -34,7 +34,8 @@ from sessions.agents import SESSION_TOKEN
 from sessions.journal import Journal
 from sessions.launch import LaunchPlan
 from sessions.model import Backoff, Restart
-from sessions.processes import Reaper, terminate_tree
+from sessions.processes import terminate_tree
+from sessions.reaper import Reaper
 
 RATE_LIMIT = re.compile(r"rate[ -]?limit|too many requests|quota|\b429\b", re.IGNORECASE)
 RATE_LIMIT_LINES = 15
