@@ -54,7 +54,7 @@ from sessions.tmux import Tmux, tmux_version
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer
 from sessions.private import open_private
-from sessions.worktrees import Ensured, MergePreview, Worktrees
+from sessions.worktrees import Ensured, MergePreview, RemovalPlan, Worktrees
 
 STOP_WAIT = 8.0
 BOX_CLEAR_WAIT = 3.0
@@ -697,6 +697,7 @@ class Supervisor:
                     branch_kept=removal.branch_kept,
                     ref=snapshot.ref if snapshot else None,
                     commit=snapshot.commit if snapshot else None,
+                    kept=str(removal.kept_in) if removal.kept_in else None,
                 )
             else:
                 message = (
@@ -709,6 +710,12 @@ class Supervisor:
                 message += f"\n(its tmux session could not be closed: {error})"
             (self.repo.launch_dir / f"{name}.json").unlink(missing_ok=True)
         return Outcome(name, "rm", message)
+
+    def removal_plan(self, name: str, worktree: str | None) -> RemovalPlan:
+        """What `remove` would move aside from the agent's worktree (as its view names it) and
+        where, found without changing anything and without the herd's lock, so the app can
+        ask before removing."""
+        return self.worktrees.removal_plan(name, Path(worktree) if worktree else None)
 
     def merge_preview(self, name: str) -> MergePreview:
         """What `merge` would do for the agent, found without changing anything and without the

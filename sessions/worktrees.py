@@ -2,12 +2,18 @@
 
 An agent's branch and worktree may hold the only copy of hours of work, so this module reuses
 whatever already exists instead of resetting it, and anything that discards files first saves
-them under a ref and says where. Git runs through `sessions.repo.git`, without optional locks,
-and a snapshot only reads the agent's index, so it can be taken while the agent works.
+them under a ref (or, for what no ref can hold, moves them under `.corral/kept/`) and says
+where. The one worktree it deletes unasked is one a killed start left half-made, and only when
+it holds nothing but part of git's checkout. Git runs through `sessions.repo.git`, without
+optional locks, and a snapshot only reads the agent's index, so it can be taken while the
+agent works.
 """
 
 from __future__ import annotations
 
+import builtins
+import errno
+import json
 import os
 import re
 import shlex
@@ -16,13 +22,15 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sessions.errors import AgentError
+import psutil
+
+from sessions.errors import AgentError, CorralError
 from sessions.repo import Repo, git
 
 TRASH_PREFIX = "refs/corral/trash"
@@ -30,6 +38,20 @@ BEFORE_MERGE_PREFIX = "refs/corral/before-merge"
 # A preview lists this many of the commits a merge brings, newest first; `ahead` counts them all.
 PREVIEW_COMMITS = 20
 HALF_MADE_ATTEMPTS = 4
+# What `git worktree add` writes into the new worktree's `locked` file until it is done (in the C
+# locale corral runs git in). A kill before the end leaves it there, with part of the files.
+GIT_INITIALIZING = "initializing"
+# Under `.corral/`: a note per agent while its worktree is being made, and what `remove` keeps.
+MAKING_DIR = "making"
+KEPT_DIR = "kept"
+# A checkout killed in mid-write leaves a file cut short; at most this many are compared.
+CUT_SHORT_CHECKS = 16
+# Ignored folders `remove` lets go instead of keeping: made again by an install or a run.
+REGENERABLE = frozenset(
+    {"node_modules", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", ".nox"}
+)
+# Folders that are only let go when they are Python virtual environments (a pyvenv.cfg).
+VENVS = frozenset({".venv", "venv"})
 _HALF_MADE = re.compile(r"failed to read \S*worktrees/[^/\s]+/(?:commondir|gitdir)")
 FALLBACK_IDENT = {
     "GIT_AUTHOR_NAME": "corral",
@@ -85,8 +107,74 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class Leftover:
+    """Something in a worktree that no ref can hold, by its path in the worktree.
+
+    `how` is how git sees it: "ignored", or for a nested repository "untracked" or "tracked"
+    (a gitlink, such as a submodule). A ref holds an ignored file not at all and a nested
+    repository only as a gitlink to a commit that lives in that repository's own history.
+    """
+
+    path: str
+    folder: bool
+    repository: bool
+    how: str
+
+    @property
+    def shown(self) -> str:
+        name = self.path + ("/" if self.folder else "")
+        return f"{name} (a git repository, with its history)" if self.repository else name
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What `remove` moves aside (`kept`) and what it lets go (`dropped`: dependency and cache
+    folders that an install or a run makes again)."""
+
+    kept: tuple[Leftover, ...] = ()
+    dropped: tuple[Leftover, ...] = ()
+
+    def lines(self, where: str, done: bool) -> list[str]:
+        """Sentences for the removal's message (`done`) or for the question before it."""
+        lines = []
+        if self.kept:
+            verb = "Moved aside to" if done else "Moved aside first, to"
+            listing = _listing([item.shown for item in self.kept], shown=8)
+            lines.append(f"{verb} {where}, since no ref can hold them: {listing}.")
+        if self.dropped:
+            verb = "Deleted" if done else "Deleted with the worktree"
+            listing = _listing([item.shown for item in self.dropped], shown=8)
+            lines.append(f"{verb}, since an install or a build makes them again: {listing}.")
+        return lines
+
+
+@dataclass(frozen=True)
+class RemovalPlan:
+    """What `remove` would move aside before deleting a worktree, found without changing
+    anything; `kept_in` names the folder with `<time>` for the moment of the removal, and
+    `problem` says why the worktree could not be looked at (the removal looks again)."""
+
+    worktree: Path | None
+    leftovers: Leftovers
+    kept_in: str
+    problem: str | None = None
+
+    def lines(self) -> list[str]:
+        if self.problem is not None:
+            return [
+                f"corral could not list its ignored files and nested repositories now "
+                f"({self.problem}); the removal moves them aside to {self.kept_in} all the same."
+            ]
+        return self.leftovers.lines(self.kept_in, done=False)
+
+
+@dataclass(frozen=True)
 class Removal:
-    """What `remove` kept and where; `recovery` are the commands that `message` shows."""
+    """What `remove` kept and where; `recovery` are the commands that `message` shows.
+
+    `kept_in` is the folder under `.corral/kept/` that the worktree's ignored files and nested
+    repositories were moved to, None when it had none.
+    """
 
     path: Path
     branch: str
@@ -95,6 +183,31 @@ class Removal:
     message: str
     head_ref: str | None = None
     recovery: tuple[Command, ...] = ()
+    kept_in: Path | None = None
+    leftovers: Leftovers = Leftovers()
+
+
+@dataclass(frozen=True)
+class _Making:
+    """corral's note that it began making an agent's worktree: written before the branch and
+    the worktree are made, removed once `git worktree add` is done. `tip` is the commit the
+    branch was at (or was made at) then."""
+
+    path: Path
+    branch: str
+    tip: str | None
+    created_branch: bool
+
+
+@dataclass(frozen=True)
+class _HalfMade:
+    """A worktree `git worktree add` began and never finished (killed midway): its registration
+    `admin` is still locked "initializing". `owns_folder` when the folder's `.git` file points
+    at it, so the folder's files are the ones that add wrote."""
+
+    admin: Path
+    path: Path
+    owns_folder: bool
 
 
 @dataclass(frozen=True)
@@ -256,38 +369,50 @@ class Worktrees:
     # -- ensure ----------------------------------------------------------------------------
 
     def ensure(self, name: str, branch: str, base: str, path: Path) -> Ensured:
-        """Give the agent its worktree, reusing an existing branch and worktree as they are."""
+        """Give the agent its worktree, reusing an existing branch and worktree as they are.
+
+        A worktree an interrupted start left half-made is made again when it holds nothing but
+        part of git's checkout, and refused otherwise with the command that gets past it.
+        """
         path = _absolute(path)
         branch = branch.removeprefix("refs/heads/")
         self._check_ref(_branch_ref(branch), f"agent {name}'s branch")
+        making = self._read_making(name)
+        note = self._finish_half_made(name, branch, base, path, making)
         entries = self.list()
         owner = _by_branch(entries, branch)
-        note = None
         if owner is not None:
             if owner.path == path and not owner.prunable:
-                return Ensured(path, branch, False, False, None)
+                self._done_making(name)
+                return Ensured(path, branch, False, False, note)
             self._check_stale_owner(owner, branch, path, entries[0])
             _run(self.repo.root, "worktree", "remove", str(owner.path), doing="forget a worktree")
             entries = [entry for entry in entries if entry is not owner]
             note = _recreated_note(owner.path, path, branch)
         self._check_path_free(path, branch, entries)
-        created_branch = self._commit(_branch_ref(branch)) is None
+        tip = self._commit(_branch_ref(branch))
+        created_branch = tip is None
         start = None
         if created_branch:
             start = self._commit(base)
             if start is None:
                 raise AgentError(_missing_base(base, self.repo.current_branch()))
-        self._add(path, branch, start)
+        self._add(name, path, branch, start, tip)
         return Ensured(path, branch, True, created_branch, note)
 
-    def _add(self, path: Path, branch: str, start: str | None) -> None:
+    def _add(self, name: str, path: Path, branch: str, start: str | None, tip: str | None) -> None:
         """A new branch is made on its own first, and the worktree added on it after.
 
         `git worktree add -b` makes the branch and only then reads the other worktrees, so when
         it met a half-made one (see `_run`) the branch was left behind and the retry failed on
         it ("a branch named ... already exists"). `update-ref` reads no worktree, and a retried
         `worktree add` on an existing branch is the same command again.
+
+        A note under `.corral/making/` says what the branch was before any of it, for as long as
+        the add runs: a start killed meanwhile leaves it, and the next one knows from it that
+        nothing was committed on the branch since (`_finish_half_made`).
         """
+        self._note_making(_Making(path, branch, start or tip, start is not None), name)
         if start:
             _run(
                 self.repo.root,
@@ -308,6 +433,7 @@ class Worktrees:
             branch,
             doing=f"create the worktree {path}",
         )
+        self._done_making(name)
 
     def _check_stale_owner(
         self, owner: WorktreeEntry, branch: str, path: Path, main: WorktreeEntry
@@ -335,6 +461,10 @@ class Worktrees:
         if taken is not None:
             what = f"branch {taken.branch}" if taken.branch else f"a detached HEAD {_short(taken)}"
             fix = "run `git worktree prune`" if taken.prunable else "remove or move it"
+            if taken.locked:
+                # git never calls a locked worktree prunable, nor prunes or removes one.
+                then = "run `git worktree prune`" if not path.exists() else "remove or move it"
+                fix = f"unlock it with `git worktree unlock {_q(path)}`, then {then}"
             raise AgentError(
                 f"{path} is already the worktree of {what}, not of {branch}: {fix}, "
                 "or set `worktrees` in corral.toml to another folder."
@@ -348,21 +478,250 @@ class Worktrees:
                 f"set `worktrees` in corral.toml to another folder{hint}."
             )
 
+    # -- worktrees an interrupted start left half-made ---------------------------------------
+
+    def _finish_half_made(
+        self, name: str, branch: str, base: str, path: Path, making: _Making | None
+    ) -> str | None:
+        """Clear away what a killed `git worktree add` left of the agent's worktree, or refuse.
+
+        git checks a worktree out only after registering it, so a kill it cannot clean up
+        after (`kill -9` of `corral up` or of its process group, the machine going down; git
+        does clean up on Ctrl-C and a closed terminal) can leave it registered, locked
+        "initializing", with part of the files and an index that lacks the rest: an agent
+        started there would commit the missing files as deleted. Such a worktree is deleted
+        (and then made again by `ensure`) only when it holds nothing but what git's checkout
+        wrote and its branch has nothing new; otherwise nothing is touched and the message
+        says how to get past it.
+        """
+        wanted = {path} if making is None else {path, making.path}
+        found = [half for half in self._half_made() if half.path in wanted]
+        if not found:
+            return None
+        for half in found:
+            self._check_half_made(half, name, branch, base, making, f"corral up {name}")
+        for half in found:
+            self._drop_half_made(half)
+        return (
+            f"an interrupted start had left the worktree {found[0].path} half-made; it held "
+            f"nothing but part of git's checkout, so corral made it again from {branch}"
+        )
+
+    def _half_made(self) -> tuple[_HalfMade, ...]:
+        """Every registration still locked "initializing" that says which folder it is for."""
+        try:
+            admins = sorted((self.repo.common_dir / "worktrees").iterdir())
+        except OSError:
+            return ()
+        found = []
+        for admin in admins:
+            if _read_text(admin / "locked") != GIT_INITIALIZING:
+                continue
+            gitdir = _read_text(admin / "gitdir")
+            if not gitdir:
+                continue
+            dot_git = Path(gitdir) if os.path.isabs(gitdir) else admin / gitdir
+            path = _absolute(Path(os.path.normpath(dot_git)).parent)
+            found.append(_HalfMade(admin, path, _points_to(path / ".git", admin)))
+        return tuple(found)
+
+    def _check_half_made(
+        self,
+        half: _HalfMade,
+        name: str,
+        branch: str,
+        base: str,
+        making: _Making | None,
+        then: str,
+    ) -> None:
+        """Raise unless `half` can be deleted without losing anything; `then` is the command
+        to run again after the fix the refusal gives."""
+        if not half.owns_folder or not half.path.is_dir():
+            return  # only the registration is git's: the folder is gone or someone else's
+        users = _users_of(half.path)
+        if users:
+            raise AgentError(
+                f"the worktree {half.path} is still being made or used ({_listing(users)} "
+                f"working in it): let that end or leave the folder, then `{then}` again."
+            )
+        news = self._half_made_news(half, branch, base, making)
+        if news:
+            aside = _free_path(half.path.with_name(f"{half.path.name}.half-made"))
+            raise AgentError(
+                f"the worktree {half.path}, left half-made by an interrupted start (git still "
+                f'marks it "{GIT_INITIALIZING}"), holds more than part of git\'s checkout '
+                f"({'; '.join(news)}), so corral changed nothing: move the folder away with "
+                f"`mv {_q(half.path)} {_q(aside)}`, then `{then}` again (the branch keeps its "
+                f"commits), and take what you need from {aside}."
+            )
+
+    def _half_made_news(
+        self, half: _HalfMade, branch: str, base: str, making: _Making | None
+    ) -> tuple[str, ...]:
+        """What a half-made worktree holds that git's checkout did not write, in phrases."""
+        news: builtins.list[str] = []
+        head = _read_text(half.admin / "HEAD")
+        if head and head != f"ref: {_branch_ref(branch)}" and set(head) != {"0"}:
+            news.append(f"its HEAD is {head.removeprefix('ref: ')}, not {branch}")
+        tip = self._commit(_branch_ref(branch))
+        if making is not None and making.path == half.path and making.branch == branch:
+            expected = making.tip
+            if tip is not None and tip != expected:
+                news.append(self._moved(branch, expected, tip))
+        else:
+            expected = tip
+            news.extend(self._own_commits(branch, base, tip))
+        untracked, changed = self._beyond_checkout(half.path, expected)
+        if untracked:
+            news.append(
+                f"{_count(len(untracked), 'file')} the checkout did not write "
+                f"({_listing(untracked)})"
+            )
+        if changed:
+            verb = "differs" if len(changed) == 1 else "differ"
+            news.append(
+                f"{_count(len(changed), 'file')} that {verb} from {branch} ({_listing(changed)})"
+            )
+        return tuple(news)
+
+    def _moved(self, branch: str, before: str | None, tip: str) -> str:
+        since = "since corral began making the worktree"
+        if before is None:
+            return f"branch {branch} was made {since}"
+        count = _rev_count(self.repo.root, tip, before)
+        if count == 0:
+            return f"branch {branch} moved from {before[:12]} to {tip[:12]} {since}"
+        return f"branch {branch} has {_count(count, 'commit')} made {since}"
+
+    def _own_commits(self, branch: str, base: str, tip: str | None) -> tuple[str, ...]:
+        """Without corral's note, a branch with commits beyond the base may hold work."""
+        if tip is None:
+            return ()
+        target = self._commit(base)
+        if target is None:
+            return (f"the base {base} was not found, so {branch} may have commits of its own",)
+        count = _rev_count(self.repo.root, tip, target)
+        return (f"branch {branch} has {_count(count, 'commit')} not in {base}",) if count else ()
+
+    def _beyond_checkout(
+        self, path: Path, commit: str | None
+    ) -> tuple[Sequence[str], Sequence[str]]:
+        """Files in `path` that checking out `commit` did not write: untracked ones (ignored
+        ones too), and tracked ones that are neither the commit's content nor a beginning of
+        it, which is what a checkout killed in mid-write leaves. Missing files are expected.
+
+        git compares through a throwaway index filled from the commit, so the worktree's own
+        index (missing or partial) and HEAD (possibly not written yet) are never read.
+        """
+        root = self.repo.root
+        with _scratch(self.repo.common_dir) as scratch:
+            env = {
+                "GIT_DIR": str(self.repo.common_dir),
+                "GIT_WORK_TREE": str(path),
+                "GIT_INDEX_FILE": str(scratch / "index"),
+                "GIT_LITERAL_PATHSPECS": "1",
+            }
+            doing = f"compare {path} with what git checks out there"
+            _run(path, "read-tree", *([commit] if commit else ["--empty"]), env=env, doing=doing)
+            git(path, "update-index", "-q", "--refresh", env=env, check=False)
+            others = _run(path, "ls-files", "-z", "--others", env=env, doing=doing)
+            fields = _run(path, "diff-files", "-z", "--name-status", env=env, doing=doing)
+            pairs = zip(fields.split("\0")[0::2], fields.split("\0")[1::2], strict=False)
+            differ = [name for status, name in pairs if status and status != "D"]
+            blobs: dict[str, str] = {}
+            if differ and len(differ) <= CUT_SHORT_CHECKS:
+                staged = _run(path, "ls-files", "-s", "-z", "--", *differ, env=env, doing=doing)
+                for item in filter(None, staged.split("\0")):
+                    meta, name = item.split("\t", 1)
+                    blobs[name] = meta.split()[1]
+        untracked = sorted(name for name in others.split("\0") if name)
+        changed = [name for name in differ if not _cut_short(root, path / name, blobs.get(name))]
+        return untracked, sorted(changed)
+
+    def _drop_half_made(self, half: _HalfMade) -> None:
+        """Delete the folder (checked by `_check_half_made`) and the registration, as
+        `git worktree remove -f -f` would; git cannot itself while the registration is torn.
+
+        A checkout killed as it set its branch leaves that branch's lock file, and every later
+        checkout of the branch fails on it: a lock made since the add began, with nothing at
+        work in the folder, was that checkout's and goes too.
+        """
+        head = _read_text(half.admin / "HEAD")
+        stale = None
+        if half.owns_folder and head.startswith("ref: refs/heads/"):
+            lock = self.repo.common_dir / f"{head.removeprefix('ref: ')}.lock"
+            with suppress(OSError):
+                if lock.stat().st_mtime >= (half.admin / "locked").stat().st_mtime:
+                    stale = lock
+        try:
+            if half.owns_folder and half.path.is_dir():
+                shutil.rmtree(half.path)
+            shutil.rmtree(half.admin)
+            if stale is not None:
+                stale.unlink(missing_ok=True)
+        except OSError as error:
+            raise AgentError(
+                f"corral could not delete the half-made worktree {half.path} ({error}): "
+                f"delete it with `rm -rf {_q(half.path)} {_q(half.admin)}` and try again."
+            ) from error
+
+    # -- corral's note of a worktree being made ------------------------------------------------
+
+    def _making_file(self, name: str) -> Path:
+        return self.repo.state_dir / MAKING_DIR / f"{name}.json"
+
+    def _note_making(self, making: _Making, name: str) -> None:
+        target = self._making_file(name)
+        _private_dirs(target.parent, self.repo.root)
+        record = {
+            "path": str(making.path),
+            "branch": making.branch,
+            "tip": making.tip,
+            "created_branch": making.created_branch,
+        }
+        scratch = target.with_name(f".{target.name}.{os.getpid()}")
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, json.dumps(record).encode())
+        finally:
+            os.close(fd)
+        os.replace(scratch, target)
+
+    def _read_making(self, name: str) -> _Making | None:
+        try:
+            record = json.loads(self._making_file(name).read_text())
+            tip = record["tip"]
+            return _Making(
+                path=_absolute(Path(record["path"])),
+                branch=str(record["branch"]),
+                tip=str(tip) if tip else None,
+                created_branch=bool(record["created_branch"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _done_making(self, name: str) -> None:
+        self._making_file(name).unlink(missing_ok=True)
+
     # -- snapshot --------------------------------------------------------------------------
 
-    def snapshot(self, path: Path, ref: str, message: str) -> Snapshot | None:
+    def snapshot(
+        self, path: Path, ref: str, message: str, leave_out: Sequence[str] = ()
+    ) -> Snapshot | None:
         """Save uncommitted work under `ref` without touching the agent's branch, index or files.
 
         Both trees are built in temporary index files next to the worktree's own, so the agent
         can keep working meanwhile. An existing `ref` is never overwritten: its old commit
         becomes an extra parent of the new index commit, where `git stash apply` ignores it.
+        `leave_out` are untracked paths the working files' tree skips (nested repositories that
+        `remove` keeps whole).
         """
         path = _absolute(path)
         self._check_ref(ref, "the snapshot ref")
         checkout = self._checkout(path)
         with _scratch(checkout.git_dir) as scratch:
             index_tree = _index_tree(checkout, scratch)
-            work_tree = _work_tree(checkout, scratch)
+            work_tree = _work_tree(checkout, scratch, leave_out)
         head_tree = _run(checkout.top, "rev-parse", f"{checkout.head}^{{tree}}", doing="read HEAD")
         if index_tree == work_tree == head_tree.strip():
             return None
@@ -444,7 +803,11 @@ class Worktrees:
     def remove(self, path: Path, name: str, branch: str, base: str) -> Removal:
         """Delete the agent's worktree after saving its work; keep the branch unless merged.
 
-        Stop the agent first: whatever it writes between the snapshot and the deletion is lost.
+        Uncommitted work is saved under a ref. What no ref can hold, ignored files and nested
+        repositories with their own history, is first moved aside to a folder under
+        `.corral/kept/`, except dependency and cache folders an install or a build makes again
+        (`REGENERABLE`), which the message names. Stop the agent first: whatever it writes
+        between the snapshot and the deletion is lost.
         """
         path = _absolute(path)
         entries = self.list()
@@ -457,28 +820,156 @@ class Worktrees:
                 "delete it yourself if it is no longer needed."
             )
         if entry is not None and entry.locked:
-            raise AgentError(
-                f"the worktree {path} is locked: unlock it with "
-                f"`git worktree unlock {_q(path)}` if it is no longer needed, then try again."
-            )
+            half = next((half for half in self._half_made() if half.path == path), None)
+            if half is None:
+                raise AgentError(
+                    f"the worktree {path} is locked: unlock it with "
+                    f"`git worktree unlock {_q(path)}` if it is no longer needed, then try "
+                    "again."
+                )
+            return self._remove_half_made(half, entry, name, branch, base)
         snapshot, head_ref, head = None, None, None
+        kept_in, leftovers = None, Leftovers()
         if entry is not None:
-            snapshot, head_ref, head = self._keep_work(entry, name)
-            self._drop_worktree(path, snapshot, head_ref)
+            if not entry.prunable and path.is_dir():
+                leftovers = self.leftovers(path)
+            # A ref would hold an untracked nested repository only as a gitlink to a commit
+            # it does not have: the repository itself is kept whole instead.
+            leave_out = [item.path for item in leftovers.kept if item.how == "untracked"]
+            snapshot, head_ref, head = self._keep_work(entry, name, leave_out)
+            saved = snapshot.ref if snapshot else head_ref
+            kept_in = self._set_aside(path, name, leftovers, saved)
+            self._drop_worktree(path, saved, kept_in)
+        self._done_making(name)
         kept, tip, branch_line = self._settle_branch(branch, base)
-        recovery = self._recovery(path, branch, entry, head, kept, tip, snapshot)
-        message = _removal_message(path, entry, snapshot, head_ref, branch_line, recovery)
-        return Removal(path, branch, kept, snapshot, message, head_ref, recovery)
+        recovery = self._recovery(path, branch, entry, head, kept, tip, snapshot, kept_in)
+        message = _removal_message(
+            path, entry, snapshot, head_ref, branch_line, recovery, kept_in, leftovers
+        )
+        return Removal(
+            path, branch, kept, snapshot, message, head_ref, recovery, kept_in, leftovers
+        )
+
+    def removal_plan(self, name: str, path: Path | None) -> RemovalPlan:
+        """What `remove` would move aside from the worktree at `path`, and where, now."""
+        where = f"{self.repo.state_dir / KEPT_DIR}/{name}-<time>/"
+        if path is None:
+            return RemovalPlan(None, Leftovers(), where)
+        try:
+            return RemovalPlan(path, self.leftovers(path), where)
+        except CorralError as error:
+            return RemovalPlan(path, Leftovers(), where, problem=str(error).rstrip("."))
+
+    def leftovers(self, path: Path) -> Leftovers:
+        """What the worktree at `path` holds that no ref can: its ignored files and folders
+        (whole, as their ignore rule names them) and its nested repositories, untracked or
+        tracked as gitlinks (submodules). Only reads, so it may run while the agent works."""
+        path = _absolute(path)
+        if not path.is_dir():
+            return Leftovers()
+        doing = f"list the ignored files and nested repositories of {path}"
+        args = ("--porcelain=v1", "-z", "--no-renames", "--ignored=matching", "-uall")
+        found: dict[str, Leftover] = {}
+        for entry in _run(path, "status", *args, doing=doing).split("\0"):
+            code, name = entry[:2], entry[3:]
+            if name and (code == "!!" or (code == "??" and name.endswith("/"))):
+                relative = name.rstrip("/")
+                folder = name.endswith("/")
+                repository = folder and os.path.lexists(path / relative / ".git")
+                how = "ignored" if code == "!!" else "untracked"
+                found[relative] = Leftover(relative, folder, repository, how)
+        for line in _run(path, "ls-files", "-s", "-z", doing=doing).split("\0"):
+            if line.startswith("160000 ") and "\t" in line:
+                relative = line.split("\t", 1)[1]
+                if relative not in found and os.path.lexists(path / relative / ".git"):
+                    found[relative] = Leftover(relative, True, True, "tracked")
+        kept: builtins.list[Leftover] = []
+        dropped: builtins.list[Leftover] = []
+        for item in sorted(found.values(), key=lambda leftover: leftover.path):
+            regenerable = item.how == "ignored" and _regenerable(path, item.path)
+            (dropped if regenerable else kept).append(item)
+        return Leftovers(tuple(kept), tuple(dropped))
+
+    def _set_aside(
+        self, path: Path, name: str, leftovers: Leftovers, saved: str | None
+    ) -> Path | None:
+        """Move what `leftovers` keeps into a new private folder under `.corral/kept/`, with
+        the same paths as in the worktree; all of it goes back if one move fails."""
+        if not leftovers.kept:
+            return None
+        found = git(path, "rev-parse", "--absolute-git-dir", check=False)
+        admin = _absolute(Path(found.stdout.strip())) if found.returncode == 0 else None
+        root = self.repo.state_dir / KEPT_DIR
+        moved: list[tuple[Path, Path]] = []
+        current = ""
+        try:
+            _private_dirs(root, self.repo.root)
+            folder = _free_path(root / f"{name}-{_stamp()}")
+            folder.mkdir(mode=0o700)
+            for item in leftovers.kept:
+                current = item.path
+                source, target = path / item.path, folder / item.path
+                if item.repository and admin is not None:
+                    _own_history(source, admin, self.repo.root)
+                _private_dirs(target.parent, folder)
+                _move(source, target)
+                moved.append((source, target))
+        except OSError as error:
+            for source, target in reversed(moved):
+                with suppress(OSError):
+                    _move(target, source)
+            kept = f"; its uncommitted work is saved at {saved}" if saved else ""
+            raise AgentError(
+                f"corral could not move {current or 'what no ref can hold'} out of {path} "
+                f"into {root} ({error.strerror or error}), so nothing was removed{kept}: "
+                "fix that and try again."
+            ) from error
+        return folder
+
+    def _remove_half_made(
+        self, half: _HalfMade, entry: WorktreeEntry, name: str, branch: str, base: str
+    ) -> Removal:
+        """`remove` of a worktree an interrupted start left half-made: it holds nothing to
+        save (or the removal is refused, see `_check_half_made`)."""
+        path = half.path
+        self._check_half_made(
+            half, name, branch, base, self._read_making(name), f"corral rm {name}"
+        )
+        self._drop_half_made(half)
+        self._done_making(name)
+        kept, tip, branch_line = self._settle_branch(branch, base)
+        as_made = replace(entry, branch=branch, head=tip)
+        recovery = self._recovery(path, branch, as_made, tip, kept, tip, None, None)
+        if half.owns_folder:
+            first = (
+                f"Removed the worktree {path}, which an interrupted start had left half-made: "
+                "it held nothing but part of git's checkout."
+            )
+        elif not path.exists():
+            first = (
+                f"Forgot the half-made worktree {path} an interrupted start had left: its "
+                "folder was already gone."
+            )
+        else:
+            first = (
+                f"Forgot the half-made worktree {path} an interrupted start had left; its "
+                "folder held none of it and is left as it is."
+            )
+        lines = [first, branch_line]
+        if recovery:
+            lines.append("To get it back:")
+            lines.extend("  " + shlex.join(command) for command in recovery)
+        return Removal(path, branch, kept, None, "\n".join(lines), None, recovery)
 
     def _keep_work(
-        self, entry: WorktreeEntry, name: str
+        self, entry: WorktreeEntry, name: str, leave_out: Sequence[str] = ()
     ) -> tuple[Snapshot | None, str | None, str | None]:
         """Save uncommitted work, and a detached HEAD that no branch would keep alive."""
         ref = self._free_ref(f"{TRASH_PREFIX}/{name}/{_stamp()}")
         snapshot = None
         if entry.path.is_dir() and not entry.prunable:
             text = f"corral: uncommitted work of {name}, saved before removing {entry.path}"
-            snapshot = self.snapshot(entry.path, ref, text)
+            snapshot = self.snapshot(entry.path, ref, text, leave_out)
         head = entry.head
         if snapshot is not None:
             head = _run(self.repo.root, "rev-parse", f"{snapshot.commit}^1", doing="read").strip()
@@ -487,11 +978,12 @@ class Worktrees:
             return None, ref, head
         return snapshot, None, head
 
-    def _drop_worktree(self, path: Path, snapshot: Snapshot | None, head_ref: str | None) -> None:
+    def _drop_worktree(self, path: Path, saved: str | None, kept_in: Path | None) -> None:
         result = git(self.repo.root, "worktree", "remove", "--force", str(path), check=False)
         if result.returncode != 0:
-            saved = snapshot.ref if snapshot else head_ref
             kept = f"; its work is saved at {saved}" if saved else ""
+            if kept_in is not None:
+                kept += f"; what no ref can hold was moved to {kept_in}"
             raise AgentError(
                 f"git could not remove the worktree {path} ({_reason(result)}){kept}: "
                 "fix that and try again."
@@ -542,6 +1034,7 @@ class Worktrees:
         kept: bool,
         tip: str | None,
         snapshot: Snapshot | None,
+        kept_in: Path | None = None,
     ) -> tuple[Command, ...]:
         """The commands that put the worktree back as it was, checked by the tests."""
         root = str(self.repo.root)
@@ -560,9 +1053,13 @@ class Worktrees:
             add = ("git", "-C", root, "worktree", "add", "--detach", str(path), head)
         else:
             return ()
-        if snapshot is None:
-            return (add,)
-        return (add, *_restore_commands(path, snapshot.ref))
+        commands: builtins.list[Command] = [add]
+        if snapshot is not None:
+            commands.extend(_restore_commands(path, snapshot.ref))
+        if kept_in is not None:
+            # Copied into what the add made (a submodule's empty folder included), not moved.
+            commands.append(("cp", "-a", f"{kept_in}/.", f"{path}/"))
+        return tuple(commands)
 
     # -- refs ------------------------------------------------------------------------------
 
@@ -845,11 +1342,13 @@ def _index_tree(checkout: _Checkout, scratch: Path) -> str:
     return _run(checkout.top, "write-tree", env=env, doing="save the staged state").strip()
 
 
-def _work_tree(checkout: _Checkout, scratch: Path) -> str:
+def _work_tree(checkout: _Checkout, scratch: Path, leave_out: Sequence[str] = ()) -> str:
     """Every file in the folder that git does not ignore, as a tree, via a throwaway index."""
     env = {"GIT_INDEX_FILE": str(scratch / "work")}
     _run(checkout.top, "read-tree", checkout.head, env=env, doing="read HEAD")
-    _run(checkout.top, "add", "-A", env=env, doing=f"save the files of {checkout.top}")
+    skip = [f":(exclude,literal){path}" for path in leave_out]
+    paths = ("--", ".", *skip) if skip else ()
+    _run(checkout.top, "add", "-A", *paths, env=env, doing=f"save the files of {checkout.top}")
     return _run(checkout.top, "write-tree", env=env, doing="save the working files").strip()
 
 
@@ -924,6 +1423,115 @@ def _by_path(entries: Sequence[WorktreeEntry], path: Path) -> WorktreeEntry | No
     return next((entry for entry in entries if entry.path == path), None)
 
 
+def _read_text(path: Path) -> str:
+    """A small git file's text, stripped; empty when it is missing or unreadable."""
+    try:
+        return path.read_text(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _points_to(dot_git: Path, admin: Path) -> bool:
+    """Whether a worktree's `.git` file names `admin` as its git dir, or is the empty file of
+    a `git worktree add` killed between making it and writing it (git writes `admin`'s
+    `gitdir` just before it)."""
+    if dot_git.is_symlink() or not dot_git.is_file():
+        return False
+    text = _read_text(dot_git)
+    if not text:
+        return dot_git.stat().st_size == 0
+    if not text.startswith("gitdir:"):
+        return False
+    target = Path(text.removeprefix("gitdir:").strip())
+    if not target.is_absolute():
+        target = dot_git.parent / target
+    return _absolute(target) == _absolute(admin)
+
+
+def _cut_short(root: Path, path: Path, blob: str | None) -> bool:
+    """Whether `path` holds the start of `blob` (all of it included), as git writes it."""
+    if blob is None or path.is_symlink() or not path.is_file():
+        return False
+    result = subprocess.run(
+        ["git", "cat-file", "blob", blob], cwd=root, capture_output=True, check=False
+    )
+    try:
+        return result.returncode == 0 and result.stdout.startswith(path.read_bytes())
+    except OSError:
+        return False
+
+
+def _users_of(folder: Path) -> list[str]:
+    """Processes working in `folder` (a git still checking out, an agent), as `name (pid N)`."""
+    found = []
+    for process in psutil.process_iter(["pid", "name", "cwd"]):
+        cwd = process.info.get("cwd")
+        if process.info["pid"] == os.getpid():
+            continue
+        if cwd and (Path(cwd) == folder or folder in Path(cwd).parents):
+            found.append(f"{process.info.get('name') or '?'} (pid {process.info['pid']})")
+    return found
+
+
+def _regenerable(root: Path, relative: str) -> bool:
+    """Whether an ignored path lies in a dependency or cache folder, which `remove` lets go."""
+    parts = PurePosixPath(relative).parts
+    for index, part in enumerate(parts):
+        if part in REGENERABLE:
+            return True
+        if part in VENVS and root.joinpath(*parts[: index + 1], "pyvenv.cfg").is_file():
+            return True
+    return False
+
+
+def _own_history(folder: Path, admin: Path, root: Path) -> None:
+    """Give a nested repository whose git dir lives in the worktree's registration (git puts a
+    submodule's there) that git dir back inside its folder: removing the worktree deletes the
+    registration and everything in it, history included."""
+    dot_git = folder / ".git"
+    text = _read_text(dot_git) if dot_git.is_file() and not dot_git.is_symlink() else ""
+    if not text.startswith("gitdir:"):
+        return
+    target = Path(text.removeprefix("gitdir:").strip())
+    target = _absolute(target if target.is_absolute() else folder / target)
+    if admin not in target.parents:
+        return
+    landing = _free_path(folder / ".git.corral")
+    _move(target, landing)
+    dot_git.unlink()
+    landing.rename(dot_git)
+    # Its work tree is now simply the folder that holds it, wherever that goes.
+    git(root, "config", "--file", str(dot_git / "config"), "--unset", "core.worktree", check=False)
+
+
+def _move(source: Path, target: Path) -> None:
+    """A rename, or a copy then a delete when `target` is on another file system."""
+    try:
+        os.rename(source, target)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        shutil.move(source, target)
+
+
+def _free_path(path: Path) -> Path:
+    candidate, number = path, 1
+    while os.path.lexists(candidate):
+        number += 1
+        candidate = path.with_name(f"{path.name}-{number}")
+    return candidate
+
+
+def _private_dirs(folder: Path, stop: Path) -> None:
+    """Make `folder` and its missing parents below `stop`, each private to the user."""
+    missing = []
+    while folder != stop and not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir(mode=0o700, exist_ok=True)
+
+
 def _is_empty_dir(path: Path) -> bool:
     return path.is_dir() and not any(path.iterdir())
 
@@ -987,6 +1595,8 @@ def _removal_message(
     head_ref: str | None,
     branch_line: str,
     recovery: tuple[Command, ...],
+    kept_in: Path | None = None,
+    leftovers: Leftovers = Leftovers(),
 ) -> str:
     if entry is None:
         lines = [f"There was no worktree at {path}."]
@@ -1001,6 +1611,7 @@ def _removal_message(
         )
     elif entry is not None and not entry.prunable:
         lines.append("It had no uncommitted work.")
+    lines.extend(leftovers.lines(str(kept_in), done=True))
     if head_ref is not None:
         lines.append(f"Its detached HEAD is kept at {head_ref}.")
     lines.append(branch_line)

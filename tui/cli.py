@@ -90,7 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("unshelve", "start a shelved agent again, resuming its session"),
         ("restart", "stop an agent and start it again"),
         ("kill", "stop an agent; its worktree and branch stay"),
-        ("rm", "remove an agent's worktree; its work is saved first and where it went is shown"),
+        (
+            "rm",
+            "remove an agent's worktree: uncommitted work is saved in a ref, ignored files and "
+            "nested repositories are moved under .corral/kept/, and it says where each went",
+        ),
         ("attach", "show an agent's pane in this terminal and come back"),
     ):
         command(name, help_text).add_argument("name", metavar="NAME")

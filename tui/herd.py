@@ -16,7 +16,7 @@ from sessions.notes import NoteFile
 from sessions.repo import Repo
 from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
-from sessions.worktrees import MergePreview
+from sessions.worktrees import MergePreview, RemovalPlan
 
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer
@@ -70,6 +70,8 @@ class Herd(Protocol):
     def explain(self, name: str) -> list[tuple[str, str]]: ...
 
     def notes(self) -> NotesLook: ...
+
+    def removal_plan(self, name: str, worktree: str | None) -> RemovalPlan: ...
 
     def merge_preview(self, name: str) -> MergePreview: ...
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from sessions.journal import Event
-from sessions.model import Snapshot
+from sessions.model import AgentView, Snapshot
 from sessions.notes import NoteFile
+from sessions.worktrees import RemovalPlan
 from tui.diff import WorktreeDiff
 from tui.history import Recorded
 
@@ -38,6 +39,14 @@ class PaneCaptured(Message):
 @dataclass
 class DiffRead(Message):
     diff: WorktreeDiff
+
+
+@dataclass
+class RemovalPlanned(Message):
+    """What removing the agent would move aside, read before the question is asked."""
+
+    view: AgentView
+    plan: RemovalPlan
 
 
 @dataclass

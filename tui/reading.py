@@ -2,7 +2,8 @@
 
 The app owns one `Reader`. Looking (`snapshot`, `explain`, `notes`) goes through the herd's
 observer, which is not safe to use from two threads at once, so those hold one lock; pane
-captures and git diffs are plain subprocesses and need none. Nothing here touches a widget.
+captures, git diffs and removal plans are plain subprocesses and need none. Nothing here touches
+a widget.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from sessions.model import Snapshot
 from sessions.private import write_private
+from sessions.worktrees import RemovalPlan
 from tui.diff import WorktreeDiff, read_diff
 from tui.herd import Herd
 from tui.history import History, Recorded, freeze
@@ -55,6 +57,10 @@ class Reader:
         if base is None:
             return WorktreeDiff(agent, "", (), "", error="no base branch to compare with")
         return read_diff(agent, worktree, base)
+
+    def removal_plan(self, agent: str, worktree: str | None) -> RemovalPlan:
+        """git only reads here (a status with ignored files), so the herd's lock is not held."""
+        return self.herd.removal_plan(agent, worktree)
 
     def explain(self, agent: str) -> tuple[tuple[str, str], ...]:
         with self.lock:

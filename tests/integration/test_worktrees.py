@@ -266,6 +266,22 @@ def test_worktree_of_another_branch_at_the_path_raises(repo: Repo) -> None:
         Worktrees(repo).ensure("a", BRANCH, "main", path)
 
 
+def test_a_locked_worktree_of_another_branch_at_the_path_gets_a_fix_that_works(
+    repo: Repo,
+) -> None:
+    path = agent_path(repo)
+    git(repo.root, "worktree", "add", "-q", "-b", "other", str(path))
+    git(repo.root, "worktree", "lock", "--reason", "on a stick", str(path))
+    shutil.rmtree(path)
+    with pytest.raises(AgentError) as caught:
+        Worktrees(repo).ensure("a", BRANCH, "main", path)
+    commands = re.findall(r"`(git worktree [^`]+)`", str(caught.value))
+    assert commands == [f"git worktree unlock {path}", "git worktree prune"]
+    for command in commands:
+        subprocess.run(shlex.split(command), cwd=repo.root, check=True)
+    assert Worktrees(repo).ensure("a", BRANCH, "main", path).created_worktree
+
+
 def test_branch_checked_out_elsewhere_raises(repo: Repo) -> None:
     worktrees = Worktrees(repo)
     worktrees.ensure("a", BRANCH, "main", agent_path(repo))
@@ -715,3 +731,357 @@ def test_the_refs_mark_moves_whenever_a_tip_git_reports_moves(repo: Repo) -> Non
             assert now_mark != mark, f"step {number} moved a tip but not the mark"
         seen, mark = now_seen, now_mark
     assert repo.refs_mark(*refs) == mark  # and it holds still while nothing moves
+
+
+# -- worktrees a killed start left half-made ---------------------------------------------------
+
+
+class Killed(BaseException):
+    """Stands for a SIGKILL: nothing after it in corral runs, no cleanup included."""
+
+
+BASE_FILES = {f"dir{n % 3}/file{n:02d}.txt": f"line {n}\n".encode() * 40 for n in range(30)}
+WHOLE = {**BASE_FILES, "README.md": b"# project\n", ".gitignore": b"*.log\nbuild/\n"}
+
+
+def with_base_files(repo: Repo) -> None:
+    commit(repo.root, BASE_FILES, "thirty files")
+
+
+def admin_of(repo: Repo, name: str = "a") -> Path:
+    return repo.common_dir / "worktrees" / name
+
+
+def break_off(
+    repo: Repo,
+    path: Path,
+    kept: int = 10,
+    head: str = "branch",
+    torn: bool = False,
+    branch_lock: bool = False,
+    early: bool = False,
+) -> None:
+    """Leave `path` as `git worktree add` leaves it when killed during its checkout: still
+    locked "initializing", no index, only the first `kept` files, the one after them cut short
+    in mid-write and the next one opened but never written. `head` "null" is a kill before
+    HEAD named the branch; `torn` one before the registration was whole (its commondir empty),
+    which every git worktree command trips on; `branch_lock` one as the checkout set the
+    branch, whose lock file stays; `early` one as git had just made the folder's `.git` file,
+    still empty, and written nothing else."""
+    admin = admin_of(repo)
+    (admin / "locked").write_text("initializing\n")
+    (admin / "index").unlink()
+    names = sorted(BASE_FILES)
+    for number, name in enumerate(names):
+        if number == kept:
+            (path / name).write_bytes(BASE_FILES[name][:37])
+        elif number == kept + 1:
+            (path / name).write_bytes(b"")
+        elif number > kept:
+            (path / name).unlink()
+    for extra in ("README.md", ".gitignore"):
+        (path / extra).unlink()
+    if head == "null":
+        (admin / "HEAD").write_text("0" * 40 + "\n")
+    if torn:
+        (admin / "HEAD").write_text("")
+        (admin / "commondir").write_text("")
+    if branch_lock:
+        (repo.common_dir / "refs" / "heads" / f"{BRANCH}.lock").write_text(head_of_main(repo))
+    if early:
+        shutil.rmtree(path)
+        path.mkdir()
+        (path / ".git").write_bytes(b"")
+        shutil.rmtree(admin / "logs")
+        (admin / "HEAD").unlink()
+        (admin / "commondir").unlink()
+
+
+def head_of_main(repo: Repo) -> str:
+    return git(repo.root, "rev-parse", "main")
+
+
+def killed_during_checkout(repo: Repo, monkeypatch: pytest.MonkeyPatch, **how: object) -> Path:
+    """Run `ensure` until git has registered the worktree and begun its checkout, then stop it
+    dead there: corral's own note of the worktree being made stays, as it would."""
+    import sessions.worktrees as module
+
+    real = module._run
+
+    def run(cwd: Path, *args: str, **kwargs: object) -> str:
+        out = real(cwd, *args, **kwargs)  # type: ignore[arg-type]
+        if args[:2] == ("worktree", "add"):
+            break_off(repo, Path(args[-2]), **how)  # type: ignore[arg-type]
+            raise Killed
+        return out
+
+    path = agent_path(repo)
+    with monkeypatch.context() as patch:
+        patch.setattr(module, "_run", run)
+        with pytest.raises(Killed):
+            Worktrees(repo).ensure("a", BRANCH, "main", path)
+    return path
+
+
+def fix_from(message: str) -> list[str]:
+    """The `mv ...` command a refusal gives, as the user would copy it."""
+    found = re.search(r"`(mv [^`]+)`", message)
+    assert found, message
+    return shlex.split(found.group(1))
+
+
+@pytest.mark.parametrize(
+    "how",
+    [{}, {"head": "null"}, {"torn": True}, {"kept": 0}, {"branch_lock": True}, {"early": True}],
+    ids=[
+        "on-branch",
+        "head-not-written",
+        "registration-torn",
+        "no-file-yet",
+        "branch-lock-left",
+        "git-file-empty",
+    ],
+)
+def test_a_worktree_a_killed_start_left_half_made_is_made_again_whole(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, how: dict[str, object]
+) -> None:
+    with_base_files(repo)
+    path = killed_during_checkout(repo, monkeypatch, **how)
+    assert (admin_of(repo) / "locked").exists() and len(files_of(path)) < len(BASE_FILES)
+    ensured = Worktrees(repo).ensure("a", BRANCH, "main", path)
+    assert ensured.note is not None and "half-made" in ensured.note
+    assert status(path) == ""
+    assert files_of(path) == WHOLE
+    assert head(path) == head(repo.root)
+    assert [e.locked for e in Worktrees(repo).list()] == [False, False]
+    assert not (repo.state_dir / "making" / "a.json").exists()
+
+
+def test_without_corrals_note_only_a_branch_with_nothing_beyond_the_base_is_made_again(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A half-made worktree from before corral kept its note: the branch may be trusted as
+    git's checkout left it only while the base has all its commits."""
+    with_base_files(repo)
+    path = killed_during_checkout(repo, monkeypatch)
+    (repo.state_dir / "making" / "a.json").unlink()
+    ahead = git(repo.root, "commit-tree", "-p", BRANCH, "-m", "of its own", f"{BRANCH}^{{tree}}")
+    git(repo.root, "update-ref", f"refs/heads/{BRANCH}", ahead.strip())
+    with pytest.raises(AgentError, match=f"branch {BRANCH} has 1 commit not in main"):
+        Worktrees(repo).ensure("a", BRANCH, "main", path)
+    git(repo.root, "update-ref", f"refs/heads/{BRANCH}", head(repo.root))
+    Worktrees(repo).ensure("a", BRANCH, "main", path)
+    assert status(path) == "" and files_of(path) == WHOLE
+
+
+def test_a_half_made_worktree_holding_new_files_is_left_alone_and_the_fix_given_works(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_base_files(repo)
+    path = killed_during_checkout(repo, monkeypatch)
+    write(path, {"notes.txt": b"mine\n", "dir0/file00.txt": b"edited by hand\n"})
+    before = files_of(path)
+    with pytest.raises(AgentError) as caught:
+        Worktrees(repo).ensure("a", BRANCH, "main", path)
+    message = str(caught.value)
+    assert "1 file the checkout did not write (notes.txt)" in message
+    assert f"1 file that differs from {BRANCH} (dir0/file00.txt)" in message
+    assert "\n" not in message
+    assert files_of(path) == before and (admin_of(repo) / "locked").exists()
+    # The command the message gives, as given; then the start the message names.
+    fix = fix_from(message)
+    subprocess.run(fix, check=True)
+    Worktrees(repo).ensure("a", BRANCH, "main", path)
+    assert status(path) == "" and files_of(path) == WHOLE
+    assert files_of(Path(fix[-1])) == before
+
+
+def test_a_branch_that_moved_since_the_start_was_killed_is_not_taken_for_git_s_checkout(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What corral did before: an agent started in the half-made worktree committed the
+    missing files as deleted. The folder holds only git's files, but the branch moved."""
+    with_base_files(repo)
+    path = killed_during_checkout(repo, monkeypatch)
+    git(path, "commit", "-q", "-m", "deletes most files")
+    tip = head(path)
+    assert tip != head(repo.root)
+    with pytest.raises(AgentError) as caught:
+        Worktrees(repo).ensure("a", BRANCH, "main", path)
+    message = str(caught.value)
+    assert f"branch {BRANCH} has 1 commit made since corral began making the worktree" in message
+    subprocess.run(fix_from(message), check=True)
+    Worktrees(repo).ensure("a", BRANCH, "main", path)
+    assert head(repo.root, BRANCH) == tip and head(path) == tip  # its commit is kept
+    assert status(path) == ""
+
+
+def test_a_process_working_in_a_half_made_worktree_is_named_and_nothing_is_touched(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_base_files(repo)
+    path = killed_during_checkout(repo, monkeypatch)
+    before = files_of(path)
+    with subprocess.Popen(["sleep", "30"], cwd=path) as sleeper:
+        try:
+            with pytest.raises(AgentError, match=rf"sleep \(pid {sleeper.pid}\)"):
+                Worktrees(repo).ensure("a", BRANCH, "main", path)
+        finally:
+            sleeper.kill()
+    assert files_of(path) == before
+    Worktrees(repo).ensure("a", BRANCH, "main", path)
+    assert status(path) == ""
+
+
+def test_rm_of_a_half_made_worktree_needs_no_double_force(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_base_files(repo)
+    path = killed_during_checkout(repo, monkeypatch, head="null")
+    removal = Worktrees(repo).remove(path, "a", BRANCH, "main")
+    assert not path.exists() and not admin_of(repo).exists()
+    assert "half-made" in removal.message and "deleted" in removal.message
+    assert [e.path for e in Worktrees(repo).list()] == [repo.root]
+    recover(removal.recovery)
+    assert status(path) == "" and files_of(path) == WHOLE
+
+
+# -- what no ref can hold: ignored files and nested repositories --------------------------------
+
+IGNORES = b"*.log\nbuild/\n.env\nnode_modules/\n"
+
+
+def nested_repo(folder: Path, files: dict[str, bytes], message: str) -> str:
+    folder.mkdir(parents=True)
+    git(folder, "init", "-q", "-b", "main")
+    return commit(folder, files, message)
+
+
+def outside_git(folder: Path) -> dict[str, bytes]:
+    """The files of `folder` but those inside nested repositories' own git folders, which git
+    itself rewrites when asked for a status; node_modules is let go on removal."""
+    return {
+        name: data
+        for name, data in files_of(folder).items()
+        if "/.git/" not in name and not name.startswith("node_modules/")
+    }
+
+
+def kept_in(message: str) -> Path:
+    found = re.search(r"Moved aside to (\S+), since no ref can hold them", message)
+    assert found, message
+    return Path(found.group(1))
+
+
+def test_remove_moves_ignored_files_and_nested_repositories_aside_and_says_where(
+    repo: Repo,
+) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    commit(path, {".gitignore": IGNORES}, "ignore more")
+    secrets = {".env": b"API_KEY=s3cret\n", "build/bin/app": b"\x7fELF\x02\x01\x00binary"}
+    write(path, {**secrets, "node_modules/pkg/index.js": b"module.exports = 1\n"})
+    write(path, {"notes.txt": b"uncommitted\n"})
+    nested = nested_repo(path / "vendor" / "lib", {"lib.c": b"int x;\n"}, "the lib's own commit")
+    expected = (outside_git(path), status(path))
+    removal = worktrees.remove(path, "a", BRANCH, "main")
+    message = removal.message
+    kept = kept_in(message)
+    assert kept == removal.kept_in and kept.parent == repo.state_dir / "kept"
+    assert re.fullmatch(r"a-\d{8}T\d{6}Z", kept.name)
+    assert ".env, build/, vendor/lib/ (a git repository, with its history)" in message
+    assert "since an install or a build makes them again: node_modules/." in message
+    assert not path.exists()
+    # Byte for byte, the nested repository with its history, and nothing let go kept.
+    assert outside_git(kept) == {**secrets, "vendor/lib/lib.c": b"int x;\n"}
+    assert (
+        git(kept / "vendor" / "lib", "log", "--format=%H %s") == f"{nested} the lib's own commit\n"
+    )
+    assert git(kept / "vendor" / "lib", "status", "--porcelain") == ""
+    for folder in (repo.state_dir / "kept", kept, kept / "vendor"):
+        assert folder.stat().st_mode & 0o777 == 0o700
+    # The ref holds the uncommitted file and no gitlink to a commit it lacks.
+    assert removal.snapshot is not None
+    saved = git(repo.root, "ls-tree", "-r", "--name-only", removal.snapshot.commit)
+    assert "notes.txt" in saved.split() and "vendor/lib" not in saved.split()
+    # The commands the message gives bring all of it back.
+    shown = message.split("To get it back:\n", 1)[1].splitlines()
+    commands = tuple(tuple(shlex.split(line)) for line in shown)
+    assert commands == removal.recovery
+    recover(commands)
+    assert (outside_git(path), status(path)) == expected
+    assert head(path / "vendor" / "lib") == nested
+
+
+def test_remove_keeps_a_submodule_with_the_history_git_kept_in_the_worktree(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """git keeps a submodule's history inside the worktree's registration, which removing the
+    worktree deletes: it goes aside with the submodule's folder, a repository of its own."""
+    upstream = tmp_path / "upstream"
+    nested_repo(upstream, {"up.txt": b"up\n"}, "upstream")
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    git(path, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(upstream), "sub")
+    git(path, "commit", "-q", "-m", "a submodule")
+    local = commit(path / "sub", {"local.txt": b"only here\n"}, "not pushed anywhere")
+    removal = worktrees.remove(path, "a", BRANCH, "main")
+    assert "sub/ (a git repository, with its history)" in removal.message
+    kept = kept_in(removal.message)
+    assert (kept / "sub" / ".git").is_dir()
+    assert git(kept / "sub", "log", "-1", "--format=%H") == f"{local}\n"
+    assert git(kept / "sub", "status", "--porcelain") == ""
+    assert (kept / "sub" / "local.txt").read_bytes() == b"only here\n"
+
+
+def test_a_move_that_fails_puts_back_what_was_moved_and_removes_nothing(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sessions.worktrees as module
+
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    write(path, {"a.log": b"first\n", "build/out.o": b"second\n"})
+    before = files_of(path)
+    real = module._move
+
+    def move(source: Path, target: Path) -> None:
+        if source.name == "build":
+            raise OSError(28, "No space left on device")
+        real(source, target)
+
+    monkeypatch.setattr(module, "_move", move)
+    with pytest.raises(AgentError, match=r"could not move build out of .* nothing was removed"):
+        worktrees.remove(path, "a", BRANCH, "main")
+    assert files_of(path) == before
+    assert [e.path for e in worktrees.list()] == [repo.root, path]
+
+
+def test_only_dependency_and_cache_folders_are_let_go(repo: Repo) -> None:
+    worktrees = Worktrees(repo)
+    path = agent_path(repo)
+    worktrees.ensure("a", BRANCH, "main", path)
+    commit(path, {".gitignore": b"*.log\nbuild/\nnode_modules/\n.venv/\nvenv/\n__pycache__/\n"})
+    write(
+        path,
+        {
+            "node_modules/x/i.js": b"1",
+            ".venv/pyvenv.cfg": b"home = /usr\n",
+            "venv/notes.txt": b"not a virtual environment\n",
+            "src/__pycache__/m.pyc": b"\x00",
+            "build/out.o": b"\x01",
+        },
+    )
+    found = worktrees.leftovers(path)
+    assert [item.shown for item in found.kept] == ["build/", "venv/"]
+    assert [item.shown for item in found.dropped] == [".venv/", "node_modules/", "src/__pycache__/"]
+    plan = worktrees.removal_plan("a", path)
+    assert plan.lines() == [
+        f"Moved aside first, to {repo.state_dir}/kept/a-<time>/, since no ref can hold them: "
+        "build/, venv/.",
+        "Deleted with the worktree, since an install or a build makes them again: .venv/, "
+        "node_modules/, src/__pycache__/.",
+    ]

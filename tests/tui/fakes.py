@@ -35,7 +35,7 @@ from sessions.prices import DEFAULT_PRICES
 from sessions.repo import Repo
 from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
-from sessions.worktrees import FileChange, MergePreview
+from sessions.worktrees import FileChange, Leftovers, MergePreview, RemovalPlan
 
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer
@@ -202,6 +202,7 @@ class FakeHerd:
     notes_events: list[Event] = field(default_factory=list)
     called: threading.Event = field(default_factory=threading.Event)
     merge_refusal: str | None = None
+    leftovers: Leftovers = field(default_factory=Leftovers)
 
     @property
     def tmux(self) -> Tmux:
@@ -293,6 +294,11 @@ class FakeHerd:
 
     def notes(self) -> FakeNotes:
         return FakeNotes(self.notes_items, self.notes_events)
+
+    def removal_plan(self, name: str, worktree: str | None) -> RemovalPlan:
+        """What `leftovers` says; a read like a look, so it is not among `calls`."""
+        where = f"{self.repo.state_dir / 'kept'}/{name}-<time>/"
+        return RemovalPlan(Path(worktree) if worktree else None, self.leftovers, where)
 
     def merge_preview(self, name: str) -> MergePreview:
         """Two commits and two files ahead of main; `merge_refusal` makes it one that refuses."""

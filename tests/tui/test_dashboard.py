@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Input, TabbedContent, TextArea
 
 from sessions.model import State
+from sessions.worktrees import Leftover, Leftovers
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import FakeHerd, make_herd, view
 from tui.screens.confirm import ConfirmScreen
@@ -174,17 +175,53 @@ async def test_shift_x_removes_after_saying_where_the_work_goes(herd: FakeHerd) 
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: shown_names(app))
         await pilot.press("4", "X")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
         assert isinstance(app.screen, ConfirmScreen)
         assert "refs/corral/trash/delta/" in app.screen.body
         assert "corral/delta stays unless it is merged into main" in app.screen.body
+        assert "Moved aside" not in app.screen.body  # the fake worktree holds nothing ignored
         await pilot.press("escape")
         await pilot.pause()
         assert herd.calls == []
         await pilot.press("X")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
         await pilot.click("#yes")
         await until(pilot, lambda: herd.calls == [("remove", "delta")])
         await until(pilot, lambda: "delta" not in shown_names(app))
+
+
+async def test_the_remove_question_lists_what_is_moved_aside_and_where(herd: FakeHerd) -> None:
+    """What no ref can hold is named before the user says yes: ignored files and nested
+    repositories with the folder they go to, and the dependency folders that are let go."""
+    herd.leftovers = Leftovers(
+        kept=(
+            Leftover(".env", folder=False, repository=False, how="ignored"),
+            Leftover("build", folder=True, repository=False, how="ignored"),
+            Leftover("vendor/lib", folder=True, repository=True, how="untracked"),
+        ),
+        dropped=(Leftover("node_modules", folder=True, repository=False, how="ignored"),),
+    )
+    app = corral(herd)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: shown_names(app))
+        await pilot.press("4", "X")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert isinstance(app.screen, ConfirmScreen)
+        body = app.screen.body
+        kept = f"{herd.repo.state_dir}/kept/delta-<time>/"
+        assert (
+            f"Moved aside first, to {kept}, since no ref can hold them: .env, build/, "
+            "vendor/lib/ (a git repository, with its history)." in body
+        )
+        assert (
+            "Deleted with the worktree, since an install or a build makes them again: "
+            "node_modules/." in body
+        )
+        shown = str(app.screen.query_one("#dialog-body").render())
+        assert ".env" in shown and "vendor/lib/" in shown
+        await pilot.press("n")
+        await pilot.pause()
+        assert herd.calls == []
 
 
 async def test_a_failed_action_is_an_error_in_the_app(herd: FakeHerd) -> None:

@@ -161,7 +161,11 @@ def test_kill_dialog(snap_compare: SnapCompare, still: FakeHerd) -> None:
 
 def test_remove_dialog(snap_compare: SnapCompare, still: FakeHerd) -> None:
     app = corral(still)
-    assert snap_compare(app, terminal_size=(100, 30), run_before=ready(app, "X"))
+
+    def asked() -> bool:
+        return isinstance(app.screen, ConfirmScreen)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=ready(app, "X", when=asked))
 
 
 def test_help_screen(snap_compare: SnapCompare, still: FakeHerd) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -21,10 +21,11 @@ from sessions.journal import QUIET_EVENTS
 from sessions.locks import Verdict
 from sessions.model import AgentView, Snapshot, State
 from sessions.supervisor import Outcome
+from sessions.worktrees import RemovalPlan
 from tui.diff import WorktreeDiff
 from tui.herd import Herd
 from tui.history import Recorded
-from tui.messages import DiffRead, Explained, NotesRead, PaneCaptured
+from tui.messages import DiffRead, Explained, NotesRead, PaneCaptured, RemovalPlanned
 from tui.reading import Reader, worktrees_of
 from tui.rows import rows_of
 from tui.screens.confirm import ConfirmScreen
@@ -101,6 +102,20 @@ def last_activity(recorded: Recorded) -> dict[str, float]:
         if t is not None:
             found[name] = t
     return found
+
+
+def removal_question(view: AgentView, base: str, plan: RemovalPlan) -> str:
+    """The body of the question before a removal: what goes, what is kept and where."""
+    name = view.name
+    lines = [
+        f"{name} stops and its worktree {view.worktree or '(none)'} is removed.",
+        "",
+        f"Kept: uncommitted work is first saved as a commit under refs/corral/trash/{name}/"
+        f"<time>; branch {view.branch} stays unless it is merged into {base}.",
+        *plan.lines(),
+        "The message afterwards says where everything went.",
+    ]
+    return "\n".join(lines)
 
 
 class DashboardScreen(Screen[None]):
@@ -530,17 +545,21 @@ class DashboardScreen(Screen[None]):
         )
 
     def action_remove(self) -> None:
+        """X: what the worktree holds that no ref can is read first (git, on a worker), so
+        the question can say what is moved aside and where."""
         view = self.view()
-        if view is None:
-            return
-        name = view.name
-        base = self.reader.known_base or "the base"
-        body = (
-            f"{name} stops and its worktree {view.worktree or '(none)'} is removed.\n\n"
-            f"Kept: uncommitted work is first saved as a commit under "
-            f"refs/corral/trash/{name}/<time>; branch {view.branch} stays unless it is "
-            f"merged into {base}. The message afterwards says where everything went."
-        )
+        if view is not None:
+            self._start("removal-plan", self._plan_removal, view)
+
+    def _plan_removal(self, view: AgentView) -> None:
+        self.post_message(RemovalPlanned(view, self.reader.removal_plan(view.name, view.worktree)))
+
+    @on(RemovalPlanned)
+    def _ask_remove(self, message: RemovalPlanned) -> None:
+        if isinstance(self.app.screen, ModalScreen):
+            return  # a question or a dialog opened meanwhile: X again asks again
+        view, name = message.view, message.view.name
+        body = removal_question(view, self.reader.known_base or "the base", message.plan)
         self._confirm(
             f"Remove {name}?",
             body,
