@@ -31,6 +31,7 @@ from typing import Any
 import psutil
 
 from sessions.errors import AgentError, CorralError
+from sessions.private import FOLDER_MODE, private_folder, write_private
 from sessions.repo import Repo, git
 
 TRASH_PREFIX = "refs/corral/trash"
@@ -671,21 +672,13 @@ class Worktrees:
         return self.repo.state_dir / MAKING_DIR / f"{name}.json"
 
     def _note_making(self, making: _Making, name: str) -> None:
-        target = self._making_file(name)
-        _private_dirs(target.parent, self.repo.root)
         record = {
             "path": str(making.path),
             "branch": making.branch,
             "tip": making.tip,
             "created_branch": making.created_branch,
         }
-        scratch = target.with_name(f".{target.name}.{os.getpid()}")
-        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, json.dumps(record).encode())
-        finally:
-            os.close(fd)
-        os.replace(scratch, target)
+        write_private(self._making_file(name), json.dumps(record))
 
     def _read_making(self, name: str) -> _Making | None:
         try:
@@ -903,15 +896,15 @@ class Worktrees:
         moved: list[tuple[Path, Path]] = []
         current = ""
         try:
-            _private_dirs(root, self.repo.root)
+            private_folder(root)
             folder = _free_path(root / f"{name}-{_stamp()}")
-            folder.mkdir(mode=0o700)
+            folder.mkdir(mode=FOLDER_MODE)
             for item in leftovers.kept:
                 current = item.path
                 source, target = path / item.path, folder / item.path
                 if item.repository and admin is not None:
                     _own_history(source, admin, self.repo.root)
-                _private_dirs(target.parent, folder)
+                private_folder(target.parent)
                 _move(source, target)
                 moved.append((source, target))
         except OSError as error:
@@ -1520,16 +1513,6 @@ def _free_path(path: Path) -> Path:
         number += 1
         candidate = path.with_name(f"{path.name}-{number}")
     return candidate
-
-
-def _private_dirs(folder: Path, stop: Path) -> None:
-    """Make `folder` and its missing parents below `stop`, each private to the user."""
-    missing = []
-    while folder != stop and not folder.is_dir():
-        missing.append(folder)
-        folder = folder.parent
-    for each in reversed(missing):
-        each.mkdir(mode=0o700, exist_ok=True)
 
 
 def _is_empty_dir(path: Path) -> bool:
