@@ -27,7 +27,7 @@ from typing import Any
 from sessions.errors import CorralError
 from sessions.model import Checkout
 from sessions.repo import git
-from sessions.worktrees import FALLBACK_IDENT
+from sessions.worktree_git import FALLBACK_IDENT
 
 BASE = "base"
 """The holder of a lock that no agent created: the user, on the base branch."""

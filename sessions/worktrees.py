@@ -15,16 +15,12 @@ import builtins
 import errno
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
-import tempfile
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -33,12 +29,38 @@ import psutil
 from sessions.errors import AgentError, CorralError
 from sessions.private import FOLDER_MODE, private_folder, write_private
 from sessions.repo import Repo, git
+from sessions.worktree_git import (
+    FALLBACK_IDENT,
+    Command,
+    WorktreeEntry,
+    absolute,
+    branch_ref,
+    by_branch,
+    by_path,
+    check_ref,
+    commit_of,
+    free_path,
+    free_ref,
+    ident_env,
+    is_merged,
+    list_worktrees,
+    listing,
+    missing_base,
+    plural,
+    quoted,
+    read_text,
+    reason,
+    rev_count,
+    run,
+    scratch_folder,
+    set_ref,
+    stamp,
+)
 
 TRASH_PREFIX = "refs/corral/trash"
 BEFORE_MERGE_PREFIX = "refs/corral/before-merge"
 # A preview lists this many of the commits a merge brings, newest first; `ahead` counts them all.
 PREVIEW_COMMITS = 20
-HALF_MADE_ATTEMPTS = 4
 # What `git worktree add` writes into the new worktree's `locked` file until it is done (in the C
 # locale corral runs git in). A kill before the end leaves it there, with part of the files.
 GIT_INITIALIZING = "initializing"
@@ -53,13 +75,6 @@ REGENERABLE = frozenset(
 )
 # Folders that are only let go when they are Python virtual environments (a pyvenv.cfg).
 VENVS = frozenset({".venv", "venv"})
-_HALF_MADE = re.compile(r"failed to read \S*worktrees/[^/\s]+/(?:commondir|gitdir)")
-FALLBACK_IDENT = {
-    "GIT_AUTHOR_NAME": "corral",
-    "GIT_AUTHOR_EMAIL": "corral@localhost",
-    "GIT_COMMITTER_NAME": "corral",
-    "GIT_COMMITTER_EMAIL": "corral@localhost",
-}
 
 # For commits that only stand for a worktree's current files: the same files, the same id.
 FIXED_IDENT = {
@@ -67,19 +82,6 @@ FIXED_IDENT = {
     "GIT_AUTHOR_DATE": "@0 +0000",
     "GIT_COMMITTER_DATE": "@0 +0000",
 }
-
-Command = tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class WorktreeEntry:
-    """One worktree as `git worktree list --porcelain` reports it; `branch` is the short name."""
-
-    path: Path
-    branch: str | None
-    head: str | None
-    prunable: bool
-    locked: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,12 @@ class Leftovers:
         lines = []
         if self.kept:
             verb = "Moved aside to" if done else "Moved aside first, to"
-            listing = _listing([item.shown for item in self.kept], shown=8)
-            lines.append(f"{verb} {where}, since no ref can hold them: {listing}.")
+            names = listing([item.shown for item in self.kept], shown=8)
+            lines.append(f"{verb} {where}, since no ref can hold them: {names}.")
         if self.dropped:
             verb = "Deleted" if done else "Deleted with the worktree"
-            listing = _listing([item.shown for item in self.dropped], shown=8)
-            lines.append(f"{verb}, since an install or a build makes them again: {listing}.")
+            names = listing([item.shown for item in self.dropped], shown=8)
+            lines.append(f"{verb}, since an install or a build makes them again: {names}.")
         return lines
 
 
@@ -291,25 +293,25 @@ class MergePreview:
         elif self.ahead == 0:
             how = "nothing to merge"
         elif self.conflicts:
-            how = f"a merge that stops on {_count(len(self.conflicts), 'conflict')}"
+            how = f"a merge that stops on {plural(len(self.conflicts), 'conflict')}"
         else:
             how = "a merge commit, no conflicts"
         lines = [
-            f"{self.branch} into {self.base}: {_count(self.ahead, 'commit')} ahead, "
+            f"{self.branch} into {self.base}: {plural(self.ahead, 'commit')} ahead, "
             f"{self.behind} behind; {how}"
         ]
         lines += [f"  {commit[:12]} {subject}" for commit, subject in self.commits]
         if self.ahead > len(self.commits):
             lines.append(f"  ... and {self.ahead - len(self.commits)} older")
         if self.files:
-            lines.append(f"{_count(len(self.files), 'file')} changed:")
+            lines.append(f"{plural(len(self.files), 'file')} changed:")
             lines += [f"  {_numbers(item):<12} {item.path}" for item in self.files]
         if self.conflicts:
-            lines.append(f"would conflict in {_count(len(self.conflicts), 'file')}:")
+            lines.append(f"would conflict in {plural(len(self.conflicts), 'file')}:")
             lines += [f"  {path}" for path in self.conflicts]
         if self.uncommitted:
             lines.append(
-                f"{_count(self.uncommitted, 'uncommitted file')} in {self.worktree} stay behind: "
+                f"{plural(self.uncommitted, 'uncommitted file')} in {self.worktree} stay behind: "
                 f"`corral merge {self.agent}` merges only what {self.agent} has committed"
             )
         if self.refusal is not None:
@@ -351,21 +353,11 @@ class Worktrees:
         return folder.resolve() / name
 
     def list(self) -> list[WorktreeEntry]:
-        out = _run(self.repo.root, "worktree", "list", "--porcelain", "-z", doing="list worktrees")
-        return _parse_worktrees(out)
+        return list_worktrees(self.repo.root)
 
     def is_merged(self, branch: str, base: str) -> bool:
         """True when `base` reaches every commit of `branch`, so deleting the branch loses none."""
-        tip = self._commit(_branch_ref(branch))
-        if tip is None:
-            raise AgentError(f"branch {branch} does not exist: nothing to compare with {base}.")
-        target = self._commit(base)
-        if target is None:
-            raise AgentError(_missing_base(base, self.repo.current_branch()))
-        result = git(self.repo.root, "merge-base", "--is-ancestor", tip, target, check=False)
-        if result.returncode not in (0, 1):
-            raise AgentError(f"git could not compare {branch} with {base} ({_reason(result)}).")
-        return result.returncode == 0
+        return is_merged(self.repo, branch, base)
 
     # -- ensure ----------------------------------------------------------------------------
 
@@ -375,29 +367,29 @@ class Worktrees:
         A worktree an interrupted start left half-made is made again when it holds nothing but
         part of git's checkout, and refused otherwise with the command that gets past it.
         """
-        path = _absolute(path)
+        path = absolute(path)
         branch = branch.removeprefix("refs/heads/")
-        self._check_ref(_branch_ref(branch), f"agent {name}'s branch")
+        check_ref(self.repo.root, branch_ref(branch), f"agent {name}'s branch")
         making = self._read_making(name)
         note = self._finish_half_made(name, branch, base, path, making)
         entries = self.list()
-        owner = _by_branch(entries, branch)
+        owner = by_branch(entries, branch)
         if owner is not None:
             if owner.path == path and not owner.prunable:
                 self._done_making(name)
                 return Ensured(path, branch, False, False, note)
             self._check_stale_owner(owner, branch, path, entries[0])
-            _run(self.repo.root, "worktree", "remove", str(owner.path), doing="forget a worktree")
+            run(self.repo.root, "worktree", "remove", str(owner.path), doing="forget a worktree")
             entries = [entry for entry in entries if entry is not owner]
             note = _recreated_note(owner.path, path, branch)
         self._check_path_free(path, branch, entries)
-        tip = self._commit(_branch_ref(branch))
+        tip = commit_of(self.repo.root, branch_ref(branch))
         created_branch = tip is None
         start = None
         if created_branch:
-            start = self._commit(base)
+            start = commit_of(self.repo.root, base)
             if start is None:
-                raise AgentError(_missing_base(base, self.repo.current_branch()))
+                raise AgentError(missing_base(base, self.repo.current_branch()))
         self._add(name, path, branch, start, tip)
         return Ensured(path, branch, True, created_branch, note)
 
@@ -405,7 +397,7 @@ class Worktrees:
         """A new branch is made on its own first, and the worktree added on it after.
 
         `git worktree add -b` makes the branch and only then reads the other worktrees, so when
-        it met a half-made one (see `_run`) the branch was left behind and the retry failed on
+        it met a half-made one (see `run`) the branch was left behind and the retry failed on
         it ("a branch named ... already exists"). `update-ref` reads no worktree, and a retried
         `worktree add` on an existing branch is the same command again.
 
@@ -415,17 +407,17 @@ class Worktrees:
         """
         self._note_making(_Making(path, branch, start or tip, start is not None), name)
         if start:
-            _run(
+            run(
                 self.repo.root,
                 "update-ref",
                 "-m",
                 f"branch: Created from {start}",
-                _branch_ref(branch),
+                branch_ref(branch),
                 start,
                 "",
                 doing=f"create the branch {branch}",
             )
-        _run(
+        run(
             self.repo.root,
             "worktree",
             "add",
@@ -443,29 +435,30 @@ class Worktrees:
         if owner is main:
             raise AgentError(
                 f"branch {branch} is checked out in the main checkout {owner.path}: switch that "
-                f"checkout to another branch (git -C {_q(owner.path)} switch -) and try again."
+                f"checkout to another branch (git -C {quoted(owner.path)} switch -) and try again."
             )
         if owner.locked:
             raise AgentError(
                 f"the worktree {owner.path} of branch {branch} is locked: unlock it with "
-                f"`git worktree unlock {_q(owner.path)}` if it is no longer needed, then try again."
+                f"`git worktree unlock {quoted(owner.path)}` if it is no longer needed, "
+                "then try again."
             )
         if owner.path.exists():
             where = "is broken (its .git file is gone)" if owner.path == path else "is in use"
             raise AgentError(
                 f"branch {branch} is already checked out in {owner.path}, which {where}: move or "
-                f"remove that folder (git worktree remove {_q(owner.path)}) and try again."
+                f"remove that folder (git worktree remove {quoted(owner.path)}) and try again."
             )
 
     def _check_path_free(self, path: Path, branch: str, entries: Sequence[WorktreeEntry]) -> None:
-        taken = _by_path(entries, path)
+        taken = by_path(entries, path)
         if taken is not None:
             what = f"branch {taken.branch}" if taken.branch else f"a detached HEAD {_short(taken)}"
             fix = "run `git worktree prune`" if taken.prunable else "remove or move it"
             if taken.locked:
                 # git never calls a locked worktree prunable, nor prunes or removes one.
                 then = "run `git worktree prune`" if not path.exists() else "remove or move it"
-                fix = f"unlock it with `git worktree unlock {_q(path)}`, then {then}"
+                fix = f"unlock it with `git worktree unlock {quoted(path)}`, then {then}"
             raise AgentError(
                 f"{path} is already the worktree of {what}, not of {branch}: {fix}, "
                 "or set `worktrees` in corral.toml to another folder."
@@ -473,7 +466,7 @@ class Worktrees:
         if path.is_symlink() or (path.exists() and not _is_empty_dir(path)):
             hint = ""
             if (path / ".git").is_file():
-                hint = f" (a moved worktree? `git worktree repair {_q(path)}` reconnects it)"
+                hint = f" (a moved worktree? `git worktree repair {quoted(path)}` reconnects it)"
             raise AgentError(
                 f"{path} already exists and is not the worktree of {branch}: move it away or "
                 f"set `worktrees` in corral.toml to another folder{hint}."
@@ -516,13 +509,13 @@ class Worktrees:
             return ()
         found = []
         for admin in admins:
-            if _read_text(admin / "locked") != GIT_INITIALIZING:
+            if read_text(admin / "locked") != GIT_INITIALIZING:
                 continue
-            gitdir = _read_text(admin / "gitdir")
+            gitdir = read_text(admin / "gitdir")
             if not gitdir:
                 continue
             dot_git = Path(gitdir) if os.path.isabs(gitdir) else admin / gitdir
-            path = _absolute(Path(os.path.normpath(dot_git)).parent)
+            path = absolute(Path(os.path.normpath(dot_git)).parent)
             found.append(_HalfMade(admin, path, _points_to(path / ".git", admin)))
         return tuple(found)
 
@@ -542,18 +535,18 @@ class Worktrees:
         users = _users_of(half.path)
         if users:
             raise AgentError(
-                f"the worktree {half.path} is still being made or used ({_listing(users)} "
+                f"the worktree {half.path} is still being made or used ({listing(users)} "
                 f"working in it): let that end or leave the folder, then `{then}` again."
             )
         news = self._half_made_news(half, branch, base, making)
         if news:
-            aside = _free_path(half.path.with_name(f"{half.path.name}.half-made"))
+            aside = free_path(half.path.with_name(f"{half.path.name}.half-made"))
             raise AgentError(
                 f"the worktree {half.path}, left half-made by an interrupted start (git still "
                 f'marks it "{GIT_INITIALIZING}"), holds more than part of git\'s checkout '
                 f"({'; '.join(news)}), so corral changed nothing: move the folder away with "
-                f"`mv {_q(half.path)} {_q(aside)}`, then `{then}` again (the branch keeps its "
-                f"commits), and take what you need from {aside}."
+                f"`mv {quoted(half.path)} {quoted(aside)}`, then `{then}` again (the branch "
+                f"keeps its commits), and take what you need from {aside}."
             )
 
     def _half_made_news(
@@ -561,10 +554,10 @@ class Worktrees:
     ) -> tuple[str, ...]:
         """What a half-made worktree holds that git's checkout did not write, in phrases."""
         news: builtins.list[str] = []
-        head = _read_text(half.admin / "HEAD")
-        if head and head != f"ref: {_branch_ref(branch)}" and set(head) != {"0"}:
+        head = read_text(half.admin / "HEAD")
+        if head and head != f"ref: {branch_ref(branch)}" and set(head) != {"0"}:
             news.append(f"its HEAD is {head.removeprefix('ref: ')}, not {branch}")
-        tip = self._commit(_branch_ref(branch))
+        tip = commit_of(self.repo.root, branch_ref(branch))
         if making is not None and making.path == half.path and making.branch == branch:
             expected = making.tip
             if tip is not None and tip != expected:
@@ -575,13 +568,13 @@ class Worktrees:
         untracked, changed = self._beyond_checkout(half.path, expected)
         if untracked:
             news.append(
-                f"{_count(len(untracked), 'file')} the checkout did not write "
-                f"({_listing(untracked)})"
+                f"{plural(len(untracked), 'file')} the checkout did not write "
+                f"({listing(untracked)})"
             )
         if changed:
             verb = "differs" if len(changed) == 1 else "differ"
             news.append(
-                f"{_count(len(changed), 'file')} that {verb} from {branch} ({_listing(changed)})"
+                f"{plural(len(changed), 'file')} that {verb} from {branch} ({listing(changed)})"
             )
         return tuple(news)
 
@@ -589,20 +582,20 @@ class Worktrees:
         since = "since corral began making the worktree"
         if before is None:
             return f"branch {branch} was made {since}"
-        count = _rev_count(self.repo.root, tip, before)
+        count = rev_count(self.repo.root, tip, before)
         if count == 0:
             return f"branch {branch} moved from {before[:12]} to {tip[:12]} {since}"
-        return f"branch {branch} has {_count(count, 'commit')} made {since}"
+        return f"branch {branch} has {plural(count, 'commit')} made {since}"
 
     def _own_commits(self, branch: str, base: str, tip: str | None) -> tuple[str, ...]:
         """Without corral's note, a branch with commits beyond the base may hold work."""
         if tip is None:
             return ()
-        target = self._commit(base)
+        target = commit_of(self.repo.root, base)
         if target is None:
             return (f"the base {base} was not found, so {branch} may have commits of its own",)
-        count = _rev_count(self.repo.root, tip, target)
-        return (f"branch {branch} has {_count(count, 'commit')} not in {base}",) if count else ()
+        count = rev_count(self.repo.root, tip, target)
+        return (f"branch {branch} has {plural(count, 'commit')} not in {base}",) if count else ()
 
     def _beyond_checkout(
         self, path: Path, commit: str | None
@@ -615,7 +608,7 @@ class Worktrees:
         index (missing or partial) and HEAD (possibly not written yet) are never read.
         """
         root = self.repo.root
-        with _scratch(self.repo.common_dir) as scratch:
+        with scratch_folder(self.repo.common_dir) as scratch:
             env = {
                 "GIT_DIR": str(self.repo.common_dir),
                 "GIT_WORK_TREE": str(path),
@@ -623,15 +616,15 @@ class Worktrees:
                 "GIT_LITERAL_PATHSPECS": "1",
             }
             doing = f"compare {path} with what git checks out there"
-            _run(path, "read-tree", *([commit] if commit else ["--empty"]), env=env, doing=doing)
+            run(path, "read-tree", *([commit] if commit else ["--empty"]), env=env, doing=doing)
             git(path, "update-index", "-q", "--refresh", env=env, check=False)
-            others = _run(path, "ls-files", "-z", "--others", env=env, doing=doing)
-            fields = _run(path, "diff-files", "-z", "--name-status", env=env, doing=doing)
+            others = run(path, "ls-files", "-z", "--others", env=env, doing=doing)
+            fields = run(path, "diff-files", "-z", "--name-status", env=env, doing=doing)
             pairs = zip(fields.split("\0")[0::2], fields.split("\0")[1::2], strict=False)
             differ = [name for status, name in pairs if status and status != "D"]
             blobs: dict[str, str] = {}
             if differ and len(differ) <= CUT_SHORT_CHECKS:
-                staged = _run(path, "ls-files", "-s", "-z", "--", *differ, env=env, doing=doing)
+                staged = run(path, "ls-files", "-s", "-z", "--", *differ, env=env, doing=doing)
                 for item in filter(None, staged.split("\0")):
                     meta, name = item.split("\t", 1)
                     blobs[name] = meta.split()[1]
@@ -647,7 +640,7 @@ class Worktrees:
         checkout of the branch fails on it: a lock made since the add began, with nothing at
         work in the folder, was that checkout's and goes too.
         """
-        head = _read_text(half.admin / "HEAD")
+        head = read_text(half.admin / "HEAD")
         stale = None
         if half.owns_folder and head.startswith("ref: refs/heads/"):
             lock = self.repo.common_dir / f"{head.removeprefix('ref: ')}.lock"
@@ -663,7 +656,7 @@ class Worktrees:
         except OSError as error:
             raise AgentError(
                 f"corral could not delete the half-made worktree {half.path} ({error}): "
-                f"delete it with `rm -rf {_q(half.path)} {_q(half.admin)}` and try again."
+                f"delete it with `rm -rf {quoted(half.path)} {quoted(half.admin)}` and try again."
             ) from error
 
     # -- corral's note of a worktree being made ------------------------------------------------
@@ -685,7 +678,7 @@ class Worktrees:
             record = json.loads(self._making_file(name).read_text())
             tip = record["tip"]
             return _Making(
-                path=_absolute(Path(record["path"])),
+                path=absolute(Path(record["path"])),
                 branch=str(record["branch"]),
                 tip=str(tip) if tip else None,
                 created_branch=bool(record["created_branch"]),
@@ -709,24 +702,24 @@ class Worktrees:
         `leave_out` are untracked paths the working files' tree skips (nested repositories that
         `remove` keeps whole).
         """
-        path = _absolute(path)
-        self._check_ref(ref, "the snapshot ref")
+        path = absolute(path)
+        check_ref(self.repo.root, ref, "the snapshot ref")
         checkout = self._checkout(path)
-        with _scratch(checkout.git_dir) as scratch:
+        with scratch_folder(checkout.git_dir) as scratch:
             index_tree = _index_tree(checkout, scratch)
             work_tree = _work_tree(checkout, scratch, leave_out)
-        head_tree = _run(checkout.top, "rev-parse", f"{checkout.head}^{{tree}}", doing="read HEAD")
+        head_tree = run(checkout.top, "rev-parse", f"{checkout.head}^{{tree}}", doing="read HEAD")
         if index_tree == work_tree == head_tree.strip():
             return None
-        previous = self._commit(ref)
-        env = self._ident_env()
+        previous = commit_of(self.repo.root, ref)
+        env = ident_env(self.repo.root)
         index_parents = [checkout.head] if previous is None else [checkout.head, previous]
         index_commit = self._commit_tree(
             index_tree, index_parents, f"index on {checkout.label}: {message}", env
         )
         text = message if previous is None else _replaces(message, ref, previous)
         commit = self._commit_tree(work_tree, [checkout.head, index_commit], text, env)
-        self._set_ref(ref, commit, previous, "corral: snapshot of uncommitted work")
+        set_ref(self.repo.root, ref, commit, previous, "corral: snapshot of uncommitted work")
         files = _changed_paths(checkout.top, checkout.head, (index_tree, work_tree))
         return Snapshot(ref=ref, commit=commit, files=files)
 
@@ -740,10 +733,10 @@ class Worktrees:
         files on the same HEAD always give the same commit: looking again adds no objects and
         the commit id can key a cache. Nothing uncommitted gives HEAD itself.
         """
-        checkout = self._checkout(_absolute(path))
-        with _scratch(checkout.git_dir) as scratch:
+        checkout = self._checkout(absolute(path))
+        with scratch_folder(checkout.git_dir) as scratch:
             tree = _files_tree(checkout, scratch)
-        head_tree = _run(checkout.top, "rev-parse", f"{checkout.head}^{{tree}}", doing="read HEAD")
+        head_tree = run(checkout.top, "rev-parse", f"{checkout.head}^{{tree}}", doing="read HEAD")
         if tree == head_tree.strip():
             return checkout.head
         message = f"corral: the files of {checkout.label} as they are"
@@ -757,11 +750,11 @@ class Worktrees:
             "--git-dir", "--git-path", "index", check=False,
         )  # fmt: skip
         lines = found.stdout.splitlines()
-        if found.returncode != 0 or len(lines) != 4 or _absolute(Path(lines[0])) != path:
+        if found.returncode != 0 or len(lines) != 4 or absolute(Path(lines[0])) != path:
             raise AgentError(f"{path} is not the top folder of a git worktree: nothing to save.")
-        if _absolute(Path(lines[1])) != self.repo.common_dir:
+        if absolute(Path(lines[1])) != self.repo.common_dir:
             raise AgentError(f"{path} belongs to another repository than {self.repo.root}.")
-        head = self._commit("HEAD", cwd=path)
+        head = commit_of(path, "HEAD")
         if head is None:
             raise AgentError(
                 f"{path} has no commit checked out (its HEAD is unborn): commit its work "
@@ -782,14 +775,7 @@ class Worktrees:
         args = ["commit-tree", "--no-gpg-sign", tree, "-m", message]
         for parent in parents:
             args += ["-p", parent]
-        return _run(self.repo.root, *args, env=env, doing="save a snapshot commit").strip()
-
-    def _ident_env(self) -> dict[str, str]:
-        """A stand-in identity when the user has none, so saving work never fails for it."""
-        for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
-            if git(self.repo.root, "var", var, check=False).returncode != 0:
-                return dict(FALLBACK_IDENT)
-        return {}
+        return run(self.repo.root, *args, env=env, doing="save a snapshot commit").strip()
 
     # -- remove ----------------------------------------------------------------------------
 
@@ -802,11 +788,11 @@ class Worktrees:
         (`REGENERABLE`), which the message names. Stop the agent first: whatever it writes
         between the snapshot and the deletion is lost.
         """
-        path = _absolute(path)
+        path = absolute(path)
         entries = self.list()
         if path == entries[0].path:
             raise AgentError(f"{path} is the main checkout: corral never removes it.")
-        entry = _by_path(entries, path)
+        entry = by_path(entries, path)
         if entry is None and path.exists():
             raise AgentError(
                 f"{path} is not a worktree of {self.repo.root}: corral leaves it alone; "
@@ -817,7 +803,7 @@ class Worktrees:
             if half is None:
                 raise AgentError(
                     f"the worktree {path} is locked: unlock it with "
-                    f"`git worktree unlock {_q(path)}` if it is no longer needed, then try "
+                    f"`git worktree unlock {quoted(path)}` if it is no longer needed, then try "
                     "again."
                 )
             return self._remove_half_made(half, entry, name, branch, base)
@@ -857,13 +843,13 @@ class Worktrees:
         """What the worktree at `path` holds that no ref can: its ignored files and folders
         (whole, as their ignore rule names them) and its nested repositories, untracked or
         tracked as gitlinks (submodules). Only reads, so it may run while the agent works."""
-        path = _absolute(path)
+        path = absolute(path)
         if not path.is_dir():
             return Leftovers()
         doing = f"list the ignored files and nested repositories of {path}"
         args = ("--porcelain=v1", "-z", "--no-renames", "--ignored=matching", "-uall")
         found: dict[str, Leftover] = {}
-        for entry in _run(path, "status", *args, doing=doing).split("\0"):
+        for entry in run(path, "status", *args, doing=doing).split("\0"):
             code, name = entry[:2], entry[3:]
             if name and (code == "!!" or (code == "??" and name.endswith("/"))):
                 relative = name.rstrip("/")
@@ -871,7 +857,7 @@ class Worktrees:
                 repository = folder and os.path.lexists(path / relative / ".git")
                 how = "ignored" if code == "!!" else "untracked"
                 found[relative] = Leftover(relative, folder, repository, how)
-        for line in _run(path, "ls-files", "-s", "-z", doing=doing).split("\0"):
+        for line in run(path, "ls-files", "-s", "-z", doing=doing).split("\0"):
             if line.startswith("160000 ") and "\t" in line:
                 relative = line.split("\t", 1)[1]
                 if relative not in found and os.path.lexists(path / relative / ".git"):
@@ -891,13 +877,13 @@ class Worktrees:
         if not leftovers.kept:
             return None
         found = git(path, "rev-parse", "--absolute-git-dir", check=False)
-        admin = _absolute(Path(found.stdout.strip())) if found.returncode == 0 else None
+        admin = absolute(Path(found.stdout.strip())) if found.returncode == 0 else None
         root = self.repo.state_dir / KEPT_DIR
         moved: list[tuple[Path, Path]] = []
         current = ""
         try:
             private_folder(root)
-            folder = _free_path(root / f"{name}-{_stamp()}")
+            folder = free_path(root / f"{name}-{stamp()}")
             folder.mkdir(mode=FOLDER_MODE)
             for item in leftovers.kept:
                 current = item.path
@@ -958,16 +944,16 @@ class Worktrees:
         self, entry: WorktreeEntry, name: str, leave_out: Sequence[str] = ()
     ) -> tuple[Snapshot | None, str | None, str | None]:
         """Save uncommitted work, and a detached HEAD that no branch would keep alive."""
-        ref = self._free_ref(f"{TRASH_PREFIX}/{name}/{_stamp()}")
+        ref = free_ref(self.repo.root, f"{TRASH_PREFIX}/{name}/{stamp()}")
         snapshot = None
         if entry.path.is_dir() and not entry.prunable:
             text = f"corral: uncommitted work of {name}, saved before removing {entry.path}"
             snapshot = self.snapshot(entry.path, ref, text, leave_out)
         head = entry.head
         if snapshot is not None:
-            head = _run(self.repo.root, "rev-parse", f"{snapshot.commit}^1", doing="read").strip()
+            head = run(self.repo.root, "rev-parse", f"{snapshot.commit}^1", doing="read").strip()
         if snapshot is None and entry.branch is None and head is not None:
-            self._set_ref(ref, head, None, "corral: detached HEAD of a removed worktree")
+            set_ref(self.repo.root, ref, head, None, "corral: detached HEAD of a removed worktree")
             return None, ref, head
         return snapshot, None, head
 
@@ -978,7 +964,7 @@ class Worktrees:
             if kept_in is not None:
                 kept += f"; what no ref can hold was moved to {kept_in}"
             raise AgentError(
-                f"git could not remove the worktree {path} ({_reason(result)}){kept}: "
+                f"git could not remove the worktree {path} ({reason(result)}){kept}: "
                 "fix that and try again."
             )
 
@@ -988,14 +974,14 @@ class Worktrees:
         This runs after the worktree is gone, so it reports problems in its line of the message
         instead of raising them and losing the rest of the message.
         """
-        ref = _branch_ref(branch)
-        tip = self._commit(ref)
+        ref = branch_ref(branch)
+        tip = commit_of(self.repo.root, ref)
         if tip is None:
             return False, None, f"There was no branch {branch}."
         try:
             why = self._reason_to_keep(branch, base, tip)
             if why is None:
-                _run(self.repo.root, "update-ref", "-d", ref, tip, doing=f"delete {branch}")
+                run(self.repo.root, "update-ref", "-d", ref, tip, doing=f"delete {branch}")
         except AgentError as error:
             why = str(error).rstrip(".")
         if why is not None:
@@ -1005,18 +991,18 @@ class Worktrees:
         return False, tip, line
 
     def _reason_to_keep(self, branch: str, base: str, tip: str) -> str | None:
-        holder = _by_branch(self.list(), branch)
+        holder = by_branch(self.list(), branch)
         if holder is not None:
             return f"it is checked out in {holder.path}"
-        target = self._commit(base)
+        target = commit_of(self.repo.root, base)
         if target is None:
             return f"the base {base} was not found, so corral could not tell whether it is merged"
-        if self.is_merged(branch, base):
+        if is_merged(self.repo, branch, base):
             return None
-        out = _run(self.repo.root, "rev-list", "--count", tip, f"^{target}", doing="count commits")
+        out = run(self.repo.root, "rev-list", "--count", tip, f"^{target}", doing="count commits")
         count = int(out.strip())
         verb = "is" if count == 1 else "are"
-        return f"{_count(count, 'commit')} {verb} not in {base}"
+        return f"{plural(count, 'commit')} {verb} not in {base}"
 
     def _recovery(
         self,
@@ -1054,36 +1040,6 @@ class Worktrees:
             commands.append(("cp", "-a", f"{kept_in}/.", f"{path}/"))
         return tuple(commands)
 
-    # -- refs ------------------------------------------------------------------------------
-
-    def _commit(self, rev: str, cwd: Path | None = None) -> str | None:
-        result = git(
-            cwd or self.repo.root,
-            "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
-            check=False,
-        )  # fmt: skip
-        if result.returncode != 0:
-            return None
-        return result.stdout.strip() or None
-
-    def _check_ref(self, ref: str, what: str) -> None:
-        bad = git(self.repo.root, "check-ref-format", ref, check=False).returncode != 0
-        if bad or not ref.startswith("refs/"):
-            raise AgentError(f"{ref!r} is not a valid name for {what}: use letters, digits and -.")
-
-    def _free_ref(self, ref: str) -> str:
-        """A ref name nobody uses yet, so two removals in one second keep both."""
-        candidate, number = ref, 1
-        while self._commit(candidate) is not None:
-            number += 1
-            candidate = f"{ref}-{number}"
-        return candidate
-
-    def _set_ref(self, ref: str, commit: str, previous: str | None, reason: str) -> None:
-        """Move `ref` only if it still holds `previous`, so a concurrent writer is never lost."""
-        old = previous or ""
-        _run(self.repo.root, "update-ref", "-m", reason, ref, commit, old, doing=f"write {ref}")
-
     # -- merge -----------------------------------------------------------------------------
 
     def merge_preview(self, name: str, branch: str, base: str) -> MergePreview:
@@ -1095,16 +1051,16 @@ class Worktrees:
         """
         branch = branch.removeprefix("refs/heads/")
         base = base.removeprefix("refs/heads/")
-        tip = self._commit(_branch_ref(branch))
+        tip = commit_of(self.repo.root, branch_ref(branch))
         if tip is None:
             raise AgentError(f"{name} has no branch {branch}: there is nothing of it to merge.")
-        base_tip = self._commit(_branch_ref(base))
+        base_tip = commit_of(self.repo.root, branch_ref(base))
         if base_tip is None:
             raise AgentError(_not_a_base_branch(base, self.repo.current_branch()))
         root = self.repo.root
         merge_base = _merge_base_of(root, base_tip, tip)
-        ahead = _rev_count(root, tip, base_tip)
-        behind = _rev_count(root, base_tip, tip)
+        ahead = rev_count(root, tip, base_tip)
+        behind = rev_count(root, base_tip, tip)
         fast_forward = ahead > 0 and behind == 0
         merged: str | None = base_tip if ahead == 0 else tip
         conflicts: tuple[str, ...] = ()
@@ -1112,7 +1068,7 @@ class Worktrees:
             merged = None
         elif ahead > 0 and not fast_forward:
             merged, conflicts = self._trial_merge(base_tip, tip)
-        entry = _by_branch(self.list(), branch)
+        entry = by_branch(self.list(), branch)
         worktree = None
         if entry is not None and not entry.prunable and entry.path.is_dir():
             worktree = entry.path
@@ -1157,24 +1113,24 @@ class Worktrees:
             raise AgentError(preview.refusal)
         if include_uncommitted and preview.uncommitted:
             raise AgentError(
-                f"{name} has {_count(preview.uncommitted, 'uncommitted file')} in "
+                f"{name} has {plural(preview.uncommitted, 'uncommitted file')} in "
                 f"{preview.worktree}, and corral never commits for an agent: ask it to commit "
                 f'(corral send {name} "Commit your work"), then merge again.'
             )
         root = self.repo.root
-        ref = self._free_ref(f"{BEFORE_MERGE_PREFIX}/{name}/{_stamp()}")
-        self._check_ref(ref, "the ref that keeps the base before the merge")
-        self._set_ref(ref, preview.base_tip, None, f"corral: {base} before merging {branch}")
+        ref = free_ref(root, f"{BEFORE_MERGE_PREFIX}/{name}/{stamp()}")
+        check_ref(root, ref, "the ref that keeps the base before the merge")
+        set_ref(root, ref, preview.base_tip, None, f"corral: {base} before merging {branch}")
         args = ["merge", "--quiet", "--no-autostash", "--no-squash", "--no-edit"]
         if preview.fast_forward:
             args.append("--ff-only")
         else:
             subject = preview.commits[0][1] if preview.commits else preview.tip[:12]
             args += ["--no-ff", "--commit", "-m", message or f"Merge {branch}: {subject}"]
-        result = git(root, *args, preview.tip, env=self._ident_env(), check=False)
+        result = git(root, *args, preview.tip, env=ident_env(self.repo.root), check=False)
         if result.returncode != 0:
-            raise AgentError(self._failed_merge(preview, ref, _reason(result)))
-        after = self._commit(_branch_ref(base)) or preview.tip
+            raise AgentError(self._failed_merge(preview, ref, reason(result)))
+        after = commit_of(self.repo.root, branch_ref(base)) or preview.tip
         fast_forward = after == preview.tip
         undo: list[Command] = [("git", "-C", str(root), "reset", "--keep", ref)]
         if not fast_forward:
@@ -1198,7 +1154,7 @@ class Worktrees:
         args = ("merge-tree", "--write-tree", "--name-only", "--no-messages", "-z", ours, theirs)
         result = git(self.repo.root, *args, check=False)
         if result.returncode not in (0, 1):
-            raise AgentError(f"git could not try the merge ({_reason(result)}): fix that first.")
+            raise AgentError(f"git could not try the merge ({reason(result)}): fix that first.")
         tree, *paths = result.stdout.split("\0")
         return tree.strip(), tuple(dict.fromkeys(path for path in paths if path))
 
@@ -1214,13 +1170,13 @@ class Worktrees:
             left = ""
             if preview.uncommitted:
                 left = (
-                    f", and its {_count(preview.uncommitted, 'uncommitted file')} stay in "
+                    f", and its {plural(preview.uncommitted, 'uncommitted file')} stay in "
                     f"{preview.worktree} until {agent} commits them"
                 )
             return f"{branch} has nothing to merge: {base} already has all its commits{left}."
         if preview.conflicts:
             return (
-                f"merging {branch} into {base} would conflict in {_listing(preview.conflicts)}: "
+                f"merging {branch} into {base} would conflict in {listing(preview.conflicts)}: "
                 f"have {agent} merge {base} into its branch and resolve them (corral send {agent} "
                 f'"Merge {base} into your branch, resolve the conflicts and commit"), '
                 "then merge again."
@@ -1230,92 +1186,39 @@ class Worktrees:
             where = f"it is on {current}" if current else "its HEAD is detached"
             return (
                 f"{base} is not checked out in {root} ({where}): switch to it with "
-                f"`git -C {_q(root)} switch {base}`, then merge again."
+                f"`git -C {quoted(root)} switch {base}`, then merge again."
             )
         changed = _tracked_changes(root)
         if changed:
             return (
-                f"the base checkout {root} has uncommitted changes ({_listing(changed)}): "
+                f"the base checkout {root} has uncommitted changes ({listing(changed)}): "
                 "commit or stash them there, then merge again."
             )
         in_the_way = _in_the_way(root, preview.base_tip, merged)
         if in_the_way:
             return (
                 f"the merge would overwrite files in {root} that git does not track "
-                f"({_listing(in_the_way)}): move them away, then merge again."
+                f"({listing(in_the_way)}): move them away, then merge again."
             )
         return None
 
     def _failed_merge(self, preview: MergePreview, ref: str, reason: str) -> str:
         """Put the base back as it was when git stopped halfway, and say where it stands."""
         root = self.repo.root
-        if self._commit("MERGE_HEAD") is not None:
+        if commit_of(self.repo.root, "MERGE_HEAD") is not None:
             git(root, "merge", "--abort", check=False)
-        now = self._commit(_branch_ref(preview.base))
+        now = commit_of(self.repo.root, branch_ref(preview.base))
         head = f"git could not merge {preview.branch} into {preview.base} ({reason})"
-        if now == preview.base_tip and self._commit("MERGE_HEAD") is None:
+        if now == preview.base_tip and commit_of(self.repo.root, "MERGE_HEAD") is None:
             git(root, "update-ref", "-d", ref, preview.base_tip, check=False)
             return f"{head}: {preview.base} is as it was; fix that and try again."
         return (
-            f"{head}: {preview.base} was kept at {ref}, and `git -C {_q(root)} reset --keep "
+            f"{head}: {preview.base} was kept at {ref}, and `git -C {quoted(root)} reset --keep "
             f"{ref}` puts it back."
         )
 
 
 # -- git plumbing helpers ---------------------------------------------------------------------
-
-
-def _run(cwd: Path, *args: str, doing: str, env: dict[str, str] | None = None) -> str:
-    """git, with any failure turned into one sentence for the user instead of a traceback.
-
-    git reads every registered worktree's files when it lists or adds one, and a worktree
-    that another `git worktree add` is halfway through creating (corral makes two at a time;
-    an agent may make its own) briefly has an empty `commondir`: git then fails with "failed
-    to read .git/worktrees/<other>/commondir" before doing anything, so it is asked again a
-    moment later.
-    """
-    if not cwd.is_dir():
-        raise AgentError(f"{cwd} does not exist: git could not {doing} there.")
-    for attempt in range(HALF_MADE_ATTEMPTS):
-        result = git(cwd, *args, env=env, check=False)
-        if result.returncode == 0:
-            return result.stdout
-        if not _HALF_MADE.search(result.stderr) or attempt == HALF_MADE_ATTEMPTS - 1:
-            break
-        time.sleep(0.05 * (attempt + 1))
-    raise AgentError(f"git could not {doing} ({_reason(result)}): fix that and try again.")
-
-
-def _reason(result: subprocess.CompletedProcess[str]) -> str:
-    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-    for line in lines:
-        for prefix in ("fatal: ", "error: "):
-            if line.startswith(prefix):
-                return line.removeprefix(prefix)
-    return lines[0] if lines else f"exit status {result.returncode}"
-
-
-@contextmanager
-def _scratch(git_dir: Path) -> Iterator[Path]:
-    """A private folder inside the git dir for temporary index files, removed afterwards."""
-    try:
-        folder = Path(tempfile.mkdtemp(prefix="corral-snapshot-", dir=git_dir))
-    except OSError as error:
-        raise AgentError(_cannot_write(git_dir, error)) from error
-    try:
-        yield folder
-    except OSError as error:
-        raise AgentError(_cannot_write(git_dir, error)) from error
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _cannot_write(folder: Path, error: OSError) -> str:
-    """A full disk is the usual cause, and freeing space the usual fix."""
-    return (
-        f"corral could not write a temporary index in {folder} ({error.strerror}): "
-        "free some space on that disk and try again."
-    )
 
 
 def _index_tree(checkout: _Checkout, scratch: Path) -> str:
@@ -1325,24 +1228,24 @@ def _index_tree(checkout: _Checkout, scratch: Path) -> str:
     if checkout.index.exists():
         shutil.copyfile(checkout.index, copy)
     else:
-        _run(checkout.top, "read-tree", checkout.head, env=env, doing="read HEAD")
-    unmerged = _run(checkout.top, "ls-files", "-u", "-z", env=env, doing="read the index")
+        run(checkout.top, "read-tree", checkout.head, env=env, doing="read HEAD")
+    unmerged = run(checkout.top, "ls-files", "-u", "-z", env=env, doing="read the index")
     paths = sorted({item.split("\t", 1)[1] for item in unmerged.split("\0") if "\t" in item})
     if paths:
         # A tree cannot hold conflict stages; record those paths as they are in the folder.
         args = ("update-index", "--add", "--remove", "--", *paths)
-        _run(checkout.top, *args, env=env, doing="record conflicted files")
-    return _run(checkout.top, "write-tree", env=env, doing="save the staged state").strip()
+        run(checkout.top, *args, env=env, doing="record conflicted files")
+    return run(checkout.top, "write-tree", env=env, doing="save the staged state").strip()
 
 
 def _work_tree(checkout: _Checkout, scratch: Path, leave_out: Sequence[str] = ()) -> str:
     """Every file in the folder that git does not ignore, as a tree, via a throwaway index."""
     env = {"GIT_INDEX_FILE": str(scratch / "work")}
-    _run(checkout.top, "read-tree", checkout.head, env=env, doing="read HEAD")
+    run(checkout.top, "read-tree", checkout.head, env=env, doing="read HEAD")
     skip = [f":(exclude,literal){path}" for path in leave_out]
     paths = ("--", ".", *skip) if skip else ()
-    _run(checkout.top, "add", "-A", *paths, env=env, doing=f"save the files of {checkout.top}")
-    return _run(checkout.top, "write-tree", env=env, doing="save the working files").strip()
+    run(checkout.top, "add", "-A", *paths, env=env, doing=f"save the files of {checkout.top}")
+    return run(checkout.top, "write-tree", env=env, doing="save the working files").strip()
 
 
 def _files_tree(checkout: _Checkout, scratch: Path) -> str:
@@ -1357,71 +1260,21 @@ def _files_tree(checkout: _Checkout, scratch: Path) -> str:
     if checkout.index.exists():
         shutil.copy2(checkout.index, copy)
     else:
-        _run(checkout.top, "read-tree", checkout.head, env=env, doing="read HEAD")
-    _run(checkout.top, "add", "-A", env=env, doing=f"read the files of {checkout.top}")
-    return _run(checkout.top, "write-tree", env=env, doing="save the working files").strip()
+        run(checkout.top, "read-tree", checkout.head, env=env, doing="read HEAD")
+    run(checkout.top, "add", "-A", env=env, doing=f"read the files of {checkout.top}")
+    return run(checkout.top, "write-tree", env=env, doing="save the working files").strip()
 
 
 def _changed_paths(cwd: Path, head: str, trees: tuple[str, ...]) -> int:
     paths: set[str] = set()
     for tree in trees:
         args = ("diff-tree", "-r", "-z", "--name-only", "--no-renames", head, tree)
-        out = _run(cwd, *args, doing="count changed files")
+        out = run(cwd, *args, doing="count changed files")
         paths.update(item for item in out.split("\0") if item)
     return len(paths)
 
 
-def _parse_worktrees(out: str) -> list[WorktreeEntry]:
-    entries: list[WorktreeEntry] = []
-    fields: dict[str, str] = {}
-    for token in out.split("\0"):
-        if token:
-            key, _, value = token.partition(" ")
-            fields[key] = value
-            continue
-        if "worktree" in fields:
-            entries.append(_entry(fields))
-        fields = {}
-    return entries
-
-
-def _entry(fields: dict[str, str]) -> WorktreeEntry:
-    branch = fields.get("branch")
-    return WorktreeEntry(
-        path=_absolute(Path(fields["worktree"])),
-        branch=branch.removeprefix("refs/heads/") if branch else None,
-        head=fields.get("HEAD") or None,
-        prunable="prunable" in fields,
-        locked="locked" in fields,
-    )
-
-
 # -- small pure helpers -----------------------------------------------------------------------
-
-
-def _absolute(path: Path) -> Path:
-    return path.expanduser().resolve()
-
-
-def _branch_ref(branch: str) -> str:
-    return branch if branch.startswith("refs/") else f"refs/heads/{branch}"
-
-
-def _by_branch(entries: Sequence[WorktreeEntry], branch: str) -> WorktreeEntry | None:
-    short = branch.removeprefix("refs/heads/")
-    return next((entry for entry in entries if entry.branch == short), None)
-
-
-def _by_path(entries: Sequence[WorktreeEntry], path: Path) -> WorktreeEntry | None:
-    return next((entry for entry in entries if entry.path == path), None)
-
-
-def _read_text(path: Path) -> str:
-    """A small git file's text, stripped; empty when it is missing or unreadable."""
-    try:
-        return path.read_text(errors="replace").strip()
-    except OSError:
-        return ""
 
 
 def _points_to(dot_git: Path, admin: Path) -> bool:
@@ -1430,7 +1283,7 @@ def _points_to(dot_git: Path, admin: Path) -> bool:
     `gitdir` just before it)."""
     if dot_git.is_symlink() or not dot_git.is_file():
         return False
-    text = _read_text(dot_git)
+    text = read_text(dot_git)
     if not text:
         return dot_git.stat().st_size == 0
     if not text.startswith("gitdir:"):
@@ -1438,7 +1291,7 @@ def _points_to(dot_git: Path, admin: Path) -> bool:
     target = Path(text.removeprefix("gitdir:").strip())
     if not target.is_absolute():
         target = dot_git.parent / target
-    return _absolute(target) == _absolute(admin)
+    return absolute(target) == absolute(admin)
 
 
 def _cut_short(root: Path, path: Path, blob: str | None) -> bool:
@@ -1482,14 +1335,14 @@ def _own_history(folder: Path, admin: Path, root: Path) -> None:
     submodule's there) that git dir back inside its folder: removing the worktree deletes the
     registration and everything in it, history included."""
     dot_git = folder / ".git"
-    text = _read_text(dot_git) if dot_git.is_file() and not dot_git.is_symlink() else ""
+    text = read_text(dot_git) if dot_git.is_file() and not dot_git.is_symlink() else ""
     if not text.startswith("gitdir:"):
         return
     target = Path(text.removeprefix("gitdir:").strip())
-    target = _absolute(target if target.is_absolute() else folder / target)
+    target = absolute(target if target.is_absolute() else folder / target)
     if admin not in target.parents:
         return
-    landing = _free_path(folder / ".git.corral")
+    landing = free_path(folder / ".git.corral")
     _move(target, landing)
     dot_git.unlink()
     landing.rename(dot_git)
@@ -1507,40 +1360,12 @@ def _move(source: Path, target: Path) -> None:
         shutil.move(source, target)
 
 
-def _free_path(path: Path) -> Path:
-    candidate, number = path, 1
-    while os.path.lexists(candidate):
-        number += 1
-        candidate = path.with_name(f"{path.name}-{number}")
-    return candidate
-
-
 def _is_empty_dir(path: Path) -> bool:
     return path.is_dir() and not any(path.iterdir())
 
 
 def _short(entry: WorktreeEntry) -> str:
     return (entry.head or "")[:12] or "(unknown)"
-
-
-def _q(path: Path) -> str:
-    return shlex.quote(str(path))
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _missing_base(base: str, current: str | None) -> str:
-    suggestion = current or "main"
-    return (
-        f"the base {base!r} is not a branch or commit of this repository: set "
-        f'`base = "{suggestion}"` (or another existing branch) in corral.toml.'
-    )
 
 
 def _recreated_note(old: Path, new: Path, branch: str) -> str:
@@ -1589,7 +1414,7 @@ def _removal_message(
         lines = [f"Removed the worktree {path}."]
     if snapshot is not None:
         lines.append(
-            f"Uncommitted work ({_count(snapshot.files, 'file')}) is saved at {snapshot.ref} "
+            f"Uncommitted work ({plural(snapshot.files, 'file')}) is saved at {snapshot.ref} "
             f"(commit {snapshot.commit[:12]})."
         )
     elif entry is not None and not entry.prunable:
@@ -1620,26 +1445,21 @@ def _merge_base_of(root: Path, a: str, b: str) -> str | None:
     if result.returncode == 1:
         return None
     if result.returncode != 0:
-        raise AgentError(f"git could not find where {b[:12]} left {a[:12]} ({_reason(result)}).")
+        raise AgentError(f"git could not find where {b[:12]} left {a[:12]} ({reason(result)}).")
     return result.stdout.strip() or None
-
-
-def _rev_count(root: Path, include: str, exclude: str) -> int:
-    out = _run(root, "rev-list", "--count", include, f"^{exclude}", doing="count commits")
-    return int(out.strip())
 
 
 def _commit_lines(root: Path, tip: str, base_tip: str) -> tuple[tuple[str, str], ...]:
     """The newest commits the merge would bring, as (commit, subject)."""
     args = ("rev-list", f"--max-count={PREVIEW_COMMITS}", "--format=%H%x09%s", "--no-commit-header")
-    out = _run(root, *args, tip, f"^{base_tip}", doing="list the commits to merge")
+    out = run(root, *args, tip, f"^{base_tip}", doing="list the commits to merge")
     lines = (line.partition("\t") for line in out.splitlines() if line)
     return tuple((commit, subject) for commit, _, subject in lines)
 
 
 def _file_changes(root: Path, merge_base: str, tip: str) -> tuple[FileChange, ...]:
     args = ("diff-tree", "-r", "-z", "--numstat", "--no-renames", merge_base, tip)
-    out = _run(root, *args, doing="list the changed files")
+    out = run(root, *args, doing="list the changed files")
     changes = []
     for item in out.split("\0"):
         if item.count("\t") < 2:
@@ -1658,7 +1478,7 @@ def _file_changes(root: Path, merge_base: str, tip: str) -> tuple[FileChange, ..
 def _status_paths(cwd: Path, untracked: str) -> list[str]:
     """Paths `git status` reports, read without refreshing the checkout's index."""
     args = ("status", "--porcelain=v1", "-z", "--no-renames", f"--untracked-files={untracked}")
-    out = _run(cwd, *args, doing=f"read the status of {cwd}")
+    out = run(cwd, *args, doing=f"read the status of {cwd}")
     return [entry[3:] for entry in out.split("\0") if len(entry) > 3]
 
 
@@ -1678,7 +1498,7 @@ def _in_the_way(root: Path, base_tip: str, merged: str) -> list[str]:
     an ignored file can still be the only copy of something.
     """
     args = ("diff-tree", "-r", "-z", "--name-status", "--no-renames", base_tip, merged)
-    fields = _run(root, *args, doing="list what the merge writes").split("\0")
+    fields = run(root, *args, doing="list what the merge writes").split("\0")
     changes = list(zip(fields[0::2], fields[1::2], strict=False))
     gone = {path for status, path in changes if status == "D"}
     found: list[str] = []
@@ -1697,12 +1517,6 @@ def _in_the_way(root: Path, base_tip: str, merged: str) -> list[str]:
     return sorted(set(found))
 
 
-def _listing(paths: Sequence[str], shown: int = 3) -> str:
-    if len(paths) <= shown:
-        return ", ".join(paths)
-    return f"{', '.join(paths[:shown])} and {len(paths) - shown} more"
-
-
 def _numbers(change: FileChange) -> str:
     if change.added is None or change.removed is None:
         return "binary"
@@ -1713,7 +1527,7 @@ def _merged_message(
     preview: MergePreview, after: str, fast_forward: bool, ref: str, undo: tuple[Command, ...]
 ) -> str:
     branch, base = preview.branch, preview.base
-    size = f"{_count(preview.ahead, 'commit')}, {_count(len(preview.files), 'file')}"
+    size = f"{plural(preview.ahead, 'commit')}, {plural(len(preview.files), 'file')}"
     if fast_forward:
         lines = [
             f"Merged {branch} into {base}: a fast-forward from {preview.base_tip[:12]} to "
@@ -1727,7 +1541,7 @@ def _merged_message(
         lines.append(f"Or, once others have it, revert the merge: {shlex.join(undo[1])}")
     if preview.uncommitted:
         lines.append(
-            f"{preview.agent}'s {_count(preview.uncommitted, 'uncommitted file')} are not in "
+            f"{preview.agent}'s {plural(preview.uncommitted, 'uncommitted file')} are not in "
             f"the merge: they stay in {preview.worktree} until {preview.agent} commits them."
         )
     return "\n".join(lines)

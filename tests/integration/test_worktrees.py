@@ -805,8 +805,7 @@ def killed_during_checkout(repo: Repo, monkeypatch: pytest.MonkeyPatch, **how: o
     """Run `ensure` until git has registered the worktree and begun its checkout, then stop it
     dead there: corral's own note of the worktree being made stays, as it would."""
     import sessions.worktrees as module
-
-    real = module._run
+    from sessions.worktree_git import run as real
 
     def run(cwd: Path, *args: str, **kwargs: object) -> str:
         out = real(cwd, *args, **kwargs)  # type: ignore[arg-type]
@@ -817,7 +816,7 @@ def killed_during_checkout(repo: Repo, monkeypatch: pytest.MonkeyPatch, **how: o
 
     path = agent_path(repo)
     with monkeypatch.context() as patch:
-        patch.setattr(module, "_run", run)
+        patch.setattr(module, "run", run)
         with pytest.raises(Killed):
             Worktrees(repo).ensure("a", BRANCH, "main", path)
     return path
