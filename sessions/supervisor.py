@@ -54,7 +54,8 @@ from sessions.tmux import Tmux, tmux_version
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer
 from sessions.private import open_private
-from sessions.worktrees import Ensured, MergePreview, RemovalPlan, Worktrees
+from sessions.worktree_merge import MergePreview
+from sessions.worktrees import Ensured, RemovalPlan, Worktrees
 
 STOP_WAIT = 8.0
 BOX_CLEAR_WAIT = 3.0

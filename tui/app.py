@@ -35,7 +35,7 @@ from sessions.config_writer import add_agent
 from sessions.errors import CorralError
 from sessions.model import AgentView, Snapshot, State, UserSettings
 from sessions.supervisor import AttachPlan, Outcome, attach_plan
-from sessions.worktrees import MergePreview
+from sessions.worktree_merge import MergePreview
 from tui.commands import HerdCommands
 from tui.herd import Herd
 from tui.messages import HerdLooked, LookFailed

@@ -16,7 +16,8 @@ from sessions.notes import NoteFile
 from sessions.repo import Repo
 from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
-from sessions.worktrees import MergePreview, RemovalPlan
+from sessions.worktree_merge import MergePreview
+from sessions.worktrees import RemovalPlan
 
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer

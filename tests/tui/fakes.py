@@ -35,7 +35,8 @@ from sessions.prices import DEFAULT_PRICES
 from sessions.repo import Repo
 from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
-from sessions.worktrees import FileChange, Leftovers, MergePreview, RemovalPlan
+from sessions.worktree_merge import FileChange, MergePreview
+from sessions.worktrees import Leftovers, RemovalPlan
 
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer

@@ -13,7 +13,7 @@ from textual.widgets import DataTable
 
 from sessions.locks import LockReport
 from sessions.model import Snapshot
-from sessions.worktrees import FileChange, MergePreview
+from sessions.worktree_merge import FileChange, MergePreview
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import FakeHerd
 from tui.screens.confirm import ConfirmScreen
