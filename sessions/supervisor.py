@@ -55,7 +55,8 @@ if TYPE_CHECKING:
     from sessions.summaries import Summarizer
 from sessions.private import open_private
 from sessions.worktree_merge import MergePreview
-from sessions.worktrees import Ensured, RemovalPlan, Worktrees
+from sessions.worktree_removal import RemovalPlan
+from sessions.worktrees import Ensured, Worktrees
 
 STOP_WAIT = 8.0
 BOX_CLEAR_WAIT = 3.0

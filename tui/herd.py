@@ -17,7 +17,7 @@ from sessions.repo import Repo
 from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
 from sessions.worktree_merge import MergePreview
-from sessions.worktrees import RemovalPlan
+from sessions.worktree_removal import RemovalPlan
 
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer

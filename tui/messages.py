@@ -9,7 +9,7 @@ from textual.message import Message
 from sessions.journal import Event
 from sessions.model import AgentView, Snapshot
 from sessions.notes import NoteFile
-from sessions.worktrees import RemovalPlan
+from sessions.worktree_removal import RemovalPlan
 from tui.diff import WorktreeDiff
 from tui.history import Recorded
 

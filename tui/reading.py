@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sessions.model import Snapshot
 from sessions.private import write_private
-from sessions.worktrees import RemovalPlan
+from sessions.worktree_removal import RemovalPlan
 from tui.diff import WorktreeDiff, read_diff
 from tui.herd import Herd
 from tui.history import History, Recorded, freeze

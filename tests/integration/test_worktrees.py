@@ -1038,7 +1038,7 @@ def test_remove_keeps_a_submodule_with_the_history_git_kept_in_the_worktree(
 def test_a_move_that_fails_puts_back_what_was_moved_and_removes_nothing(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sessions.worktrees as module
+    import sessions.worktree_removal as module
 
     worktrees = Worktrees(repo)
     path = agent_path(repo)

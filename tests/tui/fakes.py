@@ -36,7 +36,7 @@ from sessions.repo import Repo
 from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
 from sessions.worktree_merge import FileChange, MergePreview
-from sessions.worktrees import Leftovers, RemovalPlan
+from sessions.worktree_removal import Leftovers, RemovalPlan
 
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer

@@ -21,7 +21,7 @@ from sessions.journal import QUIET_EVENTS
 from sessions.locks import Verdict
 from sessions.model import AgentView, Snapshot, State
 from sessions.supervisor import Outcome
-from sessions.worktrees import RemovalPlan
+from sessions.worktree_removal import RemovalPlan
 from tui.diff import WorktreeDiff
 from tui.herd import Herd
 from tui.history import Recorded
