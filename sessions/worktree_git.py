@@ -102,7 +102,7 @@ def _cannot_write(folder: Path, error: OSError) -> str:
     )
 
 
-# -- listing worktrees ---------------------------------------------------------------------
+# -- listing worktrees ------------------------------------------------------------------------
 
 
 def list_worktrees(root: Path) -> list[WorktreeEntry]:
@@ -135,7 +135,7 @@ def _entry(fields: dict[str, str]) -> WorktreeEntry:
     )
 
 
-# -- refs ------------------------------------------------------------------------------------
+# -- refs -------------------------------------------------------------------------------------
 
 
 def commit_of(cwd: Path, rev: str) -> str | None:
@@ -205,7 +205,7 @@ def missing_base(base: str, current: str | None) -> str:
     )
 
 
-# -- small helpers -----------------------------------------------------------------------------
+# -- small helpers ----------------------------------------------------------------------------
 
 
 def absolute(path: Path) -> Path:

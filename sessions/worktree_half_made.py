@@ -302,7 +302,7 @@ def _users_of(folder: Path) -> list[str]:
     return found
 
 
-# -- corral's note of a worktree being made ----------------------------------------------------
+# -- corral's note of a worktree being made ---------------------------------------------------
 
 
 def _making_file(repo: Repo, name: str) -> Path:
