@@ -1,4 +1,4 @@
-"""What a fault probe found around the runner, on real tmux panes, processes and git.
+"""The runner under faults, on real tmux panes, processes and git.
 
 The user's environment never reaches a command line `ps` shows; the runner waits for the
 processes it adopts, without taking its agent's exit status; and a herd whose journal was deleted
@@ -11,7 +11,6 @@ import json
 import os
 import stat
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ from sessions.journal import Journal
 from sessions.repo import Repo
 from sessions.supervisor import Supervisor
 from sessions.tmux import Tmux
+from tests.helpers import corral as run_corral
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.tmux
@@ -36,14 +36,7 @@ SIMS = "\n".join(
 def corral(
     root: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--repo", str(root), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
+    result = run_corral(root, *args, env=env)
     if result.returncode != 0:
         pytest.fail(f"corral {' '.join(args)} failed ({result.returncode}): {result.stderr}")
     return result
