@@ -264,13 +264,18 @@ def append(record: dict[str, Any], environ: Environ) -> None:
     folder = os.path.join(home, "events")
     path = os.path.join(folder, f"{agent}.jsonl")
     line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
     try:
         fd = os.open(path, flags, 0o600)
     except FileNotFoundError:
         os.mkdir(folder, 0o700)
         fd = os.open(path, flags, 0o600)
     try:
+        # A call killed mid-write (or a full disk) leaves a torn last line: start on a line of
+        # our own, in the same write, so this event is not glued to it and lost with it.
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line
         os.write(fd, line)
     finally:
         os.close(fd)

@@ -291,6 +291,17 @@ def test_every_field_is_cut_so_no_event_line_is_huge(run: Run, tool: str, tmp_pa
     assert (ran.home / "events" / "alpha.jsonl").stat().st_size < 64 * 1024
 
 
+def test_an_event_after_a_torn_line_starts_a_line_of_its_own(run: Run) -> None:
+    """A hook killed mid-write leaves half a line; the next event must still read whole."""
+    events = run().home / "events" / "alpha.jsonl"
+    events.write_bytes(events.read_bytes() + b'{"t":1795000000.1,"agent":"alpha","ev')
+    ran = run(json.dumps({"hook_event_name": "Stop", "session_id": "s-1"}).encode())
+    *_, torn, last, end = events.read_bytes().split(b"\n")
+    assert torn == b'{"t":1795000000.1,"agent":"alpha","ev' and end == b""
+    stop = json.loads(last)
+    assert (stop["event"], stop["session_id"]) == ("Stop", "s-1"), ran.errors()
+
+
 @pytest.mark.parametrize(
     "garbage",
     [b"{not json", b"[1, 2, 3]", b'"a string"', b"\xff\xfe\x00binary", b"[" * 100_000],
