@@ -40,6 +40,7 @@ STANDING = frozenset({"commit", "uncommitted"})
 # corral's own files in a worktree: every agent gets them, so they say nothing about overlap.
 IGNORED = (".git", ".git/*", ".corral/*", ".claude/settings.local.json")
 START, END = "conflict_start", "conflict_end"
+CONFLICTS_VERSION = "1"  # of what `ConflictTracker.to_json` writes: a change rebuilds checkpoints
 
 
 @dataclass(frozen=True)
@@ -589,6 +590,20 @@ class ConflictTracker:
     @property
     def open(self) -> tuple[Conflict, ...]:
         return tuple(sorted(self._open.values(), key=_order))
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The open set as a checkpoint keeps it (`open_from_json` reads it back)."""
+        return [conflict.to_json() for conflict in self._open.values()]
+
+    @staticmethod
+    def open_from_json(data: Any) -> list[Conflict]:
+        conflicts = [_from_event(item) for item in data]
+        if any(conflict is None for conflict in conflicts):
+            raise ValueError("not a conflict")
+        return [conflict for conflict in conflicts if conflict is not None]
+
+    def restore(self, conflicts: Iterable[Conflict]) -> None:
+        self._open = {conflict.ident: conflict for conflict in conflicts}
 
     def update(
         self, conflicts: Iterable[Conflict], now: float

@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sessions.conflicts import Builder, Conflict, ConflictFinder, ConflictTracker, Touch, highest
+from sessions.checkpoint import Checkpoint
+from sessions.conflicts import (
+    CONFLICTS_VERSION,
+    Builder,
+    Conflict,
+    ConflictFinder,
+    ConflictTracker,
+    Touch,
+    highest,
+)
 from sessions.conflicts import git_touches as changed_against_base
 from sessions.errors import CorralError
 from sessions.fingerprint import BUILDER, Call, Fingerprint, RoleRules, Write, fingerprint, stall
@@ -97,6 +106,7 @@ class Coordinator:
         # Its own reader of the journal: the open conflicts are the fold of every start and
         # end, whichever process wrote them.
         self._reader = Journal(journal.path)
+        self._checkpoint: Checkpoint | None = None  # the open set as the last command left it
         self._finder: ConflictFinder | None = None
         # Each builder's changes against the base, by a key that moves with its files; kept
         # in `.corral/cache` too, so a one-shot `corral ls` runs git only for what moved.
@@ -243,11 +253,21 @@ class Coordinator:
             return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            for event in self._reader.read_new():
-                self.tracker.apply(event)
+            self._catch_up()
             yield
         finally:
             os.close(fd)
+
+    def _catch_up(self) -> None:
+        """Fold what the journal gained since: from the checkpoint first, in a new process."""
+        if self._checkpoint is None:
+            self._checkpoint = Checkpoint(self._reader, "conflicts", CONFLICTS_VERSION)
+            saved = self._checkpoint.load(ConflictTracker.open_from_json)
+            if saved is not None:
+                self.tracker.restore(saved)
+        for event in self._reader.iter_new():
+            self.tracker.apply(event)
+        self._checkpoint.save_if_due(self.tracker.to_json)
 
     # -- locks --------------------------------------------------------------------------
 

@@ -32,3 +32,8 @@ class TmuxError(CorralError):
 
 class AgentError(CorralError):
     """An action on one agent cannot be done in the agent's current situation."""
+
+
+class JournalError(CorralError):
+    """The journal cannot take an event (a full disk, a folder not writable): the action that
+    wanted to record it must not go on as if it had."""

@@ -16,12 +16,22 @@ import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import anthropic
 
 from sessions.briefs import Brief
-from sessions.journal import DIGEST, QUIET_EVENTS, SUMMARY, SUMMARY_FAILED, Event, Journal
+from sessions.checkpoint import Checkpoint
+from sessions.journal import (
+    DIGEST,
+    QUIET_EVENTS,
+    SUMMARY,
+    SUMMARY_FAILED,
+    Event,
+    Journal,
+    schema_version,
+)
 from sessions.model import Summary, SummaryRules
 from sessions.prices import PriceTable
 from sessions.usage import Tokens
@@ -100,6 +110,36 @@ class Book:
     def spent(self, now: float) -> float:
         return sum(cost for t, cost in self.spending if now - t < HOUR)
 
+    def to_json(self) -> dict[str, Any]:
+        """The book as a checkpoint keeps it: the spending of the last hour before the newest
+        cost, since nothing older counts towards the cap again."""
+        newest = max((t for t, _ in self.spending), default=0.0)
+        return {
+            "latest": {agent: asdict(said) for agent, said in self.latest.items()},
+            "keys": self.keys,
+            "spending": [[t, cost] for t, cost in self.spending if newest - t < HOUR],
+            "failures": {agent: list(failed) for agent, failed in self.failures.items()},
+            "digest": asdict(self.digest) if self.digest is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Book:
+        digest = data["digest"]
+        return cls(
+            latest={str(agent): Summary(**said) for agent, said in data["latest"].items()},
+            keys={str(agent): str(key) for agent, key in data["keys"].items()},
+            spending=[(float(t), float(cost)) for t, cost in data["spending"]],
+            failures={
+                str(agent): (int(count), float(retry))
+                for agent, (count, retry) in data["failures"].items()
+            },
+            digest=Digest(**digest) if digest is not None else None,
+        )
+
+
+# Changes with what `Book.to_json` writes: its checkpoints are then rebuilt.
+BOOK_VERSION = "1." + schema_version(Summary, Digest)
+
 
 class Summarizer:
     """Asks the model, keeps the cap, records the answer. One per process, on one journal."""
@@ -119,6 +159,7 @@ class Summarizer:
         self._client = client
         self._reader = Journal(journal.path)
         self.book = Book()
+        self._checkpoint: Checkpoint | None = None  # the book as the last process left it
         self._lock = threading.Lock()
         self.status: str | None = None  # the quiet line: what is wrong, what happens next
 
@@ -126,8 +167,12 @@ class Summarizer:
 
     def read(self) -> Book:
         with self._lock:  # the dashboard asks from a worker thread and from the event loop
-            for event in self._reader.read_new():
+            if self._checkpoint is None:
+                self._checkpoint = Checkpoint(self._reader, "summaries", BOOK_VERSION)
+                self.book = self._checkpoint.load(Book.from_json) or self.book
+            for event in self._reader.iter_new():
                 self.book.apply(event)
+            self._checkpoint.save_if_due(self.book.to_json)
             return self.book
 
     async def _note(self, event: str, agent: str | None, **fields: object) -> None:

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING
 from sessions import processes
 from sessions.agents import flavor
 from sessions.briefs import JOURNAL_TAIL, Brief, checkouts, gather, herd_facts, tail_events
+from sessions.checkpoint import Checkpoint
 from sessions.config import DEFAULT_WORKTREES, find_config, load_config
 from sessions.coordination import CoordinationRules, Coordinator
-from sessions.errors import AgentError, CorralError
-from sessions.journal import AgentRecord, Fold, Journal
+from sessions.errors import AgentError, CorralError, JournalError
+from sessions.journal import FOLD_VERSION, AgentRecord, Fold, Journal
 from sessions.launch import LaunchPlan, clean_env, runner_env
 from sessions.locks import LockReport, Tax, coordination_tax, release
 from sessions.model import (
@@ -88,6 +89,8 @@ class Supervisor:
         self.tmux = tmux
         self.journal = Journal(repo.journal_path)
         self.fold = Fold()
+        # The fold as the last command left it, so this one reads only the lines since.
+        self._checkpoint: Checkpoint | None = None
         self.worktrees = Worktrees(repo)
         self.observer = Observer(repo.state_dir, tmux)
         if config is not None and config.prices is not None:
@@ -125,7 +128,17 @@ class Supervisor:
     # -- observation ---------------------------------------------------------------------
 
     def records(self) -> dict[str, AgentRecord]:
-        self.fold.apply_all(self.journal.read_new())
+        """The fold of the journal, brought up to date: from its checkpoint in `.corral/cache`
+        on the first call (from the journal's first byte when there is none that fits), then
+        only what was appended. A journal grown past its limit is rotated here."""
+        if self._checkpoint is None:
+            self._checkpoint = Checkpoint(self.journal, "fold", FOLD_VERSION)
+            saved = self._checkpoint.load(Fold.from_json)
+            if saved is not None:
+                self.fold = saved
+        self.fold.apply_all(self.journal.iter_new())
+        self._checkpoint.save_if_due(self.fold.to_json)
+        self.journal.rotate()
         return self.fold.agents
 
     def specs(self) -> tuple[AgentSpec, ...]:
@@ -576,7 +589,12 @@ class Supervisor:
         count = processes.freeze(view.pid)
         if count == 0:
             raise AgentError(f"{name} is not running: its process ended before it could pause.")
-        self.journal.append("pause", name, pid=view.pid, processes=count)
+        try:
+            self.journal.append("pause", name, pid=view.pid, processes=count)
+        except JournalError as error:
+            # A pause the journal does not know of would show as working, stopped for good.
+            processes.thaw(view.pid)
+            raise AgentError(f"{name} was left running: {error}") from error
         return Outcome(name, "pause", f"{name} paused ({count} processes stopped)")
 
     def resume(self, names: Iterable[str]) -> list[Outcome]:

@@ -349,8 +349,17 @@ def cmd_attach(args: argparse.Namespace, repo: Path) -> int:
 def cmd_log(args: argparse.Namespace, repo_path: Path) -> int:
     repo = Repo.discover(repo_path)
     journal = Journal(repo.journal_path)
-    events = [e for e in journal.read_all() if args.name is None or e.get("agent") == args.name]
-    for event in events[-args.lines :] if args.lines > 0 else events:
+
+    def wanted(event: dict[str, object]) -> bool:
+        return args.name is None or event.get("agent") == args.name
+
+    # The last lines are read back from the end (into rotated files when needed), so `log`
+    # costs what it shows, however long the history.
+    if args.lines > 0:
+        events = journal.tail(args.lines, wanted)
+    else:
+        events = [event for event in journal.read_all() if wanted(event)]
+    for event in events:
         if args.json:
             print(json.dumps(event))
             continue
