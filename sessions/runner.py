@@ -31,6 +31,7 @@ from typing import Any
 import psutil
 
 from sessions.agents import SESSION_TOKEN
+from sessions.errors import JournalError
 from sessions.journal import Journal
 from sessions.launch import LaunchPlan
 from sessions.model import Backoff, Restart
@@ -163,6 +164,14 @@ class Runner:
         self.run_files = 0
         self._wake_read, self._wake_write = os.pipe()
 
+    def record(self, event: str, agent: str | None = None, **data: object) -> None:
+        """Journal an event; when the journal cannot take it (a full disk), say so in the pane
+        and go on: the agent matters more than its record."""
+        try:
+            self.journal.append(event, agent, **data)
+        except JournalError as error:
+            say(f"{error} The agent goes on; this {event} is not recorded.")
+
     def wrote(self, files: int) -> None:
         """Called from the watcher's thread, the only one that adds; the runner only reads."""
         self.files_written += files
@@ -245,7 +254,7 @@ class Runner:
         if self.stopping:
             self._stop_child()
         self.alive.set()
-        self.journal.append(
+        self.record(
             "run_start",
             self.plan.agent,
             run=self.run_number,
@@ -279,7 +288,7 @@ class Runner:
         tail = "" if self.stopping else self.pane.last_lines(RATE_LIMIT_LINES)
         self.last_limited = bool(RATE_LIMIT.search(tail))
         reason = "stopped" if self.stopping else ("rate_limit" if self.last_limited else "exited")
-        self.journal.append(
+        self.record(
             "run_end",
             self.plan.agent,
             run=self.run_number,
@@ -299,7 +308,7 @@ class Runner:
             # The watcher reports a batch once writes pause for a tenth of a second, at most
             # 0.4 s after the first: wait that long so the run's last writes count for it.
             time.sleep(WATCH_SETTLE)
-        self.journal.append(
+        self.record(
             "run_changes",
             self.plan.agent,
             run=self.run_number,
@@ -309,14 +318,12 @@ class Runner:
 
     def unstartable_run(self, argv: list[str], session: str, problem: str, reason: str) -> int:
         """A run that could not start ends the runner: retrying it would only loop."""
-        self.journal.append(
-            "run_start", self.plan.agent, run=self.run_number, pid=None, session_id=session
-        )
+        self.record("run_start", self.plan.agent, run=self.run_number, pid=None, session_id=session)
         hint = ""
         if reason == "not_found" and self.plan.install_hint:
             hint = f" ({self.plan.install_hint})"
         message = f"cannot start {self.plan.agent}: {problem}{hint}"
-        self.journal.append(
+        self.record(
             "run_end",
             self.plan.agent,
             run=self.run_number,
@@ -326,7 +333,7 @@ class Runner:
             message=message,
             short_streak=0,
         )
-        self.journal.append("stop", self.plan.agent, reason=reason, message=message)
+        self.record("stop", self.plan.agent, reason=reason, message=message)
         say(f"{message}. Fix it, then `corral restart {self.plan.agent}`.")
         self.unstartable = True
         return NOT_FOUND_CODE
@@ -339,7 +346,7 @@ class Runner:
 
     def wait_backoff(self, delay: float) -> bool:
         """Sleep `delay` seconds; Enter in the pane restarts at once; a stop signal ends it."""
-        self.journal.append("waiting", self.plan.agent, delay=delay)
+        self.record("waiting", self.plan.agent, delay=delay)
         say(f"restarting {self.plan.agent} in {delay:.0f} s (Enter: now)")
         watched = [self._wake_read]
         if self.terminal.fd is not None:
@@ -365,7 +372,7 @@ class Runner:
             if not self.should_restart(code):
                 break
             if self.streak >= self.backoff.crash_runs:
-                self.journal.append("crash_loop", self.plan.agent, runs=self.streak)
+                self.record("crash_loop", self.plan.agent, runs=self.streak)
                 say(
                     f"{self.plan.agent} ended {self.streak} times in a row within "
                     f"{self.backoff.crash_seconds:.0f} s each: a crash loop, so corral stopped "
@@ -376,9 +383,7 @@ class Runner:
             if not self.wait_backoff(self.backoff.failure if failed else self.backoff.clean):
                 break
         if not self.unstartable:
-            self.journal.append(
-                "stop", self.plan.agent, reason=self.stop_reason(code), exit_code=code
-            )
+            self.record("stop", self.plan.agent, reason=self.stop_reason(code), exit_code=code)
             if not self.stopping:
                 again = f"`corral restart {self.plan.agent}` runs it again"
                 say(f"{self.plan.agent} {self.stop_reason(code)}; {again}.")

@@ -147,3 +147,54 @@ def test_rm_on_a_full_disk_stops_nothing_and_deletes_nothing(herd: Supervisor, d
     assert result.returncode == 1 and "free some space" in result.stderr, result.stderr
     assert psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     assert (worktree / "sim-1.txt").read_text() == "1\n"
+
+
+def test_pause_on_a_full_disk_leaves_the_agent_running_and_says_why(
+    herd: Supervisor, disk: Path
+) -> None:
+    """The journal cannot take the pause, so the agent must not stay stopped unrecorded."""
+    pid = herd.view("sim-1").pid
+    assert pid is not None
+    filler = fill(disk)
+    # The journal's last block has room for a line or two; take it with blank lines.
+    with herd.journal.path.open("ab", buffering=0) as journal, pytest.raises(OSError):
+        while True:
+            journal.write(b"\n" * 64)
+    result = corral(herd.repo.root, "pause", "sim-1")
+    no_traceback(result)
+    assert result.returncode == 1 and "free some space" in result.stderr, result.stderr
+    assert psutil.Process(pid).status() != psutil.STATUS_STOPPED
+    filler.unlink()
+    assert corral(herd.repo.root, "pause", "sim-1").returncode == 0
+    wait_for(lambda: psutil.Process(pid).status() == psutil.STATUS_STOPPED, what="stopped")
+    assert corral(herd.repo.root, "resume", "sim-1").returncode == 0
+
+
+def test_the_runner_says_what_it_could_not_record_and_goes_on(
+    disk: Path, make_repo: Callable[..., Path], tmux_cleanup: list[str]
+) -> None:
+    """An agent that ends while the disk is full: its runner cannot journal the run's end, and
+    says so in the pane instead of dying with a traceback."""
+    config = (
+        '[[agent]]\nname = "sh-1"\nkind = "shell"\n'
+        'command = "sh -c \'read line; echo got $line; exit 3\'"\nrestart = "never"\n'
+    )
+    root = make_repo(config, name="disk/project")
+    tmux_cleanup.append(Repo.discover(root).socket_name)
+    supervisor = Supervisor.open(root)
+    supervisor.up()
+    wait_for(lambda: supervisor.view("sh-1").pid, what="agent pid")
+    pane = supervisor.view("sh-1").pane
+    assert pane is not None
+    fill(disk)
+    with supervisor.journal.path.open("ab", buffering=0) as journal, pytest.raises(OSError):
+        while True:
+            journal.write(b"\n" * 64)
+    supervisor.tmux.send_text(pane, "bye")
+    wait_for(
+        lambda: "is not recorded" in supervisor.tmux.capture(pane),
+        what="the runner's word in the pane",
+    )
+    screen = supervisor.tmux.capture(pane)
+    assert "got bye" in screen and "Traceback" not in screen, screen
+    assert "could not write its journal" in screen and "free some space" in screen, screen

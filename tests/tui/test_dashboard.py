@@ -546,6 +546,7 @@ async def test_a_mistyped_key_id_is_an_error_shown_in_the_app(
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, notes.errors)
         assert "puase" in notes.errors()[0] and "config.toml" in notes.errors()[0]
+        await until(pilot, lambda: shown_names(app))  # the first look drew the agents
         await pilot.press("p")
         await until(pilot, lambda: herd.calls == [("pause", ("alpha",))])
 

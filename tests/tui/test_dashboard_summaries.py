@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pytest
 from textual import events
+from textual.widgets.data_table import RowDoesNotExist
 
 from sessions.model import SummaryRules
 from sessions.summaries import Summarizer
@@ -40,8 +41,12 @@ def env(api: StandIn) -> dict[str, str]:
 
 
 def row_text(app: object, name: str) -> str:
+    """The agent's row as shown; empty until the first look has drawn it."""
     table = app.screen.query_one(HerdTable)  # type: ignore[attr-defined]
-    return " ".join(cell.plain for cell in table.get_row(name))
+    try:
+        return " ".join(cell.plain for cell in table.get_row(name))
+    except RowDoesNotExist:
+        return ""
 
 
 def header(app: object) -> str:
