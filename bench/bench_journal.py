@@ -243,6 +243,23 @@ def wait_running(root: Path, timeout: float = 600.0) -> None:
     raise SystemExit(f"the herd did not start within {timeout} s")
 
 
+def gone(folder: Path, timeout: float = 15.0) -> None:
+    """Wait for the herd's runners and agents to end, so the folder can be removed."""
+    inside = str(folder.resolve())
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        left = []
+        for process in psutil.process_iter():
+            try:
+                if process.cwd().startswith(inside):
+                    left.append(process)
+            except psutil.Error:
+                continue
+        if not left:
+            return
+        time.sleep(0.1)
+
+
 def settle(timeout: float = 15.0) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end and psutil.cpu_percent(interval=0.25) > 25:
@@ -272,6 +289,7 @@ def measure(base: Path, megabytes: float, runs: int) -> list[str]:
         subprocess.run(
             ["tmux", "-L", repo.socket_name, "kill-server"], capture_output=True, check=False
         )
+        gone(base)
     print(
         f"done: {size / MB:.1f} MB, {count} events, `corral up` took {up_seconds:.1f} s",
         file=sys.stderr,
@@ -297,7 +315,7 @@ def main() -> int:
         "|------------|--------|------------|----------|--------|--------|------|"
     )
     rows: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="corral-bench-", ignore_cleanup_errors=True) as folder:
+    with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
         for megabytes in sizes:
             runs = args.runs if megabytes <= 10 else args.big_runs
             rows += measure(Path(folder), megabytes, runs)

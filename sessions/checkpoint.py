@@ -36,8 +36,8 @@ class Checkpoint:
     first bytes and the same bytes before the position. Anything else (missing, damaged, from
     another corral, a journal replaced, cut short or rewritten) returns None and the fold is
     rebuilt from the journal's first byte. `save_if_due` writes atomically (a new private file
-    renamed over the old one) once `CHECKPOINT_EVERY` more bytes were folded. With
-    `CORRAL_JOURNAL_CHECKPOINT=0` in the environment nothing is loaded or saved.
+    renamed over the old one) once `CHECKPOINT_EVERY` more bytes were folded, and at once after
+    a rebuild. With `CORRAL_JOURNAL_CHECKPOINT=0` in the environment nothing is loaded or saved.
     """
 
     def __init__(self, reader: Journal, kind: str, version: str) -> None:
@@ -47,13 +47,13 @@ class Checkpoint:
         self.path = reader.path.parent / "cache" / "journal" / f"{kind}.json"
         self.status = "not loaded"  # what `load` found, for tests and for the curious
         self._folded_at = reader.read_bytes  # `read_bytes` when the state matched the file
-        self._replace = False  # none fitted: save the fold rebuilt from the journal at once
+        self._replace = False  # none fitted: save the fold rebuilt from the journal soon
 
     def load(self, decode: Callable[[Any], T]) -> T | None:
         if not checkpoints_on():
             self.status = "off"
             return None
-        self._replace = True  # unless it is used: then the fold rebuilt is saved at once
+        self._replace = True  # the next save writes the rebuilt fold, unless this one is used
         try:
             raw = self._read()
         except FileNotFoundError:
