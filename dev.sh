@@ -74,7 +74,7 @@ setup_newest() {  # setup_newest: ./.venv-newest with the newest allowed version
     -e . --group dev
   "$UV" pip list --python .venv-newest/bin/python --format freeze >&2
   VENV=.venv-newest
-  # The agent CLIs' newest releases too (tests/support/versions.py pins the recorded ones).
+  # The agent CLIs' newest releases too (tests/support/npm_cli.py pins the recorded ones).
   export CORRAL_CLAUDE_CODE_VERSION=latest CORRAL_CODEX_VERSION=latest \
     CORRAL_GEMINI_CLI_VERSION=latest
 }
