@@ -23,11 +23,19 @@ GIT_ENV = {
 }
 
 
-def git(cwd: Path, *args: str) -> str:
+def git(cwd: Path, *args: str, when: float | None = None) -> str:
+    """git as a user (or an agent) runs it, with an identity of its own for the commits and,
+    when given, a date for them."""
     env = {**os.environ, **GIT_ENV}
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    ).stdout
+    if when is not None:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"@{int(when)} +0000"
+    command = ["git", *args]
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        error = subprocess.CalledProcessError(result.returncode, command, result.stdout)
+        error.add_note(result.stderr.strip())  # what git said, in the test's report
+        raise error
+    return result.stdout
 
 
 def corral(root: Path, *args: str, **options: Any) -> subprocess.CompletedProcess[str]:

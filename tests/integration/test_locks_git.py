@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +21,7 @@ from sessions.locks import (
     survey,
 )
 from sessions.model import Checkout
-from tests.helpers import GIT_ENV
+from tests.helpers import git
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "locks"
 LOCK = "current_tasks/x.md"
@@ -30,19 +29,9 @@ CLAIM = "created_at_unix={t}\nagent_id=opus\ntask=Extend join index probes\n"
 MakeRepo = Callable[..., Path]
 
 
-def _git(cwd: Path, *args: str, when: float | None = None) -> str:
-    env = {**os.environ, **GIT_ENV}
-    if when is not None:
-        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"@{int(when)} +0000"
-    run = ["git", *args]
-    result = subprocess.run(run, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def _worktree(root: Path, name: str, start: str = "main") -> Checkout:
     path = root.parent / "worktrees" / name
-    _git(root, "worktree", "add", "--quiet", "-b", f"corral/{name}", str(path), start)
+    git(root, "worktree", "add", "--quiet", "-b", f"corral/{name}", str(path), start)
     return Checkout(agent=name, path=path, branch=f"corral/{name}")
 
 
@@ -57,9 +46,9 @@ def _put(top: Path, rel: str, text: str | bytes) -> None:
 
 def _commit(top: Path, message: str, *paths: str, when: float | None = None) -> str:
     if paths:
-        _git(top, "add", "--", *paths)
-    _git(top, "commit", "--quiet", "--allow-empty", "-m", message, when=when)
-    return _git(top, "rev-parse", "HEAD").strip()
+        git(top, "add", "--", *paths)
+    git(top, "commit", "--quiet", "--allow-empty", "-m", message, when=when)
+    return git(top, "rev-parse", "HEAD").strip()
 
 
 def _claim(top: Path, rel: str = LOCK, when: float | None = None, t: int = 1770855000) -> str:
@@ -132,7 +121,7 @@ def test_a_merged_lock_belongs_to_the_branch_whose_commit_added_it(
     early = _worktree(root, "builder-1")
     _claim(early.path)
     _commit(early.path, "more work after the claim")
-    _git(root, "merge", "--quiet", *merge, "-m", "merge builder-1", "corral/builder-1")
+    git(root, "merge", "--quiet", *merge, "-m", "merge builder-1", "corral/builder-1")
     late = _worktree(root, "builder-2")
     lock = _only(scan(root, "main", [early, late]).locks)
     assert lock.holder == "builder-1"
@@ -155,8 +144,8 @@ def test_the_holder_of_a_removed_agent_is_orphaned(make_repo: MakeRepo) -> None:
     root = make_repo()
     gone = _worktree(root, "old-agent")
     _claim(gone.path)
-    _git(root, "merge", "--quiet", "--no-ff", "-m", "merge", "corral/old-agent")
-    _git(root, "worktree", "remove", str(gone.path))
+    git(root, "merge", "--quiet", "--no-ff", "-m", "merge", "corral/old-agent")
+    git(root, "worktree", "remove", str(gone.path))
     builder = _worktree(root, "builder-2")
     now = time.time()
     report = survey(root, "main", [builder], {"builder-2": ("working", now)}, now)
@@ -173,7 +162,7 @@ def test_a_lock_released_on_base_is_no_lock_in_worktrees_that_still_carry_it(
     root = make_repo()
     _claim(root)
     behind = _worktree(root, "builder-2")
-    _git(root, "rm", "--quiet", LOCK)
+    git(root, "rm", "--quiet", LOCK)
     _commit(root, "release")
     assert (behind.path / LOCK).exists()
     assert scan(root, "main", [behind]).locks == ()
@@ -277,7 +266,7 @@ def test_git_runs_as_often_for_many_lock_files_as_for_one(
             _put(agent.path, f"current_tasks/own-{n}-{k}.md", "task=t\n")
     for k in range(1, 6):
         _put(root, f"current_tasks/base-{k}.md", f"task={k}\n")
-    _git(root, "add", "current_tasks")
+    git(root, "add", "current_tasks")
     _commit(root, "claim five more")
     many = calls()
     assert len(scan(root, "main", agents).locks) == 24
@@ -291,9 +280,9 @@ def test_git_runs_as_often_for_many_lock_files_as_for_one(
 def _state(root: Path) -> tuple[str, str, str]:
     """Everything git says about a checkout besides its HEAD: staged, unstaged, untracked."""
     return (
-        _git(root, "diff", "--cached"),
-        _git(root, "diff"),
-        _git(root, "status", "--porcelain", "--untracked-files=all"),
+        git(root, "diff", "--cached"),
+        git(root, "diff"),
+        git(root, "status", "--porcelain", "--untracked-files=all"),
     )
 
 
@@ -302,9 +291,9 @@ def test_releasing_a_base_lock_commits_only_its_deletion(make_repo: MakeRepo) ->
     _claim(root)
     _put(root, "current_tasks/other.md", "task=other\n")
     _commit(root, "claim other", "current_tasks/other.md")
-    before_head = _git(root, "rev-parse", "HEAD").strip()
+    before_head = git(root, "rev-parse", "HEAD").strip()
     _put(root, "README.md", "# project\n\nstaged change\n")
-    _git(root, "add", "README.md")
+    git(root, "add", "README.md")
     _put(root, "src/app.py", "def main() -> int:\n    return 1  # unstaged\n")
     _put(root, "notes/new.md", "untracked\n")
     _put(root, "current_tasks/other.md", "task=other\nstatus=edited, not staged\n")
@@ -314,8 +303,8 @@ def test_releasing_a_base_lock_commits_only_its_deletion(make_repo: MakeRepo) ->
     done = release(root, "main", [], report.verdicts, LOCK)
     assert done.removed_from == (None,)
     (commit,) = done.commits
-    assert _git(root, "rev-parse", "HEAD^").strip() == before_head
-    assert _git(root, "show", "--name-status", "--format=%s", commit).split("\n") == [
+    assert git(root, "rev-parse", "HEAD^").strip() == before_head
+    assert git(root, "show", "--name-status", "--format=%s", commit).split("\n") == [
         f"corral: release stale lock {LOCK} (held by base, older than 1 h)",
         "",
         f"D\t{LOCK}",
@@ -332,7 +321,7 @@ def test_releasing_an_agents_committed_lock_commits_on_its_branch(make_repo: Mak
     builder = _worktree(root, "builder-2")
     _claim(builder.path)
     _put(builder.path, "src/app.py", "def main() -> int:\n    return 2\n")
-    _git(builder.path, "add", "src/app.py")
+    git(builder.path, "add", "src/app.py")
     _put(builder.path, "README.md", "unstaged in the worktree\n")
     before, root_before = _state(builder.path), _state(root)
     now = time.time()
@@ -341,9 +330,9 @@ def test_releasing_an_agents_committed_lock_commits_on_its_branch(make_repo: Mak
     assert report.verdicts[0].reason == "held by builder-2, which exited 14 min ago"
     done = release(root, "main", [builder], report.verdicts, LOCK)
     assert done.removed_from == ("builder-2",)
-    subject = _git(builder.path, "log", "-1", "--format=%s", "corral/builder-2").strip()
+    subject = git(builder.path, "log", "-1", "--format=%s", "corral/builder-2").strip()
     assert subject == f"corral: release stale lock {LOCK} (held by builder-2, exited)"
-    assert _git(root, "show", "--name-only", "--format=", done.commits[0]).split() == [LOCK]
+    assert git(root, "show", "--name-only", "--format=", done.commits[0]).split() == [LOCK]
     assert _state(builder.path) == before
     assert _state(root) == root_before
 
@@ -355,13 +344,13 @@ def test_releasing_an_untracked_lock_just_removes_it_and_returns_its_text(
     builder = _worktree(root, "builder-2")
     text = CLAIM.format(t=1770855000)
     _put(builder.path, LOCK, text)
-    head = _git(builder.path, "rev-parse", "HEAD")
+    head = git(builder.path, "rev-parse", "HEAD")
     now = time.time()
     report = survey(root, "main", [builder], {"builder-2": ("shelved", now)}, now)
     done = release(root, "main", [builder], report.verdicts, LOCK)
     assert (done.commits, done.content, done.removed_from) == ((), text, ("builder-2",))
     assert not (builder.path / LOCK).exists()
-    assert _git(builder.path, "rev-parse", "HEAD") == head
+    assert git(builder.path, "rev-parse", "HEAD") == head
 
 
 def test_release_refuses_unknown_paths_and_fresh_locks_unless_forced(
@@ -387,13 +376,13 @@ def test_a_base_lock_is_not_released_from_a_checkout_on_another_branch(
 ) -> None:
     root = make_repo()
     _claim(root)
-    _git(root, "switch", "--quiet", "-c", "elsewhere")
-    head = _git(root, "rev-parse", "HEAD")
+    git(root, "switch", "--quiet", "-c", "elsewhere")
+    head = git(root, "rev-parse", "HEAD")
     report = survey(root, "main", [], {}, time.time() + 7200)
     with pytest.raises(LockError, match="switch it to main"):
         release(root, "main", [], report.verdicts, LOCK)
     assert (root / LOCK).exists()
-    assert _git(root, "rev-parse", "HEAD") == head
+    assert git(root, "rev-parse", "HEAD") == head
 
 
 # -- coordination tax -------------------------------------------------------------------------
@@ -412,10 +401,10 @@ def test_coordination_tax_counts_lock_only_commits_once_each(make_repo: MakeRepo
     _put(builder.path, "src/b.py", "b = 1\n")
     _commit(builder.path, "work", "src/b.py", when=recent)
     (builder.path / "completed_tasks").mkdir()
-    _git(builder.path, "mv", "current_tasks/b.md", "completed_tasks/b.md")
+    git(builder.path, "mv", "current_tasks/b.md", "completed_tasks/b.md")
     _commit(builder.path, "finish b", when=recent)
     _commit(builder.path, "empty", when=recent)
-    _git(root, "merge", "--quiet", "--no-ff", "-m", "merge b", "corral/b", when=recent)
+    git(root, "merge", "--quiet", "--no-ff", "-m", "merge b", "corral/b", when=recent)
     tax = coordination_tax(root, "main", now)
     assert (tax.commits, tax.lock_commits) == (8, 3)
     assert (tax.recent_commits, tax.recent_lock_commits) == (5, 2)

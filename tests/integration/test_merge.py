@@ -19,35 +19,15 @@ import pytest
 
 from sessions.errors import AgentError
 from sessions.supervisor import Supervisor
+from tests.helpers import GIT_ENV, git
 from tui.cli import main
-
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.invalid",
-}
 
 
 @pytest.fixture(autouse=True)
-def _own_git_settings(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """No git settings or identity of the developer's may change what the merge does."""
-    empty = tmp_path_factory.getbasetemp() / "empty.gitconfig"
-    empty.touch()
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for var in (*IDENTITY, "EMAIL"):
+def _no_identity(own_git_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No identity of the developer's may change what the merge does."""
+    for var in (*GIT_ENV, "EMAIL"):
         monkeypatch.delenv(var, raising=False)
-
-
-def git(cwd: Path, *args: str) -> str:
-    """git as the user or an agent runs it, with an identity for its own commits."""
-    env = {**os.environ, **IDENTITY}
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    ).stdout
 
 
 def rev(cwd: Path, name: str = "HEAD") -> str:

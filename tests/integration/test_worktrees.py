@@ -26,34 +26,13 @@ from hypothesis import strategies as st
 from sessions.errors import AgentError
 from sessions.repo import Repo
 from sessions.worktrees import Worktrees
+from tests.helpers import git
 
 BRANCH = "corral/a"
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.invalid",
-}
 IGNORED = {"ignored.log": b"log line\n", "build/out.o": b"\x7fELF\x00"}
 
 
-@pytest.fixture(autouse=True)
-def _no_user_git_config(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """The developer's own git settings (signing, hooks, identity) must not change results."""
-    empty = tmp_path_factory.getbasetemp() / "empty.gitconfig"
-    empty.touch()
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-
-
-def git(cwd: Path, *args: str) -> str:
-    """git as a user (or an agent) runs it, with an identity of its own for the commits."""
-    env = {**os.environ, **IDENTITY}
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    ).stdout
+pytestmark = pytest.mark.usefixtures("own_git_settings")
 
 
 def new_repo(folder: Path) -> Repo:
