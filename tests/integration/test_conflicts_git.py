@@ -35,15 +35,7 @@ BASE_LINES = [f"line {number}\n" for number in range(1, 31)]
 FILE = "src/app.py"
 
 
-@pytest.fixture(autouse=True)
-def _no_user_git_config(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """The developer's own git settings (conflict style, hooks, signing) must not change results."""
-    empty = tmp_path_factory.getbasetemp() / "empty.gitconfig"
-    empty.touch()
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+pytestmark = pytest.mark.usefixtures("own_git_settings")
 
 
 @pytest.fixture
