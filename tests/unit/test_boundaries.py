@@ -1,4 +1,5 @@
-"""The house rule that keeps the domain headless: sessions/ never imports textual or rich."""
+"""House rules on imports: sessions/ never imports textual or rich, and what every command
+loads leaves the heavy libraries out."""
 
 from __future__ import annotations
 
@@ -22,6 +23,22 @@ def test_sessions_imports_neither_textual_nor_rich() -> None:
         "    importlib.import_module(name)\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_what_corral_ls_loads_leaves_the_heavy_libraries_out() -> None:
+    """`corral ls` and every other command load the supervisor; the SDK, libtmux and Textual
+    cost start-up time a script polling `ls` pays on every call, so only the paths that use
+    them import them."""
+    code = (
+        "import sys\n"
+        "import sessions.supervisor, tui.cli\n"
+        "heavy = ('anthropic', 'libtmux', 'textual', 'rich')\n"
+        "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & set(heavy))))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
