@@ -106,7 +106,12 @@ class Journal:
 
     def rotate(self, limit: int = ROTATE_BYTES) -> Path | None:
         """Rename the live file to the next `journal.<n>.jsonl` once it holds `limit` bytes or
-        more; the rotated file, or None when nothing was rotated."""
+        more; the rotated file, or None when nothing was rotated.
+
+        A reader that has not yet read `limit` bytes of the live file asks nothing of the disk:
+        this runs on every look."""
+        if self.read_bytes and self._offset < limit:
+            return None
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError:

@@ -671,7 +671,7 @@ class Notes:
             "files": {rel: seen.to_json() for rel, seen in place.files.items()},
         }
         with contextlib.suppress(OSError):
-            _write_atomic(path, json.dumps(body, separators=(",", ":")).encode())
+            write_private(path, json.dumps(body, separators=(",", ":")).encode())
             info = path.stat()
             place.stamp = (info.st_mtime_ns, info.st_size)
 
@@ -860,8 +860,3 @@ def _latest(a: LastChange | None, b: LastChange | None) -> LastChange | None:
 
 def _is_ancestor(cwd: Path, commit: str, of: str) -> bool:
     return git(cwd, "merge-base", "--is-ancestor", commit, of, check=False).returncode == 0
-
-
-def _write_atomic(path: Path, body: bytes) -> None:
-    """A reader sees the old or the new whole file, never half of one."""
-    write_private(path, body)
