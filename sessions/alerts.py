@@ -34,7 +34,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sessions.conflicts import LEVELS, Conflict, Level
+from sessions.conflict_values import LEVELS, Conflict, Level
 from sessions.model import Snapshot, State
 
 # A batch lists this many items by name; the rest are counted.

@@ -26,19 +26,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
-from sessions.coordination import TELL_MODES, CoordinationRules
 from sessions.errors import ConfigError
 from sessions.model import (
     NAME_PATTERN,
     AgentSpec,
-    Backoff,
     Config,
     Kind,
     Restart,
-    SummaryRules,
     UserSettings,
 )
 from sessions.prices import PriceError, PriceTable
+from sessions.rules import TELL_MODES, Backoff, CoordinationRules, SummaryRules
 
 CONFIG_NAME = "corral.toml"
 DEFAULT_WORKTREES = "../{repo}.corral"

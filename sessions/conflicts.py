@@ -17,7 +17,6 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -25,15 +24,22 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any, Literal
 
+from sessions.conflict_values import (
+    ALL_LINES,
+    LEVELS,
+    Builder,
+    Conflict,
+    LineRange,
+    Touch,
+    conflict_order,
+)
 from sessions.errors import AgentError, NotARepoError
 from sessions.journal import Event, Journal
 from sessions.repo import Repo, git
 from sessions.worktrees import Worktrees
 
-Level = Literal["file", "lines", "merge"]
 Meeting = Literal["overlap", "adjacent"]
 
-LEVELS: tuple[Level, ...] = ("file", "lines", "merge")
 WINDOW = 30 * 60.0
 # Edits and writes count for this long; commits and uncommitted changes count while they stand.
 STANDING = frozenset({"commit", "uncommitted"})
@@ -41,78 +47,6 @@ STANDING = frozenset({"commit", "uncommitted"})
 IGNORED = (".git", ".git/*", ".corral/*", ".claude/settings.local.json")
 START, END = "conflict_start", "conflict_end"
 CONFLICTS_VERSION = "1"  # of what `ConflictTracker.to_json` writes: a change rebuilds checkpoints
-
-
-@dataclass(frozen=True)
-class Touch:
-    """One sign that an agent changed a path: `how` is edit, write, commit or uncommitted."""
-
-    path: str
-    t: float
-    how: str
-
-
-@dataclass(frozen=True)
-class Builder:
-    """An agent as conflicts need it.
-
-    `key` is anything cheap that changes whenever the agent's files or branch change (its
-    branch tip and last file-write time, say); git runs again for the agent only when it does.
-    Without a key, one is made from the touches, which misses a commit that wrote no file.
-    """
-
-    agent: str
-    worktree: Path
-    branch: str
-    touches: tuple[Touch, ...]
-    role: str = "builder"
-    key: str | None = None
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """Two builders in each other's way at one path; `agents` are sorted, so it has one name."""
-
-    level: Level
-    path: str
-    agents: tuple[str, ...]
-    since: float
-    detail: str
-
-    @property
-    def ident(self) -> tuple[str, str, tuple[str, ...]]:
-        return (self.level, self.path, self.agents)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "level": self.level,
-            "path": self.path,
-            "agents": list(self.agents),
-            "since": self.since,
-            "detail": self.detail,
-        }
-
-
-@dataclass(frozen=True, order=True)
-class LineRange:
-    """Lines `start` to `end - 1` of the base file; `start == end` is an insertion before
-    line `start`. Base-file coordinates make two agents' changes comparable."""
-
-    start: int
-    end: int
-
-    def __str__(self) -> str:
-        if self == ALL_LINES:
-            return "all lines"
-        if self.start == self.end:
-            return f"an insertion before line {self.start}"
-        if self.end - self.start == 1:
-            return f"line {self.start}"
-        return f"lines {self.start}-{self.end - 1}"
-
-
-# A file created or replaced as a whole, or a binary one: every line is the agent's.
-ALL_LINES = LineRange(0, sys.maxsize)
 
 
 # -- level 1: the same file ---------------------------------------------------------------------
@@ -139,7 +73,7 @@ def file_level(
             (first_a, last_a), (first_b, last_b) = by_agent[a], by_agent[b]
             detail = f"{a} ({last_a.how}) and {b} ({last_b.how}) both changed it"
             found.append(Conflict("file", path, (a, b), max(first_a, first_b), detail))
-    return tuple(sorted(found, key=_order))
+    return tuple(sorted(found, key=conflict_order))
 
 
 def _counted(
@@ -200,20 +134,6 @@ def _ignored(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     """One compiled test for corral's own files and the caller's patterns (`*` spans `/`)."""
     joined = re.compile("|".join(fnmatch.translate(pattern) for pattern in (*IGNORED, *patterns)))
     return lambda path: joined.match(path) is not None
-
-
-def highest(conflicts: Iterable[Conflict]) -> tuple[Conflict, ...]:
-    """The worst level per pair and path: what a one-line-per-conflict view shows."""
-    best: dict[tuple[str, tuple[str, ...]], Conflict] = {}
-    for conflict in conflicts:
-        key = (conflict.path, conflict.agents)
-        if key not in best or LEVELS.index(conflict.level) > LEVELS.index(best[key].level):
-            best[key] = conflict
-    return tuple(sorted(best.values(), key=_order))
-
-
-def _order(conflict: Conflict) -> tuple[str, tuple[str, ...], int]:
-    return (conflict.path, conflict.agents, LEVELS.index(conflict.level))
 
 
 # -- level 2: the same lines --------------------------------------------------------------------
@@ -388,7 +308,7 @@ class ConflictFinder:
             except AgentError as error:
                 self.errors[f"{a} and {b}"] = str(error)
         self._sides, self._ranges, self._merges = cache.sides, cache.ranges, cache.merges
-        return tuple(sorted(found, key=_order))
+        return tuple(sorted(found, key=conflict_order))
 
     def _side(self, builder: Builder, base_tip: str, cache: _Cache) -> _Side | None:
         key = (builder.agent, builder.key or _touch_key(builder), base_tip)
@@ -589,7 +509,7 @@ class ConflictTracker:
 
     @property
     def open(self) -> tuple[Conflict, ...]:
-        return tuple(sorted(self._open.values(), key=_order))
+        return tuple(sorted(self._open.values(), key=conflict_order))
 
     def to_json(self) -> list[dict[str, Any]]:
         """The open set as a checkpoint keeps it (`open_from_json` reads it back)."""
@@ -616,13 +536,13 @@ class ConflictTracker:
         for key, conflict in current.items():
             if key in self._open:
                 self._open[key] = replace(conflict, since=self._open[key].since)
-        for conflict in sorted(starts, key=_order):
+        for conflict in sorted(starts, key=conflict_order):
             self._open[conflict.ident] = conflict
             self._record(START, conflict)
-        for conflict in sorted(ends, key=_order):
+        for conflict in sorted(ends, key=conflict_order):
             del self._open[conflict.ident]
             self._record(END, conflict, ended=now)
-        return tuple(sorted(starts, key=_order)), tuple(sorted(ends, key=_order))
+        return tuple(sorted(starts, key=conflict_order)), tuple(sorted(ends, key=conflict_order))
 
     def _record(self, event: str, conflict: Conflict, **extra: float) -> None:
         if self.journal is not None:

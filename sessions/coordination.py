@@ -15,84 +15,25 @@ import fcntl
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sessions.checkpoint import Checkpoint
-from sessions.conflicts import (
-    CONFLICTS_VERSION,
-    Builder,
-    Conflict,
-    ConflictFinder,
-    ConflictTracker,
-    Touch,
-    highest,
-)
+from sessions.conflict_values import Builder, Conflict, Touch
+from sessions.conflicts import CONFLICTS_VERSION, ConflictFinder, ConflictTracker
 from sessions.conflicts import git_touches as changed_against_base
 from sessions.errors import CorralError
-from sessions.fingerprint import BUILDER, Call, Fingerprint, RoleRules, Write, fingerprint, stall
+from sessions.fingerprint import BUILDER, Call, Fingerprint, Write, fingerprint, stall
 from sessions.hook import HOLDS_FILE, HOLDS_TTL
 from sessions.journal import Journal
-from sessions.locks import LockReport, LockRules, Verdict, survey
-from sessions.model import AgentView, Checkout, State
-from sessions.notes import NoteRules
+from sessions.lock_values import LockReport
+from sessions.locks import survey
+from sessions.model import AgentRole, AgentView, Checkout, Coordination, State
 from sessions.private import open_private, write_private
 from sessions.repo import Repo, git
+from sessions.rules import CoordinationRules
 
 LOCK_EVERY = 2.0
-TELL_MODES = ("off", "warn", "block")
 CHANGES_FILE = "changes.json"
-
-
-@dataclass(frozen=True)
-class CoordinationRules:
-    """corral.toml's `[roles]`, `[locks]`, `[notes]` and `[conflicts]` tables."""
-
-    roles: RoleRules = field(default_factory=RoleRules)
-    locks: LockRules = field(default_factory=LockRules)
-    notes: NoteRules = field(default_factory=NoteRules)
-    tell: str = "off"
-
-
-@dataclass(frozen=True)
-class AgentRole:
-    """One agent's part in the herd: its role, whether it stalled, the locks it holds."""
-
-    fingerprint: Fingerprint
-    stalled: bool = False
-    stall_reason: str = ""
-    locks: tuple[Verdict, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        held = self.locks[0] if self.locks else None
-        return {
-            **self.fingerprint.to_json(),
-            "stalled": self.stalled,
-            "stall_reason": self.stall_reason or None,
-            "lock": None
-            if held is None
-            else {"path": held.lock.path, "task": held.lock.task, "stale": held.stale},
-            "locks": len(self.locks),
-        }
-
-
-@dataclass(frozen=True)
-class Coordination:
-    """The herd's coordination at one look: roles per agent, conflicts, locks."""
-
-    roles: Mapping[str, AgentRole]
-    conflicts: tuple[Conflict, ...]
-    locks: LockReport | None
-    errors: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def shown_conflicts(self) -> tuple[Conflict, ...]:
-        """One line per pair of agents and path, at the worst level reached."""
-        return highest(self.conflicts)
-
-    def conflicts_of(self, agent: str) -> tuple[Conflict, ...]:
-        return tuple(c for c in self.shown_conflicts if agent in c.agents)
 
 
 class Coordinator:

@@ -37,3 +37,7 @@ class AgentError(CorralError):
 class JournalError(CorralError):
     """The journal cannot take an event (a full disk, a folder not writable): the action that
     wanted to record it must not go on as if it had."""
+
+
+class LockError(CorralError):
+    """A lock cannot be listed or released as asked; the message says what to do instead."""

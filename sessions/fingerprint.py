@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+
+from sessions.rules import RoleRules
 
 NONE, BUILDER, OBSERVER = "none", "builder", "observer"
 
@@ -33,26 +34,6 @@ class Write:
 
     t: float
     paths: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RoleRules:
-    """How roles and stalls are told; corral.toml's `[roles]` table fills it."""
-
-    window: float = 1800.0
-    builder_share: float = 0.1
-    builder_files: int = 3
-    stall_after: float = 900.0
-    coordination: tuple[str, ...] = (
-        "PROGRESS.md",
-        "progress.md",
-        "notes/*",
-        "current_tasks/*",
-        "completed_tasks/*",
-    )
-
-    def is_coordination(self, path: str) -> bool:
-        return any(fnmatchcase(path, pattern) for pattern in self.coordination)
 
 
 @dataclass(frozen=True)

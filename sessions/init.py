@@ -29,10 +29,10 @@ from sessions.agents import flavor
 from sessions.config import CONFIG_NAME, parse_config
 from sessions.config_writer import HEADER, AgentFields, render_agent, suggest_name, write_text
 from sessions.errors import ConfigError, CorralError
-from sessions.fingerprint import RoleRules
 from sessions.model import Config, Kind, Restart
 from sessions.private import write_private
 from sessions.repo import Repo
+from sessions.rules import RoleRules
 
 # The CLIs init looks for, in the order the file lists them.
 CLI_KINDS = (Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER)

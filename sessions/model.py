@@ -13,8 +13,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sessions.conflict_values import Conflict, highest
+from sessions.fingerprint import Fingerprint
+from sessions.lock_values import LockReport, LockVerdict
+from sessions.rules import Backoff, CoordinationRules, SummaryRules
+
 if TYPE_CHECKING:
-    from sessions.coordination import Coordination, CoordinationRules
     from sessions.prices import PriceTable
     from sessions.usage import RunSpend
 
@@ -51,32 +55,6 @@ class State(StrEnum):
     SHELVED = "shelved"
     EXITED = "exited"
     CRASH_LOOPING = "crash_looping"
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """How the runner paces restarts and when it gives up on a crash loop."""
-
-    clean: float = 5.0
-    failure: float = 60.0
-    crash_runs: int = 5
-    crash_seconds: float = 30.0
-
-
-@dataclass(frozen=True)
-class SummaryRules:
-    """corral.toml's `[summaries]`: one-line summaries written by a Claude model. Off unless
-    the user turns them on, since they send (redacted) agent output to Anthropic."""
-
-    enabled: bool = False
-    model: str = "claude-haiku-5-5"
-    hourly_cap_usd: float = 0.50  # never spend more than this in any hour
-    on_change: bool = True  # summarise an agent again when its state changes
-    every_minutes: float = 10.0  # and at most this often per agent, even when it changes
-    input_tokens: int = 4000  # what one request may send, counted with the SDK
-    away_minutes: float = 10.0  # gone this long, the dashboard says what changed meanwhile
-    redact: tuple[str, ...] = ()  # regular expressions removed on top of the built-in ones
-    timeout: float = 30.0  # seconds for one request, retries included
 
 
 @dataclass(frozen=True)
@@ -237,6 +215,46 @@ class AgentView:
             "empty_runs": self.empty_runs,
             "summary": None if self.summary is None else self.summary.to_json(),
         }
+
+
+@dataclass(frozen=True)
+class AgentRole:
+    """One agent's part in the herd: its role, whether it stalled, the locks it holds."""
+
+    fingerprint: Fingerprint
+    stalled: bool = False
+    stall_reason: str = ""
+    locks: tuple[LockVerdict, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        held = self.locks[0] if self.locks else None
+        return {
+            **self.fingerprint.to_json(),
+            "stalled": self.stalled,
+            "stall_reason": self.stall_reason or None,
+            "lock": None
+            if held is None
+            else {"path": held.lock.path, "task": held.lock.task, "stale": held.stale},
+            "locks": len(self.locks),
+        }
+
+
+@dataclass(frozen=True)
+class Coordination:
+    """The herd's coordination at one look: roles per agent, conflicts, locks."""
+
+    roles: Mapping[str, AgentRole]
+    conflicts: tuple[Conflict, ...]
+    locks: LockReport | None
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def shown_conflicts(self) -> tuple[Conflict, ...]:
+        """One line per pair of agents and path, at the worst level reached."""
+        return highest(self.conflicts)
+
+    def conflicts_of(self, agent: str) -> tuple[Conflict, ...]:
+        return tuple(c for c in self.shown_conflicts if agent in c.agents)
 
 
 @dataclass(frozen=True)

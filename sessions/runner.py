@@ -34,9 +34,10 @@ from sessions.agents import SESSION_TOKEN
 from sessions.errors import JournalError
 from sessions.journal import Journal
 from sessions.launch import LaunchPlan
-from sessions.model import Backoff, Restart
+from sessions.model import Restart
 from sessions.processes import terminate_tree
 from sessions.reaper import Reaper
+from sessions.rules import Backoff
 
 RATE_LIMIT = re.compile(r"rate[ -]?limit|too many requests|quota|\b429\b", re.IGNORECASE)
 RATE_LIMIT_LINES = 15

@@ -32,8 +32,9 @@ from sessions.journal import (
     Journal,
     schema_version,
 )
-from sessions.model import Summary, SummaryRules
+from sessions.model import Summary
 from sessions.prices import PriceTable
+from sessions.rules import SummaryRules
 from sessions.usage import Tokens
 
 HOUR = 3600.0

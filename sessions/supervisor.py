@@ -28,11 +28,13 @@ from sessions.agents import flavor
 from sessions.briefs import JOURNAL_TAIL, Brief, checkouts, gather, herd_facts, tail_events
 from sessions.checkpoint import Checkpoint
 from sessions.config import DEFAULT_WORKTREES, find_config, load_config
-from sessions.coordination import CoordinationRules, Coordinator
+from sessions.coordination import Coordinator
 from sessions.errors import AgentError, CorralError, JournalError
 from sessions.journal import FOLD_VERSION, AgentRecord, Fold, Journal
 from sessions.launch import LaunchPlan, clean_env, runner_env
-from sessions.locks import LockReport, Tax, coordination_tax, release
+from sessions.lock_release import release
+from sessions.lock_tax import Tax, coordination_tax
+from sessions.lock_values import LockReport
 from sessions.model import (
     AgentSpec,
     AgentView,
@@ -41,13 +43,13 @@ from sessions.model import (
     Snapshot,
     State,
     Summary,
-    SummaryRules,
 )
 from sessions.notes import Notes
 from sessions.observer import Observer
 from sessions.processes import ProcessTable
 from sessions.redact import Redactor
 from sessions.repo import Repo
+from sessions.rules import CoordinationRules, SummaryRules
 from sessions.screens import input_box
 from sessions.status import Evidence, clock, derive
 from sessions.tmux import Tmux, tmux_version

@@ -15,10 +15,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sessions.coordination import AgentRole
 from sessions.errors import CorralError
 from sessions.journal import Journal
-from sessions.model import AgentView, Snapshot, State, Summary
+from sessions.model import AgentRole, AgentView, Snapshot, State, Summary
 from sessions.repo import Repo
 from sessions.supervisor import Outcome, Supervisor, attach_plan
 

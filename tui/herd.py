@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from sessions.briefs import Brief
 from sessions.journal import Event, Journal
-from sessions.model import AgentSpec, AgentView, Config, Snapshot, SummaryRules
-from sessions.notes import NoteFile
+from sessions.model import AgentSpec, AgentView, Config, Snapshot
+from sessions.note_changes import NoteFile
 from sessions.repo import Repo
+from sessions.rules import SummaryRules
 from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
 from sessions.worktree_merge import MergePreview

@@ -8,7 +8,7 @@ from textual.message import Message
 
 from sessions.journal import Event
 from sessions.model import AgentView, Snapshot
-from sessions.notes import NoteFile
+from sessions.note_changes import NoteFile
 from sessions.worktree_removal import RemovalPlan
 from tui.diff import WorktreeDiff
 from tui.history import Recorded

@@ -14,13 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from sessions.conflict_values import ALL_LINES, Builder, LineRange, Touch
 from sessions.conflicts import (
-    ALL_LINES,
-    Builder,
     ConflictFinder,
     ConflictTracker,
-    LineRange,
-    Touch,
     git_touches,
     line_ranges,
     merge_conflicts,

@@ -11,16 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from sessions.locks import (
-    Lock,
-    LockError,
-    LockRules,
-    coordination_tax,
-    release,
-    scan,
-    survey,
-)
+from sessions.errors import LockError
+from sessions.lock_release import release
+from sessions.lock_scan import scan
+from sessions.lock_tax import coordination_tax
+from sessions.lock_values import Lock
+from sessions.locks import survey
 from sessions.model import Checkout
+from sessions.rules import LockRules
 from tests.helpers import git
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "locks"

@@ -17,7 +17,9 @@ import pytest
 
 from sessions.journal import Journal
 from sessions.model import Checkout
-from sessions.notes import BASE, USER, NoteChange, NoteRules, Notes
+from sessions.note_changes import NoteChange
+from sessions.notes import BASE, USER, Notes
+from sessions.rules import NoteRules
 from tests.helpers import git
 
 DAY = 86400.0

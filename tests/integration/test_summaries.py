@@ -14,9 +14,10 @@ import pytest
 
 from sessions.briefs import Brief
 from sessions.journal import SUMMARY, SUMMARY_FAILED, Fold, Journal
-from sessions.model import Summary, SummaryRules
+from sessions.model import Summary
 from sessions.prices import DEFAULT_PRICES
 from sessions.repo import Repo
+from sessions.rules import SummaryRules
 from sessions.summaries import Digest, Skipped, Summarizer
 from sessions.supervisor import Supervisor
 from tests.helpers import wait_for

@@ -15,24 +15,25 @@ from typing import TYPE_CHECKING
 
 from sessions.briefs import Brief
 from sessions.config import load_config
-from sessions.conflicts import Conflict
-from sessions.coordination import AgentRole, Coordination
+from sessions.conflict_values import Conflict
 from sessions.fingerprint import Fingerprint
 from sessions.journal import Event, Fold, Journal
-from sessions.locks import Lock, LockReport, Verdict
+from sessions.lock_values import Lock, LockReport, LockVerdict
 from sessions.model import (
+    AgentRole,
     AgentSpec,
     AgentView,
     Config,
+    Coordination,
     Kind,
     Snapshot,
     State,
     Summary,
-    SummaryRules,
 )
-from sessions.notes import LastChange, NoteFile
+from sessions.note_changes import LastChange, NoteFile
 from sessions.prices import DEFAULT_PRICES
 from sessions.repo import Repo
+from sessions.rules import SummaryRules
 from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
 from sessions.worktree_merge import FileChange, MergePreview
@@ -122,7 +123,7 @@ def role(name: str, kind: str, edits: int, calls: int, files: tuple[str, ...]) -
     return AgentRole(printed)
 
 
-def stale_lock(holder: str) -> Verdict:
+def stale_lock(holder: str) -> LockVerdict:
     lock = Lock(
         path="current_tasks/parser.md",
         task="parser",
@@ -134,7 +135,7 @@ def stale_lock(holder: str) -> Verdict:
         where=(holder,),
         on_base=False,
     )
-    return Verdict(lock, 7200.0, True, False, f"{holder} exited 40m ago", "holder exited")
+    return LockVerdict(lock, 7200.0, True, False, f"{holder} exited 40m ago", "holder exited")
 
 
 def herd_snapshot(agents: Sequence[AgentView]) -> Snapshot:

@@ -11,7 +11,7 @@ from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from sessions.locks import LockReport
+from sessions.lock_values import LockReport
 from sessions.model import Snapshot
 from sessions.worktree_merge import FileChange, MergePreview
 from tests.tui.conftest import Notes, corral, until

@@ -13,7 +13,7 @@ import pytest
 from textual import events
 from textual.widgets.data_table import RowDoesNotExist
 
-from sessions.model import SummaryRules
+from sessions.rules import SummaryRules
 from sessions.summaries import Summarizer
 from tests.support.standin import Reply, StandIn
 from tests.tui.conftest import Notes, corral, until

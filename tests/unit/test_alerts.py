@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sessions.alerts import LISTED, Alert, Alerts, Cause, batch
-from sessions.conflicts import Conflict, Level
-from sessions.coordination import AgentRole, Coordination
-from sessions.fingerprint import RoleRules, fingerprint, stall
-from sessions.model import AgentView, Snapshot, State
+from sessions.conflict_values import Conflict, Level
+from sessions.fingerprint import fingerprint, stall
+from sessions.model import AgentRole, AgentView, Coordination, Snapshot, State
+from sessions.rules import RoleRules
 
 T0 = 1_700_000_000.0
 RULES = RoleRules()

@@ -327,8 +327,8 @@ def test_the_checkpoint_file_is_replaced_whole(tmp_path: Path, monkeypatch: Any)
 
 
 def test_the_summary_book_comes_back_from_a_checkpoint(tmp_path: Path) -> None:
-    from sessions.model import SummaryRules
     from sessions.prices import DEFAULT_PRICES
+    from sessions.rules import SummaryRules
     from sessions.summaries import HOUR, Book, Summarizer
 
     path = tmp_path / "journal.jsonl"

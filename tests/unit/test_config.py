@@ -30,9 +30,9 @@ from sessions.config import (
     parse_user_settings,
     user_config_path,
 )
-from sessions.coordination import CoordinationRules
 from sessions.errors import ConfigError
-from sessions.model import AgentSpec, Backoff, Config, Kind, Restart, SummaryRules, UserSettings
+from sessions.model import AgentSpec, Config, Kind, Restart, UserSettings
+from sessions.rules import Backoff, CoordinationRules, SummaryRules
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 PATH = "/repo/corral.toml"

@@ -6,17 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from sessions.conflict_values import ALL_LINES, Builder, Conflict, LineRange, Touch, highest
 from sessions.conflicts import (
-    ALL_LINES,
     WINDOW,
-    Builder,
-    Conflict,
     ConflictTracker,
-    LineRange,
-    Touch,
     _merge_paths,
     file_level,
-    highest,
     hunk_ranges,
     meeting,
     ranges_meet,

@@ -7,11 +7,11 @@ from sessions.fingerprint import (
     NONE,
     OBSERVER,
     Call,
-    RoleRules,
     Write,
     fingerprint,
     stall,
 )
+from sessions.rules import RoleRules
 
 NOW = 10_000.0
 RULES = RoleRules()

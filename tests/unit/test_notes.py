@@ -8,17 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessions.notes import (
+from sessions.note_changes import (
     MAX_DIFF_LINES,
-    NoteFacts,
-    NoteRules,
     blob_id,
     diff_texts,
     growth_per_hour,
-    pass_rate,
-    read_markdown,
     warnings_for,
 )
+from sessions.note_markdown import NoteFacts, pass_rate, read_markdown
+from sessions.rules import NoteRules
 from tests.helpers import git
 
 DATA = Path(__file__).parent.parent / "data" / "notes"

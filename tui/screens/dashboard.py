@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from sessions.journal import QUIET_EVENTS
-from sessions.locks import Verdict
+from sessions.lock_values import LockVerdict
 from sessions.model import AgentView, Snapshot, State
 from sessions.supervisor import Outcome
 from sessions.worktree_removal import RemovalPlan
@@ -595,7 +595,7 @@ class DashboardScreen(Screen[None]):
         if verdict is not None:
             self.ask_release(verdict)
 
-    def ask_release(self, verdict: Verdict) -> None:
+    def ask_release(self, verdict: LockVerdict) -> None:
         """Release a stale lock after saying what it is and what happens to it. A lock that is
         not stale is refused here as the supervisor would refuse it, without asking first."""
         lock = verdict.lock

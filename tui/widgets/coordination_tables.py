@@ -6,8 +6,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
 
-from sessions.conflicts import Conflict
-from sessions.locks import LockReport, Verdict
+from sessions.conflict_values import Conflict
+from sessions.lock_values import LockReport, LockVerdict
 from tui.format import age
 from tui.states import warning_style
 from tui.widgets.herd_table import same_text
@@ -94,7 +94,7 @@ class LocksTable(FilledTable):
             ("reason", "why", 48),
         ):
             self.add_column(title, key=key, width=width)
-        self._rows: list[Verdict] = []
+        self._rows: list[LockVerdict] = []
 
     def show(self, report: LockReport | None, error: str | None) -> None:
         self._rows = []
@@ -114,14 +114,14 @@ class LocksTable(FilledTable):
         self.fill(cells)
 
     @property
-    def highlighted(self) -> Verdict | None:
+    def highlighted(self) -> LockVerdict | None:
         """The lock on the cursor's row, or None when the table holds no lock."""
         if 0 <= self.cursor_row < len(self._rows):
             return self._rows[self.cursor_row]
         return None
 
 
-def _lock_cells(verdict: Verdict, warning: Style) -> tuple[Text, ...]:
+def _lock_cells(verdict: LockVerdict, warning: Style) -> tuple[Text, ...]:
     mark = "orphaned" if verdict.orphaned else ("stale" if verdict.stale else "held")
     return (
         Text(mark, style=warning if mark != "held" else ""),
