@@ -44,3 +44,29 @@ def test_what_corral_ls_loads_leaves_the_heavy_libraries_out() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_reading_corral_toml_loads_no_service() -> None:
+    """The config reader and the values it builds stand on the ground floor: reading
+    corral.toml must not load the coordinator, the lock survey, the notes tracker, the
+    journal or git's worktrees, which would stand a value on the services made of it."""
+    code = (
+        "import sys\n"
+        "import sessions.config, sessions.model\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('sessions.'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = set(result.stdout.strip().split(","))
+    services = {
+        "sessions.coordination",
+        "sessions.conflicts",
+        "sessions.locks",
+        "sessions.notes",
+        "sessions.hook",
+        "sessions.journal",
+        "sessions.worktrees",
+        "sessions.repo",
+    }
+    assert loaded & services == set()
