@@ -106,7 +106,7 @@ class OwnPane:
         self._run("send-keys", "-t", self.pane, "Enter")
 
 
-class Terminal:
+class TerminalModes:
     """The pane's terminal as the runner found it, put back after every run.
 
     An agent that dies in raw mode, or an interactive shell that took the foreground, would
@@ -149,7 +149,7 @@ class Runner:
         self.journal = Journal(Path(plan.journal))
         self.reaper = Reaper()
         self.pane = OwnPane(plan.tmux, self.reaper)
-        self.terminal = Terminal()
+        self.terminal = TerminalModes()
         self.stop_signal: str | None = None
         self.child: subprocess.Popen[bytes] | None = None
         self.alive = threading.Event()

@@ -32,7 +32,7 @@ from sessions.sim.plan import VERBS, plan_turn
 from sessions.sim.scenario import Scenario, Step
 from sessions.sim.screen import View
 from sessions.sim.terminal import Signals, Terminal
-from sessions.sim.workspace import ToolCall, Workspace
+from sessions.sim.workspace import ToolOutcome, Workspace
 
 __all__ = ["Crash", "Exit", "Interrupted", "Options", "Reporter", "Session"]
 
@@ -351,14 +351,14 @@ class Session(Console):
             case "crash":
                 raise Crash(step.text or "simulated crash")
 
-    def tool(self, call: ToolCall) -> None:
+    def tool(self, call: ToolOutcome) -> None:
         mark = "⏺" if call.ok else "✗"
         self.state.add([f"{mark} {call.title}", *(f"  ⎿  {line}" for line in call.detail)])
         self.changed()
         self.turn_tools += 1
         self._report_tool(call)
 
-    def _report_tool(self, call: ToolCall) -> None:
+    def _report_tool(self, call: ToolOutcome) -> None:
         """PreToolUse, PostToolUse (or PostToolUseFailure) and PostToolBatch, as Claude sends."""
         tool = {
             "tool_name": call.tool,
@@ -382,7 +382,7 @@ class Session(Console):
         while self.reporter.hooks_busy() and time.monotonic() < deadline:
             self.pump(min(deadline, time.monotonic() + 0.05))
 
-    def _tool_input(self, call: ToolCall) -> dict[str, Any]:
+    def _tool_input(self, call: ToolOutcome) -> dict[str, Any]:
         """Claude Code's argument names, with absolute paths as Claude Code gives them."""
         if call.tool == "Bash":
             return {"command": call.command}
@@ -474,7 +474,7 @@ class Session(Console):
         return process.returncode, text
 
 
-def _tool_response(call: ToolCall, output: str) -> dict[str, Any]:
+def _tool_response(call: ToolOutcome, output: str) -> dict[str, Any]:
     if call.tool == "Bash":
         return {"stdout": output, "stderr": "", "interrupted": False, "isImage": False}
     return {"filePath": call.paths[0] if call.paths else "", "detail": output}

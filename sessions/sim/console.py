@@ -15,7 +15,7 @@ from collections import deque
 
 from sessions.sim import editor as keys
 from sessions.sim.editor import Key, LineEditor
-from sessions.sim.screen import GLYPH_SECONDS, SPIN, Painter, ScreenState, View, compose
+from sessions.sim.screen import GLYPH_SECONDS, SPIN, Painter, SimScreen, View, compose
 from sessions.sim.terminal import ENDING, Signals, Terminal
 
 ESC_DELAY = 0.05
@@ -42,7 +42,7 @@ class Console:
         self.terminal = terminal
         self.signals = signals
         self.editor = LineEditor()
-        self.state = ScreenState()
+        self.state = SimScreen()
         self.painter = Painter(terminal.write)
         self.prompts: deque[str] = deque()
         self.stdin_open = True

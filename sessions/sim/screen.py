@@ -32,7 +32,7 @@ class View(Enum):
 
 
 @dataclass
-class ScreenState:
+class SimScreen:
     """Everything on screen; the session changes it, `compose` turns it into rows."""
 
     view: View = View.IDLE
@@ -56,7 +56,7 @@ class ScreenState:
 Cursor = tuple[int, int] | None
 
 
-def compose(state: ScreenState, width: int, height: int) -> tuple[list[str], Cursor]:
+def compose(state: SimScreen, width: int, height: int) -> tuple[list[str], Cursor]:
     width, height = max(width, 10), max(height, 3)
     log = _tail(state.log, width, height)
     live, cursor = _live(state, width, height)
@@ -87,7 +87,7 @@ def _tail(log: deque[str], width: int, height: int) -> list[str]:
     return [row for chunk in reversed(chunks) for row in chunk]
 
 
-def _live(state: ScreenState, width: int, height: int) -> tuple[list[str], Cursor]:
+def _live(state: SimScreen, width: int, height: int) -> tuple[list[str], Cursor]:
     """The bottom part that follows the transcript: spinner, box or dialog, footer."""
     if state.view is View.EXITED:
         rows = wrap(state.farewell, width) if state.farewell else []
@@ -106,14 +106,14 @@ def _live(state: ScreenState, width: int, height: int) -> tuple[list[str], Curso
     return [*live, rule, *box, rule, *wrap(footer, width)], cursor
 
 
-def _spinner(state: ScreenState) -> str:
+def _spinner(state: SimScreen) -> str:
     line = f"{SPIN[state.glyph % len(SPIN)]} {state.verb}…"
     if state.elapsed >= 15:
         line += f" ({state.elapsed}s · ↓ {state.elapsed * 7} tokens)"
     return line
 
 
-def _dialog(state: ScreenState, width: int) -> list[str]:
+def _dialog(state: SimScreen, width: int) -> list[str]:
     marks = ("❯" if state.choice == 0 else " ", "❯" if state.choice == 1 else " ")
     return [
         " Edit file",

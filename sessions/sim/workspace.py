@@ -37,7 +37,7 @@ PROGRESS_HEADER = "# Progress\n\n## Backlog\n\n"
 
 
 @dataclass(frozen=True)
-class ToolCall:
+class ToolOutcome:
     """What one tool call did: for the journal (tool, cls, paths) and the screen (the rest)."""
 
     tool: str
@@ -84,13 +84,15 @@ class Workspace:
                 break
         return found
 
-    def read(self, path: str) -> ToolCall:
+    def read(self, path: str) -> ToolOutcome:
         text = self._text(path)
         if text is None:
-            return ToolCall("Read", "read", (path,), f"Read({path})", ("File not readable",), False)
-        return ToolCall("Read", "read", (path,), f"Read({path})", (f"Read {_count(text)}",))
+            return ToolOutcome(
+                "Read", "read", (path,), f"Read({path})", ("File not readable",), False
+            )
+        return ToolOutcome("Read", "read", (path,), f"Read({path})", (f"Read {_count(text)}",))
 
-    def grep(self, pattern: str, path: str = ".") -> ToolCall:
+    def grep(self, pattern: str, path: str = ".") -> ToolOutcome:
         prefix = "" if path in ("", ".") else path.rstrip("/") + "/"
         matches: list[str] = []
         for name in self.files():
@@ -102,21 +104,23 @@ class Workspace:
         shown = tuple(matches[:3]) + ((f"… {len(matches) - 3} more",) if len(matches) > 3 else ())
         detail = (f"Found {len(matches)} files", *shown)
         title = f'Search(pattern: "{pattern}", path: "{path or "."}")'
-        return ToolCall("Grep", "read", (path or ".",), title, detail)
+        return ToolOutcome("Grep", "read", (path or ".",), title, detail)
 
     def edit(
         self, path: str, text: str | None = None, old: str | None = None, new: str | None = None
-    ) -> ToolCall:
+    ) -> ToolOutcome:
         target = self.root / path
         if not target.exists():
             return self.write(path, text if text is not None else self._fresh(path))
         before = self._text(path)
         if before is None:
-            return ToolCall("Edit", "edit", (path,), f"Update({path})", ("Not a text file",), False)
+            return ToolOutcome(
+                "Edit", "edit", (path,), f"Update({path})", ("Not a text file",), False
+            )
         if old is not None and new is not None:
             if old not in before:
                 detail = ("String to replace not found",)
-                return ToolCall("Edit", "edit", (path,), f"Update({path})", detail, False)
+                return ToolOutcome("Edit", "edit", (path,), f"Update({path})", detail, False)
             after = before.replace(old, new, 1)
         elif text is not None:
             after = _appended(before, text)
@@ -124,16 +128,16 @@ class Workspace:
             after = self._automatic(path, before)
         target.write_text(after, encoding="utf-8")
         detail = (_changed(path, before, after),)
-        return ToolCall("Edit", "edit", (path,), f"Update({path})", detail)
+        return ToolOutcome("Edit", "edit", (path,), f"Update({path})", detail)
 
-    def write(self, path: str, text: str) -> ToolCall:
+    def write(self, path: str, text: str) -> ToolOutcome:
         target = self.root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text if text.endswith("\n") or not text else text + "\n", "utf-8")
         detail = (f"Wrote {_count(text)} to {path}",)
-        return ToolCall("Write", "edit", (path,), f"Write({path})", detail)
+        return ToolOutcome("Write", "edit", (path,), f"Write({path})", detail)
 
-    def bash(self, argv: Sequence[str]) -> ToolCall:
+    def bash(self, argv: Sequence[str]) -> ToolOutcome:
         argv = [sys.executable if i == 0 and arg == "python" else arg for i, arg in enumerate(argv)]
         shown = shlex.join(["python" if arg == sys.executable else arg for arg in argv])
         code, output = self._run(argv)
@@ -141,9 +145,9 @@ class Workspace:
         detail = tuple(lines[:3]) + ((f"… +{len(lines) - 3} lines",) if len(lines) > 3 else ())
         if not lines:
             detail = (f"(exit {code})",) if code else ("(no output)",)
-        return ToolCall("Bash", "exec", (), f"Bash({shown})", detail, code == 0, shown)
+        return ToolOutcome("Bash", "exec", (), f"Bash({shown})", detail, code == 0, shown)
 
-    def commit(self, message: str, only: Sequence[str] = ()) -> ToolCall:
+    def commit(self, message: str, only: Sequence[str] = ()) -> ToolOutcome:
         """`git add` then `git commit`; with `only`, just those paths, as lock claims are.
 
         corral's own folder is left out when it sits inside the worktree, so a journal never
@@ -167,11 +171,11 @@ class Workspace:
             detail = ("Nothing to commit",)
         else:
             detail = tuple(output.strip().splitlines()[:2]) or (f"git failed (exit {code})",)
-        return ToolCall("Bash", "exec", tuple(only), f"Bash({shown})", detail, code == 0, shown)
+        return ToolOutcome("Bash", "exec", tuple(only), f"Bash({shown})", detail, code == 0, shown)
 
     def progress(
         self, text: str | None = None, item: str | None = None, tick: str | None = None
-    ) -> ToolCall:
+    ) -> ToolOutcome:
         target = self.root / PROGRESS
         existed = target.exists()
         before = (self._text(PROGRESS) or "") if existed else PROGRESS_HEADER
@@ -185,23 +189,23 @@ class Workspace:
         target.write_text(after, encoding="utf-8")
         if not existed:
             detail = (f"Wrote {_count(after)} to {PROGRESS}",)
-            return ToolCall("Write", "edit", (PROGRESS,), f"Write({PROGRESS})", detail)
+            return ToolOutcome("Write", "edit", (PROGRESS,), f"Write({PROGRESS})", detail)
         detail = (_changed(PROGRESS, before, after),)
-        return ToolCall("Edit", "edit", (PROGRESS,), f"Update({PROGRESS})", detail)
+        return ToolOutcome("Edit", "edit", (PROGRESS,), f"Update({PROGRESS})", detail)
 
-    def note(self, topic: str, text: str) -> ToolCall:
+    def note(self, topic: str, text: str) -> ToolOutcome:
         path = f"notes/{slug(topic)}.md"
         target = self.root / path
         if not target.exists():
             return self.write(path, f"# {topic}\n\n{text}")
         return self.edit(path, text=text)
 
-    def lock(self, task: str) -> list[ToolCall]:
+    def lock(self, task: str) -> list[ToolOutcome]:
         path = lock_path(task)
         body = f"created_at_unix={int(time.time())}\nagent_id={self.agent}\ntask={task}\n"
         return [self.write(path, body), self.commit(f"Claim task: {task}", only=[path])]
 
-    def unlock(self, task: str) -> list[ToolCall]:
+    def unlock(self, task: str) -> list[ToolOutcome]:
         path = lock_path(task)
         (self.root / path).unlink(missing_ok=True)
         return [self.commit(f"Release task: {task}", only=[path])]

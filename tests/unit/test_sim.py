@@ -12,7 +12,7 @@ from sessions.sim.editor import Key, LineEditor
 from sessions.sim.main import parse_options
 from sessions.sim.plan import plan_turn, seed_for
 from sessions.sim.scenario import KINDS, ScenarioError, Step, load_scenario, parse_scenario
-from sessions.sim.screen import ScreenState, View, cell_width, compose
+from sessions.sim.screen import SimScreen, View, cell_width, compose
 
 PASTE_OPEN, PASTE_CLOSE = b"\x1b[200~", b"\x1b[201~"
 
@@ -370,7 +370,7 @@ def last_line(rows: list[str]) -> str:
 
 @pytest.mark.parametrize(("width", "height"), [(40, 10), (80, 24), (160, 45)])
 def test_the_footer_says_esc_to_interrupt_only_while_working(width: int, height: int) -> None:
-    state = ScreenState()
+    state = SimScreen()
     for number in range(30):
         state.add([f"⏺ Read(src/file_{number}.py)", "  ⎿  Read 3 lines"])
     rows, cursor = compose(state, width, height)
@@ -389,7 +389,7 @@ def test_the_footer_says_esc_to_interrupt_only_while_working(width: int, height:
 
 
 def test_the_dialog_replaces_the_box() -> None:
-    state = ScreenState(view=View.ASKING, question="src/app.py")
+    state = SimScreen(view=View.ASKING, question="src/app.py")
     rows, cursor = compose(state, 60, 10)
     text = "\n".join(rows)
     assert "Do you want to make this edit to src/app.py?" in text
@@ -400,21 +400,21 @@ def test_the_dialog_replaces_the_box() -> None:
 
 
 def test_a_long_multi_line_buffer_keeps_the_box_and_footer_on_screen() -> None:
-    state = ScreenState(buffer="\n".join(f"line {n} " + "x" * 80 for n in range(20)))
+    state = SimScreen(buffer="\n".join(f"line {n} " + "x" * 80 for n in range(20)))
     rows, cursor = compose(state, 40, 10)
     assert "? for shortcuts" in last_line(rows)
     assert cursor is not None and 0 <= cursor[0] < 10 and 0 <= cursor[1] < 40
 
 
 def test_rows_break_at_spaces_so_phrases_stay_whole() -> None:
-    state = ScreenState(view=View.ASKING, question="src/some/deeply/nested/module.py")
+    state = SimScreen(view=View.ASKING, question="src/some/deeply/nested/module.py")
     rows, _ = compose(state, 40, 10)
     assert " Do you want to make this edit to" in rows
     assert "src/some/deeply/nested/module.py?" in rows
 
 
 def test_wide_characters_never_overflow_a_row() -> None:
-    state = ScreenState()
+    state = SimScreen()
     state.add(["⏺ " + "漢字" * 50])
     rows, _ = compose(state, 41, 10)
     assert all(cell_width(row) <= 41 for row in rows)
