@@ -36,9 +36,10 @@ from typing import Any
 
 import tomlkit
 
-from sessions.config import Locator, parse_config
+from sessions.config import parse_config
 from sessions.errors import ConfigError
 from sessions.model import NAME_PATTERN, Config, Restart
+from sessions.toml_check import Locator
 
 HEADER = (
     "# corral.toml: the agents corral runs in this repository, one [[agent]] table each.\n"

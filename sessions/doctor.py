@@ -14,11 +14,12 @@ from importlib import metadata
 from pathlib import Path
 
 from sessions.agents import flavor
-from sessions.config import find_config, load_config, load_user_settings, user_config_path
+from sessions.config import find_config, load_config
 from sessions.errors import CorralError
 from sessions.model import Config
 from sessions.repo import Repo
 from sessions.tmux import Tmux, tmux_version
+from sessions.user_settings import load_user_settings, user_config_path
 
 MIN_GIT = (2, 38)
 

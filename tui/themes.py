@@ -37,9 +37,10 @@ from textual.css.stylesheet import Stylesheet, StylesheetParseError
 from textual.theme import Theme
 from tomlkit.exceptions import TOMLKitError
 
-from sessions.config import Locator, key_name, user_config_path
 from sessions.errors import ConfigError, CorralError
 from sessions.model import State, UserSettings
+from sessions.toml_check import Locator, key_name
+from sessions.user_settings import user_config_path
 
 DEFAULT_THEME = UserSettings().theme
 """The theme shown when the user chose none; it also lends its state colours to user themes."""

@@ -8,31 +8,32 @@ from pathlib import Path
 
 import pytest
 
+from sessions.agent_config import AGENT_KEYS
 from sessions.config import (
-    AGENT_KEYS,
     BACKOFF_KEYS,
     CONFIG_NAME,
     CONFLICT_KEYS,
     DEFAULT_WORKTREES,
     LOCK_KEYS,
     NOTE_KEYS,
-    NOTIFICATION_KEYS,
     ROLE_KEYS,
     SUMMARY_KEYS,
     TOP_KEYS,
-    USER_KEYS,
-    Locator,
     find_config,
-    key_name,
     load_config,
-    load_user_settings,
     parse_config,
-    parse_user_settings,
-    user_config_path,
 )
 from sessions.errors import ConfigError
 from sessions.model import AgentSpec, Config, Kind, Restart, UserSettings
 from sessions.rules import Backoff, CoordinationRules, SummaryRules
+from sessions.toml_check import Locator, key_name
+from sessions.user_settings import (
+    NOTIFICATION_KEYS,
+    USER_KEYS,
+    load_user_settings,
+    parse_user_settings,
+    user_config_path,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 PATH = "/repo/corral.toml"
