@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shlex
 import shutil
 import signal
 import sys
@@ -30,6 +29,7 @@ from sessions.checkpoint import Checkpoint
 from sessions.config import DEFAULT_WORKTREES, find_config, load_config
 from sessions.coordination import Coordinator
 from sessions.errors import AgentError, CorralError, JournalError
+from sessions.explain import explanation
 from sessions.journal import FOLD_VERSION, AgentRecord, Fold, Journal
 from sessions.launch import LaunchPlan, clean_env, runner_env
 from sessions.lock_release import release
@@ -51,7 +51,7 @@ from sessions.redact import Redactor
 from sessions.repo import Repo
 from sessions.rules import CoordinationRules, SummaryRules
 from sessions.screens import input_box
-from sessions.status import Evidence, clock, derive
+from sessions.status import Evidence, derive
 from sessions.tmux import Tmux, tmux_version
 
 if TYPE_CHECKING:
@@ -322,82 +322,7 @@ class Supervisor:
     def explain(self, name: str) -> list[tuple[str, str]]:
         """The evidence behind an agent's state, as (source, what it says) lines."""
         view = self.view(name)
-        evidence = self.evidence[name]
-        lines = [("state", f"{view.state.value}: {view.reason}")]
-        if view.summary is not None:
-            said = view.summary
-            stuck = "stuck: " if said.stuck else ""
-            lines.append(
-                ("summary", f"{stuck}{said.text} (Claude, {clock(said.t)}, while {said.state})")
-            )
-        record = evidence.record
-        if record is not None:
-            lines.append(
-                (
-                    "journal",
-                    f"run {record.runs}, started {clock(record.run_started)}"
-                    + (
-                        f", ended {clock(record.run_ended)} code {record.exit_code}"
-                        if record.run_ended
-                        else ""
-                    )
-                    + (", paused by corral" if record.paused else "")
-                    + (", shelved" if record.shelved else ""),
-                )
-            )
-        pane = evidence.pane
-        lines.append(
-            (
-                "tmux",
-                "no pane"
-                if pane is None
-                else f"pane {pane.pane_id}, {'dead' if pane.dead else 'alive'}, "
-                f"last output {clock(pane.activity)}",
-            )
-        )
-        process = evidence.process
-        lines.append(
-            (
-                "process",
-                "none"
-                if process is None
-                else f"pid {process.pid}, {process.processes} processes, "
-                f"{'stopped' if process.stopped else 'running'}, cpu {_percent(view.cpu_percent)}, "
-                f"rss {view.rss_bytes // (1 << 20)} MiB",
-            )
-        )
-        screen = evidence.screen
-        lines.append(
-            (
-                "screen",
-                "not read"
-                if screen is None
-                else f"{screen.look.value}: {screen.detail} since {clock(screen.since)}",
-            )
-        )
-        activity = evidence.activity
-        if activity is None or activity.last_event is None:
-            lines.append(("hooks", "none received"))
-        else:
-            for label, event, t in (
-                ("last", activity.last_event, activity.last_t),
-                ("working", activity.working_event, activity.working_t),
-                ("idle", activity.idle_event, activity.idle_t),
-                ("needs input", activity.needs_detail, activity.needs_t),
-            ):
-                if t is not None:
-                    lines.append(("hooks", f"{label}: {event} at {clock(t)}"))
-            if activity.open_subagents:
-                lines.append(("hooks", f"{activity.open_subagents} subagent(s) open"))
-        if activity is not None and activity.file_write_t is not None:
-            lines.append(("files", f"last write in its worktree at {clock(activity.file_write_t)}"))
-        if view.run_spends:
-            lines.append(("runs", _runs_line(view)))
-        if record is not None:
-            lines += [("setup", note) for note in record.setup_notes]
-        tail = [line for line in self.observer.screen_text(name).splitlines() if line.strip()]
-        lines += [("screen tail", line) for line in tail[-6:]]
-        return lines
+        return explanation(view, self.evidence[name], self.observer.screen_text(name))
 
     def _panes(self) -> dict[str, PaneInfo]:
         return {pane.agent: pane for pane in self.tmux.panes()}
@@ -813,24 +738,6 @@ class Supervisor:
         )
 
 
-def _percent(value: float | None) -> str:
-    return "not measured yet" if value is None else f"{value}%"
-
-
-def _runs_line(view: AgentView) -> str:
-    spends = view.run_spends
-    text = f"{len(spends)} ended run(s) known"
-    empty = [run for run in spends if run.empty]
-    if not empty:
-        return text + ", none spent tokens without changing anything"
-    last = empty[-1]
-    cost = f", ${last.cost_usd:.2f}" if last.cost_usd is not None else ""
-    return (
-        f"{text}, {len(empty)} spent tokens and changed nothing "
-        f"(latest: run {last.number}, {last.tokens.total} tokens{cost})"
-    )
-
-
 def _interrupted(record: AgentRecord | None) -> bool:
     """A run cut off from outside is worth resuming in its session.
 
@@ -861,40 +768,3 @@ def _backoff_dict(config: Config | None) -> dict[str, float]:
         "crash_runs": backoff.crash_runs,
         "crash_seconds": backoff.crash_seconds,
     }
-
-
-@dataclass(frozen=True)
-class AttachPlan:
-    """How to show an agent's pane in the user's terminal, and how they get back.
-
-    `fallback` runs when `argv` fails: a popup needs a client on the user's server, a new
-    window does not.
-    """
-
-    argv: tuple[str, ...]
-    how: str
-    back: str
-    fallback: tuple[str, ...] = ()
-
-
-def attach_plan(tmux: Tmux, pane_id: str, name: str, environ: dict[str, str]) -> AttachPlan:
-    """Outside tmux: attach here. Inside the user's tmux: a popup on their server, no nesting."""
-    attach = tmux.attach_argv(pane_id)
-    detach = tmux.detach_keys()
-    outer = environ.get("TMUX", "")
-    if not outer:
-        return AttachPlan(tuple(attach), "attach", f"detach with {detach} to come back")
-    outer_socket = outer.split(",")[0]
-    if outer_socket == tmux.socket_path():
-        argv = tuple(tmux.argv("switch-client", "-t", pane_id))
-        return AttachPlan(argv, "switch", "switch back with your prefix key and s")
-    inner = ("env", "-u", "TMUX", "-u", "TMUX_PANE", *attach)
-    title = f" corral: {name} ({detach} closes) "
-    popup = (tmux.tmux_bin, "display-popup", "-E", "-w", "90%", "-h", "90%", "-T", title)
-    window = (tmux.tmux_bin, "new-window", "-n", f"corral:{name}", "--", *inner)
-    return AttachPlan(
-        (*popup, shlex.join(inner)),
-        "popup",
-        f"detach with {detach} to close it",
-        fallback=window,
-    )

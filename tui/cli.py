@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sessions.attach import attach_plan
 from sessions.errors import CorralError
 from sessions.journal import Journal
 from sessions.model import AgentRole, AgentView, Snapshot, State, Summary
 from sessions.repo import Repo
-from sessions.supervisor import Outcome, Supervisor, attach_plan
+from sessions.supervisor import Outcome, Supervisor
 
 STATE_MARKS = {
     State.STARTING: "◌",
