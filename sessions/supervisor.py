@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 import signal
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sessions import processes
-from sessions.agents import flavor
 from sessions.briefs import JOURNAL_TAIL, Brief, checkouts, gather, herd_facts, tail_events
 from sessions.checkpoint import Checkpoint
 from sessions.config import DEFAULT_WORKTREES, find_config, load_config
@@ -31,7 +27,7 @@ from sessions.coordination import Coordinator
 from sessions.errors import AgentError, CorralError, JournalError
 from sessions.explain import explanation
 from sessions.journal import FOLD_VERSION, AgentRecord, Fold, Journal
-from sessions.launch import LaunchPlan, clean_env, runner_env
+from sessions.launcher import launch_in_pane
 from sessions.lock_release import release
 from sessions.lock_tax import Tax, coordination_tax
 from sessions.lock_values import LockReport
@@ -46,13 +42,15 @@ from sessions.model import (
 )
 from sessions.notes import Notes
 from sessions.observer import Observer
+from sessions.outcome import Outcome
 from sessions.processes import ProcessTable
 from sessions.redact import Redactor
 from sessions.repo import Repo
 from sessions.rules import CoordinationRules, SummaryRules
 from sessions.screens import input_box
-from sessions.status import Evidence, derive
+from sessions.status import Evidence
 from sessions.tmux import Tmux, tmux_version
+from sessions.views import agent_view
 
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer
@@ -63,19 +61,6 @@ from sessions.worktrees import Ensured, Worktrees
 
 STOP_WAIT = 8.0
 BOX_CLEAR_WAIT = 3.0
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one action did to one agent, in a sentence the user can act on."""
-
-    agent: str
-    action: str
-    message: str
-
-    @property
-    def failed(self) -> bool:
-        return self.action == "failed"
 
 
 class Supervisor:
@@ -244,48 +229,11 @@ class Supervisor:
         table: ProcessTable,
         now: float,
     ) -> AgentView:
-        # tmux marks a pane dead a moment after its runner died; until then, trust /proc.
-        alive = pane is not None and table.status.get(pane.pid) not in (None, "zombie", "dead")
-        runner_pid = pane.pid if pane and not pane.dead and alive else None
-        run_pid = record.run_pid if record else None
-        agent_pid = table.agent_pid(runner_pid, run_pid) if runner_pid else None
-        if runner_pid and agent_pid is None and _journal_lost(record):
-            agent_pid = table.first_child(runner_pid)
-        facts = table.facts(agent_pid) if agent_pid else None
-        kind = spec.kind.value if spec else "unknown"
-        evidence = self.observer.evidence(name, kind, record, pane, facts, now)
-        self.evidence[name] = evidence
-        verdict = derive(evidence)
-        usage = self.observer.resources(facts, now)
-        worktree = record.worktree if record and record.worktree else ""
-        spend = self.observer.spend(name, kind, record, worktree, now)
-        return AgentView(
-            name=name,
-            kind=kind,
-            state=verdict.state,
-            reason=verdict.reason,
-            since=verdict.since,
-            branch=(record.branch if record and record.branch else f"corral/{name}"),
-            worktree=(record.worktree if record and record.worktree else ""),
-            pane=pane.pane_id if pane else None,
-            screen_mark=(pane.activity, pane.cursor, pane.history) if pane else None,
-            summary=Summary.from_event(self.fold.summaries.get(name)),
-            pid=agent_pid,
-            runner_pid=runner_pid,
-            runs=record.runs if record else 0,
-            exit_code=record.exit_code if record else None,
-            session_id=record.session_id if record else None,
-            paused=bool(record and record.paused),
-            shelved=bool(record and record.shelved),
-            in_config=spec is not None,
-            cpu_percent=usage.cpu_percent,
-            rss_bytes=usage.rss_bytes,
-            tokens=spend.tokens.as_dict() if spend else None,
-            run_spends=spend.runs if spend else (),
-            cost_usd=spend.cost_usd if spend else None,
-            context_fill=spend.context_fill if spend else None,
-            run_started=record.run_started if record else None,
+        summary = Summary.from_event(self.fold.summaries.get(name))
+        view, self.evidence[name] = agent_view(
+            self.observer, name, spec, record, pane, table, now, summary
         )
+        return view
 
     # -- summaries -----------------------------------------------------------------------
 
@@ -430,69 +378,10 @@ class Supervisor:
     ) -> Outcome:
         """Run the agent's runner in its pane: a dead pane is respawned, else a new one made."""
         record = self.records().get(spec.name)
-        kind = flavor(spec.kind)
-        prepared = kind.prepare(spec, ensured.path, self.repo.state_dir)
-        lines = kind.launch(spec)
-        known_session = bool(record and record.session_id)
-        env = clean_env(dict(os.environ))
-        plan = LaunchPlan(
-            agent=spec.name,
-            journal=str(self.repo.journal_path),
-            home=str(self.repo.state_dir),
-            cwd=str(ensured.path),
-            argv=list(lines.argv),
-            resume_argv=list(lines.resume_argv if known_session else lines.resume_fresh_argv),
-            session_id=record.session_id if record else None,
-            restart=spec.restart.value,
-            backoff=_backoff_dict(self.config),
-            env=dict(lines.env) | dict(spec.env) | dict(prepared.env),
-            typed_prompt=lines.typed_prompt,
-            install_hint=kind.install_hint,
-            tmux=self.tmux.tmux_bin,
-            environ=env,
-        )
-        launch_path = self.repo.launch_dir / f"{spec.name}.json"
-        plan.save(launch_path)
-        # -P keeps the worktree (the runner's working directory) off sys.path, so a project
-        # with its own `sessions` package never replaces corral's runner.
-        runner = [sys.executable, "-P", "-m", "sessions.runner", str(launch_path)]
-        if resume:
-            runner.append("--resume")
-        self.journal.append(
-            "start",
-            spec.name,
-            worktree=str(ensured.path),
-            branch=ensured.branch,
-            resume=resume,
-            note=ensured.note,
-            hooks=list(prepared.notes),
-        )
         pane = (panes if panes is not None else self._panes()).get(spec.name)
-        # Only where to find corral goes on tmux's command line, which `ps` shows to everyone:
-        # the runner takes the rest of the environment from the launch file.
-        pane_env = runner_env(env)
-        if pane is not None:
-            self.tmux.respawn(pane.pane_id, ensured.path, runner, pane_env)
-            pane_id = pane.pane_id
-        else:
-            width = self.config.width if self.config else 160
-            height = self.config.height if self.config else 45
-            pane_id = self.tmux.new_pane(spec.name, ensured.path, runner, pane_env, width, height)
-        self.journal.append("pane", spec.name, pane=pane_id)
-        how = "resumed" if resume else "started"
-        note = f" ({ensured.note})" if ensured.note else ""
-        note += "".join(f"; {line}" for line in prepared.notes)
-        message = f"{spec.name} {how} in {ensured.path} on {ensured.branch}, pane {pane_id}{note}"
-        program = plan.argv[0]
-        if shutil.which(program, path=env.get("PATH")) is None and "/" not in program:
-            hint = f" (install: {kind.install_hint})" if kind.install_hint else ""
-            return Outcome(
-                spec.name,
-                "failed",
-                f"{message}, but `{program}` is not installed or not on PATH{hint}: "
-                "it exits at once, as its pane shows",
-            )
-        return Outcome(spec.name, how, message)
+        return launch_in_pane(
+            self.repo, self.tmux, self.journal, self.config, spec, ensured, record, resume, pane
+        )
 
     # -- acting --------------------------------------------------------------------------
 
@@ -747,24 +636,3 @@ def _interrupted(record: AgentRecord | None) -> bool:
     if record is None or not record.session_id or record.run_started is None:
         return False
     return record.run_ended is None or record.end_signal == "SIGHUP"
-
-
-def _journal_lost(record: AgentRecord | None) -> bool:
-    """The journal knows nothing of the runner a live pane runs: not the start, not a run
-    starting or ending. It was deleted (or emptied) under a running herd, so the agent's process
-    is found without it, as its runner's child; the runner's next event starts a new journal."""
-    return record is None or (
-        record.launched is None and record.run_started is None and record.run_ended is None
-    )
-
-
-def _backoff_dict(config: Config | None) -> dict[str, float]:
-    if config is None:
-        return {}
-    backoff = config.backoff
-    return {
-        "clean": backoff.clean,
-        "failure": backoff.failure,
-        "crash_runs": backoff.crash_runs,
-        "crash_seconds": backoff.crash_seconds,
-    }

@@ -35,7 +35,7 @@ from sessions.config import CONFIG_NAME
 from sessions.config_writer import add_agent
 from sessions.errors import CorralError
 from sessions.model import AgentView, Snapshot, State, UserSettings
-from sessions.supervisor import Outcome
+from sessions.outcome import Outcome
 from sessions.user_settings import load_user_settings, user_config_path
 from sessions.worktree_merge import MergePreview
 from tui.commands import HerdCommands

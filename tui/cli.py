@@ -19,8 +19,9 @@ from sessions.attach import attach_plan
 from sessions.errors import CorralError
 from sessions.journal import Journal
 from sessions.model import AgentRole, AgentView, Snapshot, State, Summary
+from sessions.outcome import Outcome
 from sessions.repo import Repo
-from sessions.supervisor import Outcome, Supervisor
+from sessions.supervisor import Supervisor
 
 STATE_MARKS = {
     State.STARTING: "◌",

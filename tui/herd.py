@@ -13,9 +13,9 @@ from sessions.briefs import Brief
 from sessions.journal import Event, Journal
 from sessions.model import AgentSpec, AgentView, Config, Snapshot
 from sessions.note_changes import NoteFile
+from sessions.outcome import Outcome
 from sessions.repo import Repo
 from sessions.rules import SummaryRules
-from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
 from sessions.worktree_merge import MergePreview
 from sessions.worktree_removal import RemovalPlan

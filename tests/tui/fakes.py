@@ -31,10 +31,10 @@ from sessions.model import (
     Summary,
 )
 from sessions.note_changes import LastChange, NoteFile
+from sessions.outcome import Outcome
 from sessions.prices import DEFAULT_PRICES
 from sessions.repo import Repo
 from sessions.rules import SummaryRules
-from sessions.supervisor import Outcome
 from sessions.tmux import Tmux
 from sessions.worktree_merge import FileChange, MergePreview
 from sessions.worktree_removal import Leftovers, RemovalPlan

@@ -20,7 +20,7 @@ from textual.worker import Worker, WorkerState
 from sessions.journal import QUIET_EVENTS
 from sessions.lock_values import LockVerdict
 from sessions.model import AgentView, Snapshot, State
-from sessions.supervisor import Outcome
+from sessions.outcome import Outcome
 from sessions.worktree_removal import RemovalPlan
 from tui.diff import WorktreeDiff
 from tui.herd import Herd
