@@ -1,7 +1,8 @@
-"""Starting an agent's runner in its tmux pane, from the launch file written for it.
+"""Starting one agent's runner in its tmux pane, and whether a run is worth resuming.
 
-Only where to find corral goes on tmux's command line, which `ps` shows to everyone: the runner
-takes the command, the prompt and the rest of the environment from the launch file.
+The supervisor decides which agents start and holds the herd's lock; this writes the launch
+file the runner reads, journals the start and the pane, and says when the agent's program is
+missing, since the pane would only show it exiting at once.
 """
 
 from __future__ import annotations
@@ -95,6 +96,17 @@ def launch_in_pane(
             "it exits at once, as its pane shows",
         )
     return Outcome(spec.name, how, message)
+
+
+def interrupted(record: AgentRecord | None) -> bool:
+    """A run cut off from outside is worth resuming in its session.
+
+    It either never journaled its end (the runner was killed, the machine went down) or ended
+    on SIGHUP, which is what its runner gets when the tmux server or pane goes away.
+    """
+    if record is None or not record.session_id or record.run_started is None:
+        return False
+    return record.run_ended is None or record.end_signal == "SIGHUP"
 
 
 def _backoff_dict(config: Config | None) -> dict[str, float]:

@@ -26,8 +26,9 @@ from sessions.config import DEFAULT_WORKTREES, find_config, load_config
 from sessions.coordination import Coordinator
 from sessions.errors import AgentError, CorralError, JournalError
 from sessions.explain import explanation
+from sessions.input_box import type_prompt
 from sessions.journal import FOLD_VERSION, AgentRecord, Fold, Journal
-from sessions.launcher import launch_in_pane
+from sessions.launcher import interrupted, launch_in_pane
 from sessions.lock_release import release
 from sessions.lock_tax import Tax, coordination_tax
 from sessions.lock_values import LockReport
@@ -47,7 +48,6 @@ from sessions.processes import ProcessTable
 from sessions.redact import Redactor
 from sessions.repo import Repo
 from sessions.rules import CoordinationRules, SummaryRules
-from sessions.screens import input_box
 from sessions.status import Evidence
 from sessions.tmux import Tmux, tmux_version
 from sessions.views import agent_view
@@ -60,7 +60,6 @@ from sessions.worktree_removal import RemovalPlan
 from sessions.worktrees import Ensured, Worktrees
 
 STOP_WAIT = 8.0
-BOX_CLEAR_WAIT = 3.0
 
 
 class Supervisor:
@@ -326,7 +325,7 @@ class Supervisor:
                     if isinstance(worktree, Outcome):
                         outcomes[spec.name] = worktree
                         continue
-                    resume = _interrupted(records.get(spec.name))
+                    resume = interrupted(records.get(spec.name))
                     start = partial(self.launch, spec, worktree, resume, panes)
                     outcomes[spec.name] = self._guarded(spec.name, start)
         return [outcomes[spec.name] for spec in specs]
@@ -599,40 +598,6 @@ class Supervisor:
             if view.state is State.PAUSED:
                 raise AgentError(f"{name} is paused: `corral resume {name}` first, then send.")
             assert view.pane is not None
-            waiting = input_box(view.kind, self.tmux.capture(view.pane))
-            if waiting and not replace:
-                shown = waiting if len(waiting) <= 60 else waiting[:57] + "..."
-                raise AgentError(
-                    f"{name}'s input box already holds {shown!r} (an interrupted prompt is put "
-                    f"back there): send with --replace to clear it first, or "
-                    f"`corral attach {name}` to edit it."
-                )
-            if waiting:
-                self._clear_box(name, view.kind, view.pane, waiting)
-            self.tmux.send_text(view.pane, text)
-            self.journal.append("send", name, chars=len(text), replaced=len(waiting or ""))
+            replaced = type_prompt(self.tmux, name, view.kind, view.pane, text, replace)
+            self.journal.append("send", name, chars=len(text), replaced=replaced)
         return Outcome(name, "send", f"sent {len(text)} characters to {name}")
-
-    def _clear_box(self, name: str, kind: str, pane: str, waiting: str) -> None:
-        """Ctrl-U clears a line of the box; clear until the box reads empty, or say it did not."""
-        deadline = time.monotonic() + BOX_CLEAR_WAIT
-        for _ in range(waiting.count("\n") + 1):
-            self.tmux.run("send-keys", "-t", pane, "C-u")
-        while time.monotonic() < deadline:
-            if input_box(kind, self.tmux.capture(pane)) in ("", None):
-                return
-            time.sleep(0.05)
-        raise AgentError(
-            f"{name}'s input box could not be cleared: `corral attach {name}` and clear it."
-        )
-
-
-def _interrupted(record: AgentRecord | None) -> bool:
-    """A run cut off from outside is worth resuming in its session.
-
-    It either never journaled its end (the runner was killed, the machine went down) or ended
-    on SIGHUP, which is what its runner gets when the tmux server or pane goes away.
-    """
-    if record is None or not record.session_id or record.run_started is None:
-        return False
-    return record.run_ended is None or record.end_signal == "SIGHUP"
