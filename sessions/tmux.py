@@ -1,8 +1,11 @@
 """corral's own tmux server: one per repository, on a private socket, panes addressed by id.
 
 Every query goes through `list-panes -a` once for the whole herd, so the cost of looking at the
-herd is one process spawn however many agents there are. Text for a pane is passed as arguments
-or through a paste buffer, never through a shell string.
+herd is one process spawn however many agents there are. Looking (that call and `capture-pane`)
+and starting a pane are tmux command lines of corral's own; the rest of the control plane
+(respawn, typing, paste buffers, options, kills) goes through libtmux, loaded on first use so
+that `corral ls` never pays for it. Text for a pane is passed as arguments or through a paste
+buffer, never through a shell string.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from sessions.model import PaneInfo
 
 if TYPE_CHECKING:
     import libtmux
+    from libtmux.common import tmux_cmd
+    from libtmux.pane import Pane
 
 MIN_VERSION = (3, 2)
 CONFIG = Path(__file__).with_name("tmux.conf")
@@ -67,28 +72,52 @@ def tmux_version(tmux_bin: str | None = None) -> tuple[int, int]:
 
 
 class Tmux:
-    """The tmux server on corral's socket for one repository."""
+    """The tmux server on corral's socket for one repository: named (`-L`), or a path (`-S`)."""
 
-    def __init__(self, socket_name: str, tmux_bin: str | None = None) -> None:
+    def __init__(
+        self, socket_name: str, tmux_bin: str | None = None, *, socket_path: str | None = None
+    ) -> None:
         self.socket_name = socket_name
+        self.socket_file = socket_path
         binary = tmux_bin or shutil.which("tmux")
         if not binary:
             raise TmuxError(INSTALL_HINT)
         self.tmux_bin: str = binary
 
+    @classmethod
+    def on(cls, server: libtmux.Server) -> Tmux:
+        """corral's view of a server its caller owns (a test's, from libtmux's fixture)."""
+        tmux = cls(
+            str(server.socket_name or ""),
+            server.tmux_bin,
+            socket_path=str(server.socket_path) if server.socket_path else None,
+        )
+        tmux.__dict__["server"] = server
+        return tmux
+
     @cached_property
     def server(self) -> libtmux.Server:
-        """libtmux's view of the same server, for callers that want its objects.
+        """libtmux's view of the same server, with corral's configuration: the control plane.
 
         Imported on first use: the command line answers `corral ls` about a third faster
-        without loading libtmux (bench/README.md), and every call corral makes itself is a
-        plain tmux command line anyway.
+        without loading libtmux (bench/README.md), and looking at the herd is a plain tmux
+        command line anyway.
         """
         import libtmux
 
+        if self.socket_file:
+            return libtmux.Server(
+                socket_path=self.socket_file, tmux_bin=self.tmux_bin, config_file=str(CONFIG)
+            )
         return libtmux.Server(
             socket_name=self.socket_name, tmux_bin=self.tmux_bin, config_file=str(CONFIG)
         )
+
+    def pane(self, pane_id: str) -> Pane:
+        """libtmux's handle on a pane, addressed by id; made without asking tmux anything."""
+        from libtmux.pane import Pane
+
+        return Pane(server=self.server, pane_id=pane_id)
 
     def run(self, *args: str, ok_if_no_server: bool = False) -> list[str]:
         try:
@@ -147,6 +176,10 @@ class Tmux:
         The options are set in the same tmux command list as the session is created, so a
         process that exits at once still leaves its pane (and exit status) behind. `env` goes on
         the command line, which the first `new-session` makes the server's own: nothing secret.
+        A command line of corral's own rather than libtmux's `new_session`: that takes the
+        command as one shell string (the user's shell would stand between tmux and the runner),
+        sets options in calls of their own after the pane has started, and asks tmux four times
+        where this asks once (`corral up` would take about a third longer; bench/README.md).
         """
         lines = self.run(
             "new-session",
@@ -191,7 +224,10 @@ class Tmux:
         return pane_id
 
     def respawn(self, pane_id: str, cwd: Path, argv: Sequence[str], env: Mapping[str, str]) -> None:
-        self.run("respawn-pane", "-k", "-t", pane_id, "-c", str(cwd), *_env_args(env), *argv)
+        """Start `argv` again in the pane. libtmux's `respawn` takes one shell string, so the
+        arguments go through its pane command, as words."""
+        pane = self.pane(pane_id)
+        _checked(pane.cmd("respawn-pane", "-k", "-c", str(cwd), *_env_args(env), *argv))
 
     def capture(self, pane_id: str, ansi: bool = False, history: int = 0) -> str:
         args = ["capture-pane", "-p", "-t", pane_id]
@@ -231,17 +267,18 @@ class Tmux:
         Enter waits until the text has been drawn: Claude Code takes keys that arrive in one
         burst as a paste, and an Enter inside a paste is a newline, not a submit.
         """
-        if self.run("display-message", "-p", "-t", pane_id, "#{pane_in_mode}") == ["1"]:
-            self.run("send-keys", "-t", pane_id, "-X", "cancel")
+        pane = self.pane(pane_id)
+        if _checked(pane.cmd("display-message", "-p", "#{pane_in_mode}")) == ["1"]:
+            _checked(pane.cmd("send-keys", "-X", "cancel"))
         before = self.capture(pane_id) if enter and text else ""
         if "\n" not in text and len(text) < 2000:
-            if text:
-                self.run("send-keys", "-t", pane_id, "-l", "--", text)
+            if text:  # `--`, which libtmux's send_keys leaves out: text may begin with a dash
+                _checked(pane.cmd("send-keys", "-l", "--", text))
         else:
-            self._paste(pane_id, text)
+            self._paste(pane, text)
         if enter:
             self._wait_drawn(pane_id, text, before)
-            self.run("send-keys", "-t", pane_id, "Enter")
+            _checked(pane.cmd("send-keys", "Enter"))
 
     def _wait_drawn(self, pane_id: str, text: str, before: str, timeout: float = 2.0) -> None:
         """Until the last line typed shows (or, for a paste, the screen changed), at most
@@ -259,31 +296,40 @@ class Tmux:
                 return
             time.sleep(0.02)
 
-    def _paste(self, pane_id: str, text: str) -> None:
-        buffer = f"corral-{os.getpid()}-{pane_id.lstrip('%')}"
+    def _paste(self, pane: Pane, text: str) -> None:
+        """Through a buffer of its own, deleted once pasted, with bracketed-paste markers."""
+        from libtmux import exc
+
+        buffer = f"corral-{os.getpid()}-{str(pane.pane_id).lstrip('%')}"
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
             handle.write(text)
             path = handle.name
         try:
-            self.run("load-buffer", "-b", buffer, path)
-            self.run("paste-buffer", "-p", "-d", "-b", buffer, "-t", pane_id)
+            self.server.load_buffer(path, buffer_name=buffer)
+            pane.paste_buffer(buffer_name=buffer, delete_after=True, bracket=True)
+        except exc.LibTmuxException as error:
+            raise TmuxError(f"tmux could not paste into {pane.pane_id}: {error}.") from error
         finally:
             os.unlink(path)
 
     def kill_session(self, session: str) -> None:
-        """End an agent's session; one that is already gone is no failure."""
+        """End an agent's session; one that is already gone is no failure. Exact names
+        (`=name`), which libtmux's `kill_session` does not take."""
         try:
-            self.run("kill-session", "-t", f"={session}", ok_if_no_server=True)
+            _checked(self.server.cmd("kill-session", target=f"={session}"), ok_if_no_server=True)
         except TmuxError as error:
             if "can't find session" not in str(error):
                 raise
 
     def kill_server(self) -> None:
-        self.run("kill-server", ok_if_no_server=True)
+        """End the server; none running (or a stale socket left behind) is no failure, where
+        libtmux's `kill` would call a refused connection an error."""
+        _checked(self.server.cmd("kill-server"), ok_if_no_server=True)
 
     def argv(self, *args: str) -> list[str]:
         """A tmux command line for corral's server, with corral's configuration."""
-        return [self.tmux_bin, "-L", self.socket_name, "-f", str(CONFIG), *args]
+        socket = ["-S", self.socket_file] if self.socket_file else ["-L", self.socket_name]
+        return [self.tmux_bin, *socket, "-f", str(CONFIG), *args]
 
     def attach_argv(self, pane_id: str) -> list[str]:
         """The command that attaches a terminal to the pane's session on corral's server."""
@@ -298,6 +344,17 @@ class Tmux:
     def socket_path(self) -> str | None:
         lines = self.run("display-message", "-p", "#{socket_path}", ok_if_no_server=True)
         return lines[0] if lines else None
+
+
+def _checked(proc: tmux_cmd, ok_if_no_server: bool = False) -> list[str]:
+    """What a libtmux command printed, or corral's TmuxError for what tmux said instead."""
+    if proc.returncode != 0 or proc.stderr:
+        message = " ".join(proc.stderr).strip()
+        if ok_if_no_server and any(marker in message for marker in NO_SERVER):
+            return []
+        command = next((str(arg) for arg in proc.cmd[1:] if not str(arg).startswith("-")), "")
+        raise TmuxError(f"tmux {command} failed: {message or 'no reason given'}.")
+    return list(proc.stdout)
 
 
 def _own_env() -> dict[str, str]:
