@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -61,15 +62,28 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
-@pytest.fixture
-def tmux_cleanup() -> Iterator[list[str]]:
-    """Socket names to kill after the test, so no tmux server outlives it."""
-    sockets: list[str] = []
-    yield sockets
-    tmux = shutil.which("tmux")
-    for socket in sockets:
-        if tmux:
-            subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True, check=False)
+@pytest.fixture(autouse=True)
+def own_tmux_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every tmux server a test starts is its own and ends with it, whoever starts it: the test,
+    corral's command line in a process of its own, an agent's runner. Each test gets a socket
+    folder of its own (`TMUX_TMPDIR`, which tmux and libtmux both go by, and which corral's
+    commands and panes inherit), and at teardown libtmux kills every server found there, as its
+    pytest plugin does for the servers of its `server` fixture. The folder is short, under
+    /tmp: a socket path must fit in 108 bytes."""
+    folder = Path(tempfile.mkdtemp(prefix="tmux-test-", dir="/tmp"))
+    monkeypatch.setenv("TMUX_TMPDIR", str(folder))
+    yield folder
+    sockets = sorted((folder / f"tmux-{os.geteuid()}").glob("*"))
+    if sockets:
+        import libtmux
+        from libtmux import exc
+
+        for socket in sockets:
+            with contextlib.suppress(exc.LibTmuxException, OSError):
+                server = libtmux.Server(socket_path=socket)
+                if server.is_alive():
+                    server.kill()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

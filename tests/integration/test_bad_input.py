@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from sessions.repo import Repo
 from tests.helpers import corral, git, wait_for
 
 pytestmark = pytest.mark.tmux
@@ -90,11 +89,10 @@ def test_a_folder_named_corral_toml_is_named_not_ignored(
 
 @pytest.mark.parametrize("key", ["prompt", "prompt_file"])
 def test_a_prompt_too_long_for_a_command_line_is_refused_by_name(
-    make_repo: Callable[..., Path], key: str, tmux_cleanup: list[str]
+    make_repo: Callable[..., Path], key: str
 ) -> None:
     """20 MB of prompt: refused with the size and what to do, before any agent is started."""
     root = make_repo()
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     text = "Do the next task. " * 1_200_000
     if key == "prompt_file":
         (root / "task.md").write_text(text)
@@ -142,9 +140,8 @@ def test_tmux_too_old(make_repo: Callable[..., Path], tmp_path: Path) -> None:
     assert "too old" in line
 
 
-def test_unknown_agent_name(make_repo: Callable[..., Path], tmux_cleanup: list[str]) -> None:
+def test_unknown_agent_name(make_repo: Callable[..., Path]) -> None:
     root = make_repo(SIM)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     line = one_clear_line(corral(root, "up", "nobody"))
     assert "no agent named 'nobody'" in line
     line = one_clear_line(corral(root, "pause", "nobody"))
@@ -152,10 +149,9 @@ def test_unknown_agent_name(make_repo: Callable[..., Path], tmux_cleanup: list[s
 
 
 def test_worktree_deleted_by_hand_is_recreated_with_its_commits(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str]
+    make_repo: Callable[..., Path],
 ) -> None:
     root = make_repo(SIM)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     assert corral(root, "up").returncode == 0
     worktree = root.parent / "project.corral" / "sim-1"
     (worktree / "work.txt").write_text("committed work\n")
@@ -180,11 +176,8 @@ def test_doctor_says_what_is_missing(make_repo: Callable[..., Path]) -> None:
     assert "ok  tmux" in result.stdout
 
 
-def test_pause_of_an_exited_agent_says_it_is_not_running(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str]
-) -> None:
+def test_pause_of_an_exited_agent_says_it_is_not_running(make_repo: Callable[..., Path]) -> None:
     root = make_repo('[[agent]]\nname = "quick"\nkind = "shell"\ncommand = "true"\n')
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     corral(root, "up")
     wait_for(lambda: "exited" in corral(root, "ls").stdout, what="exited")
     line = one_clear_line(corral(root, "pause", "quick"))
@@ -192,11 +185,10 @@ def test_pause_of_an_exited_agent_says_it_is_not_running(
 
 
 def test_one_agent_that_cannot_start_does_not_stop_the_others(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str]
+    make_repo: Callable[..., Path],
 ) -> None:
     config = SIM + SIM.replace("sim-1", "sim-2")
     root = make_repo(config)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     blocker = root.parent / "project.corral" / "sim-1"
     blocker.mkdir(parents=True)
     (blocker / "someone else's file").write_text("keep me\n")

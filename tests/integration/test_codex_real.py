@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from sessions.model import State
-from sessions.repo import Repo
 from sessions.supervisor import Supervisor
 from tests.helpers import wait_for
 from tests.support.codex_cli import (
@@ -50,7 +49,6 @@ def codex_herd(
     codex_cli: Path,
     responses_api: ResponsesStandIn,
     make_repo: Callable[..., Path],
-    tmux_cleanup: list[str],
     private_home: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Supervisor:
@@ -69,7 +67,6 @@ def codex_herd(
         '[[agent]]\nname = "codex-1"\nkind = "codex"\n'
         f"command = {json.dumps(str(codex_cli))}\n[agent.env]\n{table}"
     )
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     supervisor = Supervisor.open(root)
     supervisor.up()
     return supervisor

@@ -17,7 +17,6 @@ import pytest
 
 from sessions.journal import Journal
 from sessions.model import Snapshot
-from sessions.repo import Repo
 from sessions.supervisor import Supervisor
 from tests.helpers import wait_for
 
@@ -72,9 +71,7 @@ def sim_agent(name: str, scenario: Path) -> str:
 
 
 @pytest.fixture
-def herd(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str], tmp_path: Path
-) -> Callable[..., Supervisor]:
+def herd(make_repo: Callable[..., Path], tmp_path: Path) -> Callable[..., Supervisor]:
     def open_(scripts: dict[str, str], extra: str = "") -> Supervisor:
         config = extra
         for name, text in scripts.items():
@@ -82,7 +79,6 @@ def herd(
             path.write_text(text)
             config += sim_agent(name, path)
         root = make_repo(config)
-        tmux_cleanup.append(Repo.discover(root).socket_name)
         supervisor = Supervisor.open(root)
         supervisor.up()
         return supervisor
@@ -185,7 +181,7 @@ def test_a_file_level_conflict_shows_within_a_second_of_the_second_edit(
 
 
 def test_plain_commands_are_builders_by_their_writes_and_a_dead_holders_lock_is_stale(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str], tmp_path: Path
+    make_repo: Callable[..., Path], tmp_path: Path
 ) -> None:
     locker = tmp_path / "locker.toml"
     locker.write_text(LOCK_AND_EXIT)
@@ -195,7 +191,6 @@ def test_plain_commands_are_builders_by_their_writes_and_a_dead_holders_lock_is_
         + sim_agent("locker", locker)
     )
     root = make_repo(config)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     supervisor = Supervisor.open(root)
     supervisor.up()
 

@@ -41,15 +41,12 @@ def corral(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.timeout(180)
-def test_the_demo_tells_its_whole_story_then_clean_removes_it(
-    tmp_path: Path, tmux_cleanup: list[str]
-) -> None:
+def test_the_demo_tells_its_whole_story_then_clean_removes_it(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
     started = time.monotonic()
     out = corral("demo", "--no-tui", "--dir", str(folder), "--speed", "0.3").stdout
     root = folder.resolve()
     socket = Repo.discover(root).socket_name
-    tmux_cleanup.append(socket)
     assert f"demo sandbox created: {root}" in out
     for name in ("builder-1", "builder-2", "reviewer", "asker", "crasher"):
         assert f"{name} started in" in out

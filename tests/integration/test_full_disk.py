@@ -16,7 +16,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sessions.repo import Repo
 from sessions.supervisor import Supervisor
 from tests.helpers import corral, git, wait_for
 
@@ -73,12 +72,9 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 
 
 @pytest.fixture
-def herd(
-    disk: Path, make_repo: Callable[..., Path], tmux_cleanup: list[str]
-) -> Iterator[Supervisor]:
+def herd(disk: Path, make_repo: Callable[..., Path]) -> Iterator[Supervisor]:
     """Two builders with uncommitted edits of the same file, looked at once with room."""
     root = make_repo(HERD, name="disk/project")
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     supervisor = Supervisor.open(root)
     supervisor.up()
     wait_for(lambda: all(supervisor.view(n).pid for n in ("sim-1", "sim-2")), what="agent pids")
@@ -171,7 +167,7 @@ def test_pause_on_a_full_disk_leaves_the_agent_running_and_says_why(
 
 
 def test_the_runner_says_what_it_could_not_record_and_goes_on(
-    disk: Path, make_repo: Callable[..., Path], tmux_cleanup: list[str]
+    disk: Path, make_repo: Callable[..., Path]
 ) -> None:
     """An agent that ends while the disk is full: its runner cannot journal the run's end, and
     says so in the pane instead of dying with a traceback."""
@@ -180,7 +176,6 @@ def test_the_runner_says_what_it_could_not_record_and_goes_on(
         'command = "sh -c \'read line; echo got $line; exit 3\'"\nrestart = "never"\n'
     )
     root = make_repo(config, name="disk/project")
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     supervisor = Supervisor.open(root)
     supervisor.up()
     wait_for(lambda: supervisor.view("sh-1").pid, what="agent pid")

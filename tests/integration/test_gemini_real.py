@@ -22,7 +22,6 @@ import pytest
 
 from sessions import screens
 from sessions.model import State
-from sessions.repo import Repo
 from sessions.supervisor import Supervisor
 from tests.helpers import git, wait_for
 from tests.support.gemini_cli import gemini_binary, gemini_env, prepare_gemini_home, why_no_gemini
@@ -60,7 +59,6 @@ def gemini_herd(
     gemini_cli: Path,
     gemini_api: GeminiStandIn,
     make_repo: Callable[..., Path],
-    tmux_cleanup: list[str],
     private_home: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[[bool], Supervisor]:
@@ -87,7 +85,6 @@ def gemini_herd(
             f'[[agent]]\nname = "{NAME}"\nkind = "gemini"\n'
             f"command = {json.dumps(str(gemini_cli))}\n[agent.env]\n{table}"
         )
-        tmux_cleanup.append(Repo.discover(root).socket_name)
         supervisor = Supervisor.open(root)
         [outcome] = supervisor.up()
         assert outcome.action == "started" and ";" not in outcome.message, outcome.message

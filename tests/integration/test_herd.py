@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import libtmux
 import psutil
 import pytest
 
@@ -60,9 +61,8 @@ def ls_when(root: Path, holds: Callable[[dict[str, Any]], bool], what: str) -> d
 
 
 @pytest.fixture
-def herd(make_repo: Callable[..., Path], tmux_cleanup: list[str]) -> Path:
+def herd(make_repo: Callable[..., Path]) -> Path:
     root = make_repo(SIX)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     return root
 
 
@@ -136,15 +136,14 @@ def test_send_reaches_the_right_agent_whole(herd: Path) -> None:
 
 @pytest.fixture
 def user_terminal(
-    tmp_path: Path, tmux_cleanup: list[str]
+    tmp_path: Path, server: libtmux.Server
 ) -> Callable[[str, bool], tuple[Tmux, str]]:
-    """A terminal of the user's own, played by a separate tmux server running a script."""
+    """A terminal of the user's own, played by a separate tmux server (libtmux's, which the
+    test owns) running a script."""
 
     def open_(command: str, inside_tmux: bool) -> tuple[Tmux, str]:
-        socket = f"corral-test-user-{os.getpid()}"
-        tmux_cleanup.append(socket)
-        outer = Tmux(socket)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+        outer = Tmux.on(server)
+        env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
         script = tmp_path / "user.sh"
         prefix = "" if inside_tmux else "env -u TMUX "
         script.write_text(f"{prefix}{command}\necho attach-exit=$?; sleep 30\n")

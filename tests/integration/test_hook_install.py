@@ -515,10 +515,9 @@ def test_aiders_notifications_command_runs_the_hook_through_a_shell(tmp_path: Pa
 
 
 @pytest.fixture
-def herd(make_repo: Callable[..., Path], tmux_cleanup: list[str]) -> Callable[[str], Supervisor]:
+def herd(make_repo: Callable[..., Path]) -> Callable[[str], Supervisor]:
     def open_(config: str) -> Supervisor:
         root = make_repo(config)
-        tmux_cleanup.append(Repo.discover(root).socket_name)
         return Supervisor.open(root)
 
     return open_

@@ -53,9 +53,8 @@ def logged(root: Path, *args: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in corral(root, "log", "--json", *args).splitlines()]
 
 
-def running_herd(make_repo: Callable[..., Path], tmux_cleanup: list[str], *names: str) -> Path:
+def running_herd(make_repo: Callable[..., Path], *names: str) -> Path:
     root = make_repo(shell_agents(*names))
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     corral(root, "up")
     wait_for(lambda: all(agent["pid"] for agent in ls(root).values()), what="agents running")
     return root
@@ -68,9 +67,9 @@ def tear(journal: Path, fragment: bytes) -> None:
 
 
 def test_an_action_after_a_torn_journal_line_is_read_and_folded(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str]
+    make_repo: Callable[..., Path],
 ) -> None:
-    root = running_herd(make_repo, tmux_cleanup, "torn-1")
+    root = running_herd(make_repo, "torn-1")
     journal = Repo.discover(root).journal_path
     tear(journal, b'{"t":1700000000.0,"event":"run_end","agent":"torn-1","exit_co')
     assert "torn-1 paused" in corral(root, "pause", "torn-1")
@@ -113,9 +112,9 @@ def what_log_and_explain_say(root: Path) -> dict[str, Any]:
 
 
 def test_log_and_explain_say_the_same_after_the_journal_is_rotated(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str]
+    make_repo: Callable[..., Path],
 ) -> None:
-    root = running_herd(make_repo, tmux_cleanup, "rot-1", "rot-2")
+    root = running_herd(make_repo, "rot-1", "rot-2")
     repo = Repo.discover(root)
     corral(root, "pause", "rot-1")
     corral(root, "resume", "rot-1")
@@ -174,12 +173,11 @@ def read_by_ls(root: Path) -> int:
 
 
 def test_ls_reads_only_what_the_journal_gained_since_the_last_command(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str], capsys: pytest.CaptureFixture[str]
+    make_repo: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     names = [f"old-{n}" for n in range(1, 7)]
     root = make_repo(shell_agents(*names))
     repo = Repo.discover(root)
-    tmux_cleanup.append(repo.socket_name)
     repo.prepare()
     history(repo.journal_path, 6, names)
     size = repo.journal_path.stat().st_size

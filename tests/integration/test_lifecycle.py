@@ -17,7 +17,6 @@ import pytest
 
 from sessions.journal import Journal
 from sessions.model import AgentView, State
-from sessions.repo import Repo
 from sessions.supervisor import Supervisor
 from tests.helpers import git, wait_for
 
@@ -33,12 +32,9 @@ crash_seconds = 20
 
 
 @pytest.fixture
-def open_herd(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str]
-) -> Iterator[Callable[[str], Supervisor]]:
+def open_herd(make_repo: Callable[..., Path]) -> Iterator[Callable[[str], Supervisor]]:
     def open_(config: str) -> Supervisor:
         root = make_repo(config)
-        tmux_cleanup.append(Repo.discover(root).socket_name)
         return Supervisor.open(root)
 
     yield open_
@@ -287,15 +283,12 @@ def test_a_stale_pause_never_freezes_a_new_run(open_herd: Callable[[str], Superv
     assert psutil.Process(fresh.pid).status() != psutil.STATUS_STOPPED
 
 
-def test_runner_ignores_a_sessions_package_in_the_worktree(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str]
-) -> None:
+def test_runner_ignores_a_sessions_package_in_the_worktree(make_repo: Callable[..., Path]) -> None:
     root = make_repo(shell_agent("own-1", "sleep 300"))
     (root / "sessions").mkdir()
     (root / "sessions" / "__init__.py").write_text("raise SystemExit(9)\n")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "a project with its own sessions package")
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     supervisor = Supervisor.open(root)
     supervisor.up()
     wait_for(lambda: supervisor.view("own-1").state is State.WORKING, what="working")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from sessions.repo import Repo
 from sessions.supervisor import Supervisor
 from tests.helpers import corral, wait_for
 
@@ -47,11 +46,8 @@ def test_read_only_commands_before_the_first_up_keep_it_private(
     assert readable_by_others(state) == []
 
 
-def test_a_herd_at_work_keeps_it_private(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str]
-) -> None:
+def test_a_herd_at_work_keeps_it_private(make_repo: Callable[..., Path]) -> None:
     root = make_repo(HERD)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     assert corral(root, "up", preexec_fn=UMASK).returncode == 0
     supervisor = Supervisor.open(root)
     wait_for(lambda: all(supervisor.view(n).pid for n in ("sim-1", "sim-2")), what="agent pids")

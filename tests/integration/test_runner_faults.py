@@ -57,9 +57,8 @@ def tree(pid: int) -> list[psutil.Process]:
 
 
 @pytest.fixture
-def sim_herd(make_repo: Callable[..., Path], tmux_cleanup: list[str]) -> Path:
+def sim_herd(make_repo: Callable[..., Path]) -> Path:
     root = make_repo(SIMS)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     return root
 
 
@@ -103,13 +102,12 @@ def test_no_environment_variable_reaches_a_command_line_ps_shows(sim_herd: Path)
 
 
 def test_tmux_never_gets_an_environment_variable_on_its_command_line(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str], monkeypatch: pytest.MonkeyPatch
+    make_repo: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every tmux command corral runs, the short-lived ones too (`respawn-pane` on restart)."""
     secret = f"probe-secret-{uuid.uuid4().hex}"
     monkeypatch.setenv("PROBE_API_KEY", secret)
     root = make_repo(SIMS)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     supervisor = Supervisor.open(root)
     commands: list[tuple[str, ...]] = []
     run = Tmux.run
@@ -151,7 +149,7 @@ def zombies(pid: int) -> int:
 
 
 def test_the_runner_reaps_what_it_adopts_and_keeps_its_agents_exit_code(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str]
+    make_repo: Callable[..., Path],
 ) -> None:
     """Each `(sleep &)` orphans a sleep to the runner (a child subreaper); each run ends with
     code 7 while its orphans are still ending."""
@@ -163,7 +161,6 @@ def test_the_runner_reaps_what_it_adopts_and_keeps_its_agents_exit_code(
         + shell_agent("orphaner", orphaning, restart="on-failure")
     )
     root = make_repo(config)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     supervisor = Supervisor.open(root)
     supervisor.up()
     runner = wait_for(lambda: supervisor.view("orphaner").runner_pid, what="its runner")

@@ -9,7 +9,6 @@ import pytest
 
 from sessions.errors import AgentError
 from sessions.model import State
-from sessions.repo import Repo
 from sessions.supervisor import Supervisor
 from tests.helpers import git, wait_for
 
@@ -19,9 +18,8 @@ SIM = '[[agent]]\nname = "sim-1"\nkind = "sim"\nargs = ["--speed", "0.05"]\n'
 
 
 @pytest.fixture
-def supervisor(make_repo: Callable[..., Path], tmux_cleanup: list[str]) -> Supervisor:
+def supervisor(make_repo: Callable[..., Path]) -> Supervisor:
     root = make_repo(SIM)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     supervisor = Supervisor.open(root)
     supervisor.up()
     wait_for(lambda: supervisor.view("sim-1").pid, what="agent pid")

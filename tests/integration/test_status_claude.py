@@ -16,7 +16,6 @@ import pytest
 
 from sessions.errors import AgentError
 from sessions.model import State
-from sessions.repo import Repo
 from sessions.screens import input_box
 from sessions.supervisor import Supervisor
 from sessions.usage import RunSpend
@@ -35,7 +34,6 @@ def claude_herd(
     claude_cli: Path,
     standin: StandIn,
     make_repo: Callable[..., Path],
-    tmux_cleanup: list[str],
     private_home: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Supervisor:
@@ -48,7 +46,6 @@ def claude_herd(
         'args = ["--permission-mode", "manual"]\n'
     )
     root = make_repo(config)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     supervisor = Supervisor.open(root)
     supervisor.up()
     return supervisor

@@ -16,7 +16,6 @@ from sessions.briefs import Brief
 from sessions.journal import SUMMARY, SUMMARY_FAILED, Fold, Journal
 from sessions.model import Summary
 from sessions.prices import DEFAULT_PRICES
-from sessions.repo import Repo
 from sessions.rules import SummaryRules
 from sessions.summaries import Digest, Skipped, Summarizer
 from sessions.supervisor import Supervisor
@@ -211,7 +210,6 @@ DOTENV_VALUE = "hunter2-but-longer-0042"
 def test_corral_summarize_sends_no_secret_and_ls_shows_the_summary(
     api: StandIn,
     make_repo: Callable[..., Path],
-    tmux_cleanup: list[str],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -228,7 +226,6 @@ def test_corral_summarize_sends_no_secret_and_ls_shows_the_summary(
     )
     root = make_repo(config)
     (root / ".env").write_text(f'DB_PASSWORD="{DOTENV_VALUE}"\n')
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     supervisor = Supervisor.open(root)
     supervisor.up()
     wait_for(lambda: "ready" in supervisor.tmux.capture(supervisor.view("sec-1").pane or ""))

@@ -26,7 +26,6 @@ from typing import Any
 import psutil
 import pytest
 
-from sessions.repo import Repo
 from tests.helpers import git, wait_for
 from tests.support.demo_story import wait_for_story
 
@@ -144,7 +143,7 @@ def user_env(installed: Installed, home: Path) -> dict[str, str]:
     return {
         key: value
         for key, value in installed.env.items()
-        if not key.startswith(("UV_", "CORRAL_", "TMUX"))
+        if not key.startswith(("UV_", "CORRAL_")) and key not in ("TMUX", "TMUX_PANE")
     } | {"HOME": str(home)}
 
 
@@ -174,7 +173,7 @@ def test_the_wheel_holds_every_file_corral_reads_at_run_time(installed: Installe
 
 
 def test_the_installed_corral_runs_the_demo_from_its_own_package(
-    installed: Installed, tmp_path: Path, private_home: Path, tmux_cleanup: list[str]
+    installed: Installed, tmp_path: Path, private_home: Path
 ) -> None:
     env = user_env(installed, private_home)
     corral = str(installed.corral)
@@ -205,7 +204,6 @@ def test_the_installed_corral_runs_the_demo_from_its_own_package(
         [corral, "demo", "--no-tui", "--dir", str(folder), "--speed", "0.3"], tmp_path, env
     )
     root = folder.resolve()
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     assert f"demo sandbox created: {root}" in started
 
     story, _ = wait_for_story([corral], root, STORY_SECONDS, env)
@@ -250,7 +248,6 @@ def test_the_claude_hook_the_installed_corral_writes_runs_from_the_wheel(
     tmp_path: Path,
     private_home: Path,
     make_repo: Any,
-    tmux_cleanup: list[str],
 ) -> None:
     fake = tmp_path / "fake-claude"
     fake.write_text(FAKE_CLAUDE)
@@ -261,7 +258,6 @@ def test_the_claude_hook_the_installed_corral_writes_runs_from_the_wheel(
         f"env = {{ PYTHON = {json.dumps(sys.executable)} }}\n"
     )
     root = make_repo(config)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     env = user_env(installed, private_home)
     run([str(installed.corral), "--repo", str(root), "up"], tmp_path, env)
     listed = json.loads(

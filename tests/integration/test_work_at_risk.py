@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from sessions.repo import Repo
 from sessions.supervisor import Supervisor
 from tests.helpers import git, wait_for
 
@@ -49,11 +48,10 @@ def files_in(folder: Path) -> int:
 
 
 @pytest.fixture
-def big_base(make_repo: Callable[..., Path], tmux_cleanup: list[str]) -> Path:
+def big_base(make_repo: Callable[..., Path]) -> Path:
     """A repository whose base branch `big` holds 20,000 small files, written in one
     fast-import (about a second) and never checked out in the main checkout."""
     root = make_repo('base = "big"\n' + AGENT)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     stream = ["commit refs/heads/big\ncommitter Test <test@example.invalid> 0 +0000\n"]
     stream.append("data 9\n20k files\nfrom refs/heads/main\n")
     for number in range(BIG):
@@ -132,10 +130,9 @@ def test_a_half_made_worktree_holding_a_file_of_its_own_is_refused_with_a_fix_th
 
 
 def test_rm_moves_ignored_files_and_a_nested_repository_aside_where_it_says(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str]
+    make_repo: Callable[..., Path],
 ) -> None:
     root = make_repo(AGENT)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     (root / ".gitignore").write_text(".env\nbuild/\n")
     git(root, "add", ".gitignore")
     git(root, "commit", "-q", "-m", "ignore secrets and builds")

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from sessions.model import State
-from sessions.repo import Repo
 from sessions.supervisor import Supervisor
 from tests.helpers import wait_for
 from tests.tui.conftest import until
@@ -30,7 +29,7 @@ THINK = '[[step]]\ndo = "think"\nseconds = 600\n'
 
 
 @pytest.fixture
-def sim_herd(make_repo: Callable[..., Path], tmux_cleanup: list[str], tmp_path: Path) -> Path:
+def sim_herd(make_repo: Callable[..., Path], tmp_path: Path) -> Path:
     """Two simulated agents thinking for ten minutes, started and seen running."""
     scenario = tmp_path / "think.toml"
     scenario.write_text(THINK)
@@ -42,7 +41,6 @@ def sim_herd(make_repo: Callable[..., Path], tmux_cleanup: list[str], tmp_path: 
             'prompt = "go"\n\n'
         )
     root = make_repo(config)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     supervisor = Supervisor.open(root)
     supervisor.up()
     wait_for(
@@ -78,15 +76,12 @@ async def test_p_pauses_a_real_agent(sim_herd: Path) -> None:
     assert Supervisor.open(sim_herd).view("one").state is State.PAUSED
 
 
-def test_corral_in_a_pane_pauses_an_agent_and_quits_leaving_the_herd(
-    sim_herd: Path, tmux_cleanup: list[str]
-) -> None:
+def test_corral_in_a_pane_pauses_an_agent_and_quits_leaving_the_herd(sim_herd: Path) -> None:
     tmux = shutil.which("tmux")
     assert tmux
     socket = f"corral-e2e-{os.getpid()}"
-    tmux_cleanup.append(socket)
     corral = str(Path(sys.executable).parent / "corral")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
     env["TERM"] = "xterm-256color"
 
     def run(*args: str) -> str:
