@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from tests.support.scripted_api import Exchange, Failure, ScriptedAPI, Turn, schema_instance
+from tests.support.scripted_api import Exchange, Failure, ScriptedAPI, Step, Turn, schema_instance
 
 DEFAULT_MODEL = "gemini-2.5-pro"
 
@@ -67,7 +67,7 @@ def side_answer(body: Any, streaming: bool) -> str | None:
     return None
 
 
-class GeminiStandIn(ScriptedAPI):
+class GeminiStandIn(ScriptedAPI[Step]):
     """Answers `:streamGenerateContent` from the scenario; side requests on the side."""
 
     def handle(self, exchange: Exchange) -> None:

@@ -23,6 +23,7 @@ from tests.support.scripted_api import (
     Exchange,
     Failure,
     ScriptedAPI,
+    Step,
     Tokens,
     Turn,
     new_id,
@@ -65,7 +66,7 @@ def tool_names(body: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-class ResponsesStandIn(ScriptedAPI):
+class ResponsesStandIn(ScriptedAPI[Step]):
     """Answers `/v1/responses` from the scenario, and `/v1/models` with one model."""
 
     def handle(self, exchange: Exchange) -> None:

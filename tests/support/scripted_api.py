@@ -1,6 +1,6 @@
-"""What the model-API stand-ins for Codex and Gemini CLI share: a scripted loopback HTTP server.
+"""What the model-API stand-ins share: a scripted loopback HTTP server.
 
-`tests.support.standin` speaks Anthropic's Messages API; the OpenAI Responses API
+Anthropic's Messages API (`tests.support.standin`), the OpenAI Responses API
 (`tests.support.responses_standin`) and the Gemini API (`tests.support.gemini_standin`) need
 the same machinery around a different wire format: a scenario of steps (a text answer, tool
 calls, a delay before the first byte), requests recorded in order so tests wait on facts, and
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType, TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Protocol, Self, TypeVar, cast
 from urllib.parse import urlsplit
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -34,7 +34,7 @@ def new_id(prefix: str, length: int = 24) -> str:
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
-def schema_instance(schema: Any, name: str = "") -> Any:
+def schema_instance(schema: Any, name: str = "", title: str = "Stand-in title") -> Any:
     """A small value that satisfies a JSON schema: the answer to a CLI's side request for JSON
     (a session title, a routing decision), which must never use up a scenario step."""
     if not isinstance(schema, dict):
@@ -48,7 +48,7 @@ def schema_instance(schema: Any, name: str = "") -> Any:
         kind = kind.lower()
     if kind == "object":
         properties = schema.get("properties") or {}
-        return {key: schema_instance(value, key) for key, value in properties.items()}
+        return {key: schema_instance(value, key, title) for key, value in properties.items()}
     if kind == "array":
         return []
     if kind == "boolean":
@@ -56,7 +56,7 @@ def schema_instance(schema: Any, name: str = "") -> Any:
     if kind in ("integer", "number"):
         return 0
     if kind == "string":
-        return "Stand-in title" if "title" in name.lower() else "stand-in"
+        return title if "title" in name.lower() else "stand-in"
     return None
 
 
@@ -109,9 +109,23 @@ class Failure:
 Step = Turn | Failure
 
 
+class Scripted(Protocol):
+    """What every format's steps have: a condition on the request, and a count."""
+
+    @property
+    def when_last_user_contains(self) -> str | None: ...
+
+    @property
+    def repeat(self) -> int: ...
+
+
+S = TypeVar("S", bound=Scripted)
+
+
 @dataclass(frozen=True)
 class Request:
-    """One request as it arrived; `kind` is "turn" when a scenario step answered it."""
+    """One request as it arrived; `kind` is "turn" when a scenario step answered it (its
+    `step`, of the format's own step types)."""
 
     method: str
     path: str
@@ -120,22 +134,29 @@ class Request:
     body: Any
     kind: str
     last_user_text: str
-    step: Step | None
+    step: Any
     at: float
+    tool_names: tuple[str, ...] = ()
 
 
-class ScriptedAPI:
+class ScriptedAPI(Generic[S]):
     """The server life cycle, the scenario and the request log; subclasses speak the format."""
 
     def __init__(
-        self, scenario: Iterable[Step] = (), *, host: str = "127.0.0.1", done_text: str = "done"
+        self,
+        scenario: Iterable[S] = (),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        done_text: str = "done",
     ) -> None:
-        self._pending: list[Step] = list(scenario)
+        self._pending: list[S] = list(scenario)
         self._requests: list[Request] = []
         self._changed = threading.Condition()
         self._closing = threading.Event()
         self.done_text = done_text
         self._host = host
+        self._port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -147,7 +168,7 @@ class ScriptedAPI:
     # --- life cycle -----------------------------------------------------------------------
 
     def start(self) -> Self:
-        server = _Server((self._host, 0), _Handler)
+        server = _Server((self._host, self._port), _Handler)
         server.api = self
         self._server = server
         self._thread = threading.Thread(
@@ -178,20 +199,34 @@ class ScriptedAPI:
         self.close()
 
     @property
-    def url(self) -> str:
+    def port(self) -> int:
         if self._server is None:
             raise RuntimeError("the stand-in is not running")
-        return f"http://{self._host}:{self._server.server_address[1]}"
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The base URL for clients (ANTHROPIC_BASE_URL, a provider's base_url...)."""
+        return f"http://{self._host}:{self.port}"
 
     # --- scenario and records ---------------------------------------------------------------
 
-    def push(self, *steps: Step) -> None:
+    def push(self, *steps: S) -> None:
         with self._changed:
             self._pending.extend(steps)
+            self._changed.notify_all()
 
-    def clear(self) -> None:
+    def clear(self) -> tuple[S, ...]:
+        """Drop the steps not yet used (e.g. the rest of an error the client stopped retrying)."""
         with self._changed:
+            dropped = tuple(self._pending)
             self._pending.clear()
+            return dropped
+
+    @property
+    def pending(self) -> tuple[S, ...]:
+        with self._changed:
+            return tuple(self._pending)
 
     @property
     def requests(self) -> tuple[Request, ...]:
@@ -203,8 +238,12 @@ class ScriptedAPI:
         return tuple(request for request in self.requests if request.kind == "turn")
 
     def wait(
-        self, condition: Callable[[tuple[Request, ...]], object], timeout: float = 10.0
+        self,
+        condition: Callable[[tuple[Request, ...]], object],
+        timeout: float = 10.0,
+        what: str = "",
     ) -> tuple[Request, ...]:
+        """Block until `condition(requests)` is truthy; raise TimeoutError after `timeout`."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
@@ -214,10 +253,12 @@ class ScriptedAPI:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = [f"{r.kind}:{r.path}" for r in snapshot]
-                    raise TimeoutError(f"stand-in: no matching request after {timeout} s: {seen}")
+                    raise TimeoutError(
+                        f"stand-in: no {what or 'matching requests'} after {timeout} s; saw {seen}"
+                    )
                 self._changed.wait(min(left, 0.1))
 
-    def take_step(self, text: str) -> Step | None:
+    def take_step(self, text: str) -> S | None:
         """The first pending step whose condition holds, so conditional steps can wait."""
         with self._changed:
             for index, step in enumerate(self._pending):
@@ -225,13 +266,21 @@ class ScriptedAPI:
                 if wanted is not None and wanted not in text:
                     continue
                 if step.repeat > 1:
-                    self._pending[index] = dataclasses.replace(step, repeat=step.repeat - 1)
+                    fewer = dataclasses.replace(cast(Any, step), repeat=step.repeat - 1)
+                    self._pending[index] = cast(S, fewer)
                 else:
                     del self._pending[index]
                 return step
         return None
 
-    def record(self, exchange: Exchange, kind: str, text: str, step: Step | None) -> None:
+    def record(
+        self,
+        exchange: Exchange,
+        kind: str,
+        text: str,
+        step: S | None,
+        tool_names: tuple[str, ...] = (),
+    ) -> None:
         request = Request(
             exchange.method,
             exchange.path,
@@ -242,6 +291,7 @@ class ScriptedAPI:
             text,
             step,
             time.time(),
+            tool_names,
         )
         with self._changed:
             self._requests.append(request)
@@ -263,7 +313,7 @@ class ScriptedAPI:
             body = raw.decode("utf-8", "replace")
         headers = MappingProxyType({k.lower(): v for k, v in handler.headers.items()})
         exchange = Exchange(
-            handler, handler.command, split.path.rstrip("/") or "/", split.query, headers, body
+            handler, handler.command, split.path.rstrip("/") or "/", split.query, headers, body, raw
         )
         try:
             self.handle(exchange)
@@ -281,24 +331,30 @@ class Exchange:
     query: str
     headers: Mapping[str, str]
     body: Any
+    raw: bytes = b""
 
-    def send_json(self, status: int, payload: Any) -> None:
+    def _head(self, status: int, content_type: str, extra: Mapping[str, str]) -> None:
+        handler = self.handler
+        handler.send_response(status, _REASONS.get(status))
+        handler.send_header("content-type", content_type)
+        for name, value in extra.items():
+            handler.send_header(name, value)
+
+    def send_json(self, status: int, payload: Any, extra: Mapping[str, str] | None = None) -> None:
+        """A JSON answer; `extra` headers (a request id, `retry-after`) as the format sends."""
         data = json.dumps(payload).encode()
-        handler = self.handler
-        handler.send_response(status)
-        handler.send_header("content-type", "application/json")
-        handler.send_header("content-length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-        handler.wfile.flush()
+        self._head(status, "application/json", extra or {})
+        self.handler.send_header("content-length", str(len(data)))
+        self.handler.end_headers()
+        self.handler.wfile.write(data)
+        self.handler.wfile.flush()
 
-    def start_stream(self) -> None:
-        handler = self.handler
-        handler.send_response(200)
-        handler.send_header("content-type", "text/event-stream")
-        handler.send_header("cache-control", "no-cache")
-        handler.send_header("transfer-encoding", "chunked")
-        handler.end_headers()
+    def start_stream(
+        self, content_type: str = "text/event-stream", extra: Mapping[str, str] | None = None
+    ) -> None:
+        self._head(200, content_type, {"cache-control": "no-cache", **(extra or {})})
+        self.handler.send_header("transfer-encoding", "chunked")
+        self.handler.end_headers()
 
     def send_event(self, data: Any, event: str | None = None) -> None:
         """One SSE event as a chunk: `event:` only for formats that name their events."""
@@ -312,10 +368,14 @@ class Exchange:
         self.handler.wfile.flush()
 
 
+# Status lines as the real services send them, where Python's table has none (529).
+_REASONS = {529: "Overloaded"}
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    api: ScriptedAPI
+    api: ScriptedAPI[Any]
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up (an interrupt) is normal here, not an error."""
@@ -331,7 +391,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.server.api._dispatch(self)
 
-    do_GET = do_POST
+    do_GET = do_PUT = do_DELETE = do_PATCH = do_POST
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the recorded requests are the log."""

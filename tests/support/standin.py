@@ -24,45 +24,25 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import gzip
 import json
 import re
-import secrets
-import string
 import sys
-import threading
 import time
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import MappingProxyType, TracebackType
-from typing import Any, Literal, Self
-from urllib.parse import urlsplit
+from typing import Any, Literal
+
+from tests.support.scripted_api import Exchange, Request, ScriptedAPI, new_id, schema_instance
 
 RequestKind = Literal["turn", "side", "count_tokens", "other"]
 
 DEFAULT_MODEL = "claude-opus-4-5"
-_ALPHABET = string.ascii_letters + string.digits
-_HTTP_REASONS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    413: "Request Entity Too Large",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-    529: "Overloaded",
-}
 
 
 def _new_id(prefix: str) -> str:
     """Ids shaped like the real ones, so parsers that check prefixes see realistic values."""
-    return prefix + "01" + "".join(secrets.choice(_ALPHABET) for _ in range(22))
+    return new_id(prefix + "01", 22)
 
 
 @dataclass(frozen=True)
@@ -132,28 +112,6 @@ class Failure:
 Step = Reply | Failure
 
 
-@dataclass(frozen=True)
-class Request:
-    """One request as it arrived, with the step that answered it (None for side answers)."""
-
-    method: str
-    path: str
-    query: str
-    headers: Mapping[str, str]
-    body: Any
-    kind: RequestKind
-    step: Step | None
-    at: float
-
-    @property
-    def last_user_text(self) -> str:
-        return last_user_text(self.body)
-
-    @property
-    def tool_names(self) -> tuple[str, ...]:
-        return _tool_names(self.body)
-
-
 def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
@@ -199,29 +157,6 @@ def _from_claude_code(body: Mapping[str, Any]) -> bool:
     return "You are Claude Code" in system or "x-anthropic-billing-header" in system
 
 
-def _schema_instance(schema: Any, name: str = "") -> Any:
-    """A small value that satisfies a JSON schema, for side requests that ask for JSON."""
-    if not isinstance(schema, dict):
-        return None
-    if schema.get("enum"):
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object":
-        properties = schema.get("properties") or {}
-        return {key: _schema_instance(value, key) for key, value in properties.items()}
-    if kind == "array":
-        return []
-    if kind == "boolean":
-        return False
-    if kind in ("integer", "number"):
-        return 0
-    if kind == "string":
-        return "Stand-in session" if "title" in name.lower() else "stand-in"
-    return None
-
-
 def _is_compaction(body: Mapping[str, Any]) -> bool:
     said = last_user_text(body)
     return "<summary>" in said and "summary of the conversation" in said
@@ -248,7 +183,7 @@ def side_answer(body: Mapping[str, Any]) -> str | None:
     output = body.get("output_config")
     format_ = output.get("format") if isinstance(output, dict) else None
     if isinstance(format_, dict) and format_.get("type") == "json_schema":
-        return json.dumps(_schema_instance(format_.get("schema")))
+        return json.dumps(schema_instance(format_.get("schema"), title="Stand-in session"))
     if int(body.get("max_tokens") or 0) == 1:
         return "ok"
     if _from_claude_code(body):
@@ -256,205 +191,51 @@ def side_answer(body: Mapping[str, Any]) -> str | None:
     return None
 
 
-class StandIn:
-    """The stand-in server; a context manager that serves on a free loopback port.
+class StandIn(ScriptedAPI[Step]):
+    """The Messages API on a free loopback port (or `port`), from the scenario: requests are
+    recorded in order (`requests`, `turns`), steps can be added while it runs (`push`), and
+    `wait` blocks until the recorded requests satisfy a condition."""
 
-    Requests are recorded in order (`requests`, `turns`), steps can be added while it runs
-    (`push`), and `wait` blocks until the recorded requests satisfy a condition, so tests
-    wait on facts rather than sleeping.
-    """
-
-    def __init__(
-        self,
-        scenario: Iterable[Step] = (),
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        done_text: str = "done",
-    ) -> None:
-        self._pending: list[Step] = list(scenario)
-        self._requests: list[Request] = []
-        self._changed = threading.Condition()
-        self._closing = threading.Event()
-        self._done_text = done_text
-        self._host = host
-        self._port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- life cycle ---------------------------------------------------------------------
-
-    def start(self) -> Self:
-        server = _Server((self._host, self._port), _Handler)
-        server.standin = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._closing.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the stand-in is not running")
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        """The base URL for clients: what ANTHROPIC_BASE_URL should be."""
-        return f"http://{self._host}:{self.port}"
-
-    # --- scenario and records -----------------------------------------------------------
-
-    def push(self, *steps: Step) -> None:
-        with self._changed:
-            self._pending.extend(steps)
-            self._changed.notify_all()
-
-    def clear(self) -> tuple[Step, ...]:
-        """Drop the steps not yet used (e.g. the rest of an error the client stopped retrying)."""
-        with self._changed:
-            dropped = tuple(self._pending)
-            self._pending.clear()
-            return dropped
-
-    @property
-    def pending(self) -> tuple[Step, ...]:
-        with self._changed:
-            return tuple(self._pending)
-
-    @property
-    def requests(self) -> tuple[Request, ...]:
-        with self._changed:
-            return tuple(self._requests)
-
-    @property
-    def turns(self) -> tuple[Request, ...]:
-        """Only the requests that were model turns, as the scenario saw them."""
-        return tuple(request for request in self.requests if request.kind == "turn")
-
-    def wait(
-        self,
-        condition: Callable[[tuple[Request, ...]], object],
-        timeout: float = 10.0,
-        what: str = "",
-    ) -> tuple[Request, ...]:
-        """Block until `condition(requests)` is truthy; raise TimeoutError after `timeout`."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                snapshot = tuple(self._requests)
-                if condition(snapshot):
-                    return snapshot
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    paths = [f"{r.kind}:{r.path}" for r in snapshot]
-                    raise TimeoutError(
-                        f"stand-in: no {what or 'matching requests'} after {timeout} s; saw {paths}"
-                    )
-                self._changed.wait(min(left, 0.1))
-
-    def _take_step(self, body: Any) -> Step | None:
-        """The first pending step whose condition holds, so conditional steps can wait."""
-        text = last_user_text(body)
-        with self._changed:
-            for index, step in enumerate(self._pending):
-                wanted = step.when_last_user_contains
-                if wanted is not None and wanted not in text:
-                    continue
-                if step.repeat > 1:
-                    self._pending[index] = dataclasses.replace(step, repeat=step.repeat - 1)
-                else:
-                    del self._pending[index]
-                return step
-        return None
-
-    def _record(self, request: Request) -> None:
-        with self._changed:
-            self._requests.append(request)
-            self._changed.notify_all()
-
-    # --- answering ----------------------------------------------------------------------
-
-    def _handle(self, handler: _Handler) -> None:
-        split = urlsplit(handler.path)
-        path = split.path.rstrip("/") or "/"
-        raw = handler.read_body()
-        body: Any
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
-        headers = MappingProxyType({k.lower(): v for k, v in handler.headers.items()})
-        method = handler.command
+    def handle(self, exchange: Exchange) -> None:
+        method, path, body = exchange.method, exchange.path, exchange.body
 
         def record(kind: RequestKind, step: Step | None) -> None:
-            self._record(Request(method, path, split.query, headers, body, kind, step, time.time()))
+            self.record(exchange, kind, last_user_text(body), step, _tool_names(body))
 
         if method == "POST" and path == "/v1/messages/count_tokens":
             record("count_tokens", None)
-            count = max(1, len(raw) // 4)
-            handler.send_json(200, {"input_tokens": count})
+            _send_json(exchange, 200, {"input_tokens": max(1, len(exchange.raw) // 4)})
             return
         if method != "POST" or path != "/v1/messages" or not isinstance(body, dict):
             record("other", None)
-            handler.send_json(404, _error_body("not_found_error", f"Not found: {method} {path}"))
+            _send_json(exchange, 404, _error_body("not_found_error", f"Not found: {method} {path}"))
             return
-
         side = side_answer(body)
         if side is not None:
             record("side", None)
-            self._answer(handler, body, Reply(text=side, usage=Usage(output_tokens=1)))
+            self._answer(exchange, body, Reply(text=side, usage=Usage(output_tokens=1)))
             return
-        step = self._take_step(body)
+        step = self.take_step(last_user_text(body))
         record("turn", step)
         if step is None:
-            step = Reply(text=self._done_text)
+            step = Reply(text=self.done_text)
         if isinstance(step, Failure):
-            self._fail(handler, step)
+            self._fail(exchange, step)
         else:
-            self._answer(handler, body, step)
+            self._answer(exchange, body, step)
 
-    def _sleep(self, seconds: float) -> bool:
-        """Wait, but give up at once when the server closes; True when it is still open."""
-        if seconds <= 0:
-            return not self._closing.is_set()
-        return not self._closing.wait(seconds)
-
-    def _fail(self, handler: _Handler, step: Failure) -> None:
-        if not self._sleep(step.delay):
+    def _fail(self, exchange: Exchange, step: Failure) -> None:
+        if not self.sleep(step.delay):
             return
         extra: dict[str, str] = {}
         if step.retry_after is not None:
             extra["retry-after"] = f"{step.retry_after:g}"
         if step.should_retry is not None:
             extra["x-should-retry"] = "true" if step.should_retry else "false"
-        handler.send_json(step.status, _error_body(step.error_type, step.message), extra)
+        _send_json(exchange, step.status, _error_body(step.error_type, step.message), extra)
 
-    def _answer(self, handler: _Handler, body: Mapping[str, Any], step: Reply) -> None:
-        if not self._sleep(step.delay):
+    def _answer(self, exchange: Exchange, body: Mapping[str, Any], step: Reply) -> None:
+        if not self.sleep(step.delay):
             return
         model = str(body.get("model") or DEFAULT_MODEL)
         blocks = _content(step)
@@ -469,21 +250,25 @@ class StandIn:
                 "stop_sequence": None,
                 "usage": step.usage.as_json(),
             }
-            handler.send_json(200, message)
+            _send_json(exchange, 200, message)
             return
-        try:
-            handler.start_stream()
-            for number, event in enumerate(_events(model, blocks, step)):
-                handler.send_event(event)
-                if number == 0:
-                    handler.send_event({"type": "ping"})
-                if step.pause > 0 and event.get("type") == "content_block_delta":
-                    if not self._sleep(step.pause):
-                        return
-                    step = dataclasses.replace(step, pause=0.0)
-            handler.end_stream()
-        except ConnectionError:
-            handler.close_connection = True
+        exchange.start_stream("text/event-stream; charset=utf-8", {"request-id": _new_id("req_")})
+        for number, event in enumerate(_events(model, blocks, step)):
+            exchange.send_event(event, event=str(event["type"]))
+            if number == 0:
+                exchange.send_event({"type": "ping"}, event="ping")
+            if step.pause > 0 and event.get("type") == "content_block_delta":
+                if not self.sleep(step.pause):
+                    return
+                step = dataclasses.replace(step, pause=0.0)
+        exchange.end_stream()
+
+
+def _send_json(
+    exchange: Exchange, status: int, payload: Any, extra: Mapping[str, str] | None = None
+) -> None:
+    """Every answer carries a `request-id`, as the real API's do."""
+    exchange.send_json(status, payload, {"request-id": _new_id("req_"), **(extra or {})})
 
 
 def _error_body(error_type: str, message: str) -> dict[str, Any]:
@@ -573,91 +358,6 @@ def _events(
         "usage": usage.as_json(),
     }
     yield {"type": "message_stop"}
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    standin: StandIn
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up (an interrupt, a timeout) is normal here, not an error."""
-        error = sys.exc_info()[1]
-        if isinstance(error, ConnectionError | TimeoutError):
-            return
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """HTTP/1.1 with keep-alive and chunked streams, as the real API serves them."""
-
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def do_POST(self) -> None:
-        self.server.standin._handle(self)
-
-    do_GET = do_POST
-    do_PUT = do_POST
-    do_DELETE = do_POST
-    do_PATCH = do_POST
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the recorded requests are the log."""
-
-    def read_body(self) -> bytes:
-        if self.headers.get("transfer-encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            raw = b"".join(chunks)
-        else:
-            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-        encoding = self.headers.get("content-encoding", "").lower()
-        if encoding == "gzip":
-            raw = gzip.decompress(raw)
-        elif encoding == "deflate":
-            raw = zlib.decompress(raw)
-        return raw
-
-    def _head(self, status: int, content_type: str, extra: Mapping[str, str]) -> None:
-        self.send_response(status, _HTTP_REASONS.get(status))
-        self.send_header("content-type", content_type)
-        self.send_header("request-id", _new_id("req_"))
-        for name, value in extra.items():
-            self.send_header(name, value)
-
-    def send_json(
-        self, status: int, payload: Mapping[str, Any], extra: Mapping[str, str] | None = None
-    ) -> None:
-        data = json.dumps(payload).encode()
-        try:
-            self._head(status, "application/json", extra or {})
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-            self.wfile.flush()
-        except ConnectionError:
-            self.close_connection = True
-
-    def start_stream(self) -> None:
-        self._head(200, "text/event-stream; charset=utf-8", {"cache-control": "no-cache"})
-        self.send_header("transfer-encoding", "chunked")
-        self.end_headers()
-
-    def send_event(self, event: Mapping[str, Any]) -> None:
-        data = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-        self.wfile.flush()
-
-    def end_stream(self) -> None:
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
 
 
 # --- scenario files -----------------------------------------------------------------------
