@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import libtmux.common
+import libtmux.server
 import psutil
 import pytest
 
@@ -104,7 +106,8 @@ def test_no_environment_variable_reaches_a_command_line_ps_shows(sim_herd: Path)
 def test_tmux_never_gets_an_environment_variable_on_its_command_line(
     make_repo: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every tmux command corral runs, the short-lived ones too (`respawn-pane` on restart)."""
+    """Every tmux command corral runs, its own command lines and libtmux's, the short-lived ones
+    too (`respawn-pane` on restart)."""
     secret = f"probe-secret-{uuid.uuid4().hex}"
     monkeypatch.setenv("PROBE_API_KEY", secret)
     root = make_repo(SIMS)
@@ -117,6 +120,15 @@ def test_tmux_never_gets_an_environment_variable_on_its_command_line(
         return run(self, *args, ok_if_no_server=ok_if_no_server)
 
     monkeypatch.setattr(Tmux, "run", recording)
+    libtmux_run = libtmux.common.tmux_cmd
+
+    def recording_libtmux(*args: Any, **options: Any) -> libtmux.common.tmux_cmd:
+        words = [str(arg) for arg in args]
+        verb = next(n for n, word in enumerate(words) if not word.startswith("-"))
+        commands.append(tuple(words[verb:]))
+        return libtmux_run(*args, **options)
+
+    monkeypatch.setattr(libtmux.server, "tmux_cmd", recording_libtmux)
     supervisor.up()
     wait_for(lambda: all(v.pid for v in supervisor.look()), what="two agents")
     supervisor.restart("sim-1")
