@@ -35,7 +35,7 @@ from pathlib import Path
 
 import psutil
 
-from sessions.agents import hook_argv
+from sessions.agents.hook_settings import hook_argv
 from sessions.model import State
 from sessions.sandbox import create
 from sessions.supervisor import Supervisor

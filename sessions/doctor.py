@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from sessions.agents import flavor
+from sessions.agents import kind_of
 from sessions.config import find_config, load_config
 from sessions.errors import CorralError
 from sessions.model import Config
@@ -141,7 +141,7 @@ def _config(repo: Repo, checks: list[Check]) -> Config | None:
 
 def _agent_cli(config: Config, index: int) -> Check:
     spec = config.agents[index]
-    kind = flavor(spec.kind)
+    kind = kind_of(spec.kind)
     command = kind.command(spec)
     what = f"agent {spec.name}"
     if not command:

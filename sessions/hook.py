@@ -5,13 +5,14 @@ passes its `notify` payload as the last argument; Aider's `--notifications-comma
 nothing. Each call appends one trimmed line to `$CORRAL_HOME/events/$CORRAL_AGENT.jsonl`.
 
 It runs on every tool call, synchronously, so it must cost the agent as little as possible:
-it imports only json, os, sys and time (`sessions.tools` only for tool events), it keeps no
-file contents or tool output (only their sizes), and it always exits 0 without a word on
-stdout, because Claude Code hands stdout of some events to the model and a failing hook
-must never stop an agent. Gemini CLI is the exception: it wants JSON on stdout, so in its
-mode the entry prints `{}` and nothing else. The other exception is telling: with
-`[conflicts] tell` on, a Claude Code edit of a file another builder holds gets an answer
-(context for the model, or a question to the user) on PreToolUse.
+it imports only json, os, sys and time, plus the kind's small hook part (how its CLI calls,
+`sessions/agents/<kind>_hook.py`) and `sessions.tools` only for tool events; it keeps no file
+contents or tool output (only their sizes), and it always exits 0 without a word on stdout,
+because Claude Code hands stdout of some events to the model and a failing hook must never
+stop an agent. A kind's hook part may ask for more: Gemini CLI wants JSON on stdout, so in
+its mode the entry prints `{}` and nothing else; and with `[conflicts] tell` on, a Claude
+Code edit of a file another builder holds gets an answer (context for the model, or a question
+to the user) on PreToolUse.
 """
 
 from __future__ import annotations
@@ -66,15 +67,6 @@ SIZED = (
     "input_messages",
     "delta",
 )
-# Codex `notify` speaks kebab-case and names its moments by `type`.
-CODEX_EVENTS = {"agent-turn-complete": "Stop", "agent-turn-start": "UserPromptSubmit"}
-CODEX_KEYS = {
-    "thread-id": "session_id",
-    "turn-id": "turn_id",
-    "input-messages": "input_messages",
-    "last-assistant-message": "last_assistant_message",
-}
-STDIN_KINDS = frozenset({"claude", "gemini", "sim"})
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 # Which files other builders hold, written by corral while it looks; older than this, ignored.
 HOLDS_FILE = "holds.json"
@@ -86,18 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     received = time.time()
     args = sys.argv[1:] if argv is None else argv
     kind, event, argument = _options(args)
-    answer = None
+    from sessions.agents.hook_part import hook_part
+
+    part = hook_part(kind)
+    answer = part.answer
     try:
-        payload = _payload(kind, argument)
+        payload = _payload(part.stdin, argument)
         record = build(payload, kind, event, received, os.environ)
         append(record, os.environ)
-        if kind == "claude" and record.get("cls") == "edit" and record["event"] == "PreToolUse":
+        if part.tells and record.get("cls") == "edit" and record["event"] == "PreToolUse":
             answer = tell(record, os.environ, received)
     except Exception as error:
         _complain(error, kind, os.environ)
-    if kind == "gemini":
-        _answer_gemini()
-    elif answer is not None:
+    if answer is not None:
         _write(answer)
     return 0
 
@@ -121,14 +114,11 @@ def _options(args: list[str]) -> tuple[str, str | None, str | None]:
     return kind, event, argument
 
 
-def _payload(kind: str, argument: str | None) -> dict[str, Any]:
-    """The event's JSON object; stdin is read only from kinds that pipe one.
-
-    Codex and Aider leave the terminal on stdin: reading it would block and eat keystrokes.
-    """
+def _payload(stdin: bool, argument: str | None) -> dict[str, Any]:
+    """The event's JSON object; stdin is read only from kinds that pipe one (`HookPart.stdin`)."""
     if argument is not None:
         raw: str | bytes = argument
-    elif kind in STDIN_KINDS and not os.isatty(0):
+    elif stdin and not os.isatty(0):
         raw = sys.stdin.buffer.read()
     else:
         return {}
@@ -148,19 +138,18 @@ def build(
     environ: Environ,
 ) -> dict[str, Any]:
     """The line to store: scalars that matter, sizes of bulky fields, the classified tool call."""
-    if kind == "codex":
-        payload = _from_codex(payload)
+    from sessions.agents.hook_part import hook_part
+
+    translate = hook_part(kind).translate
+    if translate is not None:
+        payload = translate(payload, event)
     name = payload.get("hook_event_name") or event
-    if kind == "aider" and name is None:
-        name = "Notification"
     record: dict[str, Any] = {
         "t": round(received, 6),
         "agent": environ.get("CORRAL_AGENT", ""),
         "kind": kind,
         "event": str(name)[:MAX_TEXT] if name is not None else "unknown",
     }
-    if kind == "aider" and record["event"] == "Notification":
-        record["notification_type"] = "idle_prompt"
     for key in KEPT:
         _keep(record, key, payload.get(key))
     _keep(record, "message", payload.get("message"))
@@ -175,26 +164,6 @@ def build(
         tool = tool[:MAX_TEXT]
         record.update(_tool(kind, tool, payload.get("tool_input"), _root(payload, environ)))
     return record
-
-
-def _from_codex(payload: dict[str, Any]) -> dict[str, Any]:
-    renamed = {CODEX_KEYS.get(key, key): value for key, value in payload.items()}
-    kind = payload.get("type")
-    if isinstance(kind, str):
-        renamed["hook_event_name"] = CODEX_EVENTS.get(kind, kind)
-        renamed["source"] = kind
-        if _side_turn(payload.get("input-messages")):
-            # Codex names each new session in a turn of its own, which also ends with a
-            # notify while the real turn still runs: it is no Stop of the agent.
-            renamed["hook_event_name"] = "SideTurnComplete"
-    return renamed
-
-
-def _side_turn(messages: object) -> bool:
-    if not isinstance(messages, list) or len(messages) != 1 or not isinstance(messages[0], str):
-        return False
-    text = messages[0]
-    return text.startswith("Generate a concise") and "Do not answer the request" in text
 
 
 def _keep(record: dict[str, Any], key: str, value: object) -> None:
@@ -355,13 +324,6 @@ def _complain(error: BaseException, kind: str, environ: Environ) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def _answer_gemini() -> None:
-    try:
-        os.write(1, b"{}\n")
-    except OSError:
-        pass
 
 
 if __name__ == "__main__":

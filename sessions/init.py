@@ -25,7 +25,7 @@ from pathlib import Path
 
 import tomlkit
 
-from sessions.agents import flavor
+from sessions.agents import kind_of
 from sessions.config import CONFIG_NAME, parse_config
 from sessions.config_writer import HEADER, AgentFields, render_agent, suggest_name, write_text
 from sessions.errors import ConfigError, CorralError
@@ -62,7 +62,7 @@ def detect_clis(path_env: str | None = None) -> dict[Kind, str]:
     agent without a `command` key runs, so what init finds is what `corral up` will start."""
     found: dict[Kind, str] = {}
     for kind in CLI_KINDS:
-        program = flavor(kind).default_command[0]
+        program = kind_of(kind).default_command[0]
         where = shutil.which(program, path=path_env)
         if where is not None:
             found[kind] = where
@@ -71,7 +71,7 @@ def detect_clis(path_env: str | None = None) -> dict[Kind, str]:
 
 def install_hints() -> dict[Kind, str]:
     """How to install each CLI, as `corral doctor` says it."""
-    return {kind: flavor(kind).install_hint for kind in CLI_KINDS}
+    return {kind: kind_of(kind).install_hint for kind in CLI_KINDS}
 
 
 def parse_agents(value: str) -> dict[Kind, int]:
@@ -258,8 +258,8 @@ def _agent_comment(kind: Kind, name: str, found: Mapping[Kind, str]) -> str:
         return f"{LABELS[kind]}, to try corral with: it edits and commits on branch corral/{name}."
     if kind in found:
         return f"{LABELS[kind]} ({found[kind]}), working on branch corral/{name}."
-    program = flavor(kind).default_command[0]
-    return f"{LABELS[kind]}: `{program}` is not on PATH yet; {flavor(kind).install_hint}"
+    program = kind_of(kind).default_command[0]
+    return f"{LABELS[kind]}: `{program}` is not on PATH yet; {kind_of(kind).install_hint}"
 
 
 def _intro(examples: bool) -> str:
@@ -339,7 +339,7 @@ def _examples(prompt: str | None) -> str:
             restart=Restart.ON_FAILURE.value,
         )
         table = "".join(f"# {line}" for line in render_agent(fields).splitlines(keepends=True))
-        blocks.append(f"# {LABELS[kind]}: {flavor(kind).install_hint}\n{table}")
+        blocks.append(f"# {LABELS[kind]}: {kind_of(kind).install_hint}\n{table}")
     return "\n".join(blocks)
 
 
@@ -445,7 +445,7 @@ def missing_clis(config: Config, found: Mapping[Kind, str]) -> list[str]:
     hint: the file is still written, since the user may install it next."""
     kinds = [k for k in CLI_KINDS if k not in found and any(a.kind is k for a in config.agents)]
     return [
-        f"{kind.value} is not on PATH, so its agents cannot start yet: {flavor(kind).install_hint}"
+        f"{kind.value} is not on PATH, so its agents cannot start yet: {kind_of(kind).install_hint}"
         for kind in kinds
     ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from sessions.errors import AgentError
-from sessions.screens import input_box
+from sessions.screen_rules import input_box
 from sessions.tmux import Tmux
 
 BOX_CLEAR_WAIT = 3.0

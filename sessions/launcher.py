@@ -11,7 +11,7 @@ import os
 import shutil
 import sys
 
-from sessions.agents import flavor
+from sessions.agents import kind_of
 from sessions.journal import AgentRecord, Journal
 from sessions.launch import LaunchPlan, clean_env, runner_env
 from sessions.model import AgentSpec, Config, PaneInfo
@@ -34,7 +34,7 @@ def launch_in_pane(
 ) -> Outcome:
     """Run the agent's runner in `pane` when it has one (dead, to be respawned), else in a new
     pane; `record` is what the journal knows of the agent, its session among it."""
-    kind = flavor(spec.kind)
+    kind = kind_of(spec.kind)
     prepared = kind.prepare(spec, ensured.path, repo.state_dir)
     lines = kind.launch(spec)
     known_session = bool(record and record.session_id)

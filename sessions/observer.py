@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sessions.activity import FILE_EVENT, Activity, fold
+from sessions.agents.hook_part import hook_part
 from sessions.conflicts import relative_path
 from sessions.errors import CorralError
 from sessions.fingerprint import Call, Write
@@ -27,7 +28,7 @@ from sessions.model import PaneInfo
 from sessions.prices import DEFAULT_PRICES
 from sessions.private import write_private
 from sessions.processes import ProcFacts
-from sessions.screens import Look, read_screen
+from sessions.screen_rules import Look, read_screen
 from sessions.status import Evidence, ScreenState
 from sessions.tmux import Tmux
 from sessions.transcripts import (
@@ -35,15 +36,15 @@ from sessions.transcripts import (
     Transcript,
     find_transcript,
     load_checkpoint,
+    reader,
     save_checkpoint,
 )
 from sessions.usage import RunSpend, Tokens, Usage
 
 COLD_TAIL = 256 * 1024
-# Hook events that stand for one tool call each; kinds whose hooks send them need no transcript
-# for their calls.
+# Hook events that stand for one tool call each; kinds whose hooks send them
+# (`HookPart.tool_events`) need no transcript for their calls.
 TOOL_EVENTS = frozenset({"PreToolUse", "BeforeTool"})
-HOOKED_TOOLS = frozenset({"claude", "gemini", "sim"})
 WINDOW = 1800.0
 
 
@@ -209,7 +210,7 @@ class Observer:
     ) -> Spend | None:
         """Read what is new in the agent's transcript; the checkpoint in `.corral/cache` lets a
         one-shot command read only that too."""
-        if kind not in ("claude", "codex", "gemini"):
+        if reader(kind) is None:
             return None
         watched = self._watched(name)
         transcript = watched.transcript
@@ -229,7 +230,7 @@ class Observer:
         update = transcript.read()
         if update.responses or update.tool_uses or update.restarted:
             save_checkpoint(self.cache_dir, name, transcript)
-        if kind not in HOOKED_TOOLS:
+        if not hook_part(kind).tool_events:
             self._collect_transcript(watched, update.tool_uses, worktree, now)
         summary = update.summary
         cost = self.prices.cost(summary.usage)
@@ -245,7 +246,7 @@ class Observer:
     def _collect_transcript(
         self, watched: _Watched, uses: Sequence[ToolUse], worktree: str, now: float
     ) -> None:
-        """Kinds whose hooks report no tool calls (Codex): their transcript does."""
+        """Kinds whose hooks report no tool calls: their transcript does."""
         start = now - self.window
         for use in uses:
             at = use.at if use.at is not None else now

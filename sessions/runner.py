@@ -30,7 +30,7 @@ from typing import Any
 
 import psutil
 
-from sessions.agents import SESSION_TOKEN
+from sessions.agents.kind import SESSION_TOKEN
 from sessions.errors import JournalError
 from sessions.journal import Journal
 from sessions.launch import LaunchPlan

@@ -17,7 +17,7 @@ from sessions.activity import Activity
 from sessions.journal import AgentRecord
 from sessions.model import PaneInfo, State
 from sessions.processes import ProcFacts
-from sessions.screens import Look
+from sessions.screen_rules import Look
 
 STARTING_SECONDS = 3.0
 # A hook newer than the screen's last change wins for this long; then the screen has had time

@@ -1,6 +1,7 @@
 """Tool calls sorted into the four things an agent can do: edit, read, exec, delegate.
 
-Hooks and transcripts from every agent kind meet here, so a builder is told from an observer
+Hooks and transcripts from every agent kind meet here, each kind's tool names coming from its
+hook part (`sessions/agents/<kind>_hook.py`), so a builder is told from an observer
 the same way whichever CLI it runs. Paths come back as the agent gave them; callers make them
 relative to the agent's worktree.
 """
@@ -9,49 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from sessions.agents.hook_part import hook_part
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Literal
 
-    Cls = Literal["edit", "read", "exec", "delegate", "other"]
+    from sessions.agents.hook_part import Cls
 
 # The hook entry imports this module on every tool call, so it keeps its imports to `typing`:
 # `re`, `shlex` and `dataclasses` would add about 15 ms to each call (bench/bench_hook.py).
-
-_CLASSES: dict[str, dict[str, Cls]] = {
-    "claude": {
-        "Edit": "edit",
-        "MultiEdit": "edit",
-        "Write": "edit",
-        "NotebookEdit": "edit",
-        "Read": "read",
-        "Grep": "read",
-        "Glob": "read",
-        "LS": "read",
-        "Bash": "exec",
-        "Task": "delegate",
-        "Agent": "delegate",
-    },
-    "codex": {
-        "apply_patch": "edit",
-        "shell": "exec",
-        "shell_command": "exec",
-        "exec_command": "exec",
-        "local_shell_call": "exec",
-    },
-    "gemini": {
-        "replace": "edit",
-        "write_file": "edit",
-        "read_file": "read",
-        "read_many_files": "read",
-        "glob": "read",
-        "grep_search": "read",
-        "list_directory": "read",
-        "run_shell_command": "exec",
-    },
-}
-# The simulated agent speaks Claude Code's tool names.
-_CLASSES["sim"] = _CLASSES["claude"]
 
 READ_ONLY_COMMANDS = frozenset({"cat", "sed", "rg", "grep", "ls", "nl", "head", "tail", "wc"})
 _PATCH_FILE = r"^\*\*\* (?:Update|Add|Delete) File: (.+)$|^\*\*\* Move to: (.+)$"
@@ -70,12 +37,12 @@ class ToolCall(NamedTuple):
 def classify(kind: str, tool: str, arguments: Mapping[str, Any] | None = None) -> ToolCall:
     """Sort one call; an unknown tool is `other`, never an error: CLIs add tools all the time."""
     arguments = arguments or {}
-    table = _CLASSES.get(kind, _CLASSES["claude"])
-    cls: Cls = table.get(tool, "other")
+    part = hook_part(kind)
+    cls: Cls = part.tools.get(tool, "other")
     if tool.startswith("mcp__"):
         cls = "other"
     command = _command(arguments)
-    if cls == "exec" and kind == "codex" and command is not None and _reads_only(command):
+    if cls == "exec" and part.shell_reads and command is not None and _reads_only(command):
         cls = "read"
     return ToolCall(tool=tool, cls=cls, paths=paths_of(tool, arguments), command=command)
 
@@ -108,7 +75,7 @@ def _command(arguments: Mapping[str, Any]) -> str | None:
 
 
 def _reads_only(command: str) -> bool:
-    """Codex runs reads through its shell tool; a lone read-only program is a read."""
+    """Some CLIs run reads through their shell tool; a lone read-only program is a read."""
     import shlex
 
     try:

@@ -1,237 +1,27 @@
-"""What differs between agent CLIs: how to launch one, how to resume it, how it takes a prompt.
+"""Everything corral knows about each agent CLI, one kind per module: `kind_of(kind)` picks it.
 
-One small module per kind; `flavor(kind)` picks it. The runner substitutes `SESSION_TOKEN` with
-a fresh session id for every run, or the recorded one when it resumes, so a kind that pins its
-session id (Claude Code's `--session-id`) keeps its transcript findable.
+`sessions/agents/<kind>.py` holds the kind's `AgentKind` (launch, resume, hook installation,
+what `corral init` writes for it), which points at the kind's other parts: its hook's side
+(`<kind>_hook.py`), its screen rules (`screens/<kind>.toml`) and its transcript reader
+(`sessions/transcripts/<kind>.py`). A new kind is one new module here plus those parts.
 
-Each kind also says how its CLI reaches corral's hook entry (`sessions/hook.py`): settings
-written before launch (`Flavor.prepare`), or flags on its command line. The helpers for
-merging corral's hooks into a JSON settings file live here, shared by Claude Code and Gemini.
+The hook entry imports this package on every call of every agent, so this file imports nothing.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import shlex
-import sys
-import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-from sessions.errors import CorralError
-from sessions.model import AgentSpec, Kind
-
-SESSION_TOKEN = "{corral_session_id}"
-# The folder that holds the `sessions` package, whether an editable checkout or site-packages.
-CORRAL_ROOT = Path(__file__).resolve().parents[2]
-# What tells corral's own hook entries from the user's, in any settings file.
-HOOK_MARKERS = ("sessions.hook", "corral-hook")
-Settings = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sessions.agents.kind import AgentKind
+    from sessions.model import Kind
 
 
-@dataclass(frozen=True)
-class Launch:
-    """The command lines the runner needs for one agent."""
+def kind_of(kind: Kind | str) -> AgentKind:
+    """The kind's `AgentKind`, from its module `sessions/agents/<kind>.py`."""
+    from importlib import import_module
 
-    argv: tuple[str, ...]
-    resume_argv: tuple[str, ...]
-    resume_fresh_argv: tuple[str, ...]
-    typed_prompt: str | None = None
-    env: tuple[tuple[str, str], ...] = ()
+    from sessions.model import Kind
 
-
-@dataclass(frozen=True)
-class Prepared:
-    """What installing an agent's hooks has to tell the user, and env its CLI needs for them."""
-
-    notes: tuple[str, ...] = ()
-    env: tuple[tuple[str, str], ...] = ()
-
-
-class Flavor:
-    """The launch rules shared by every kind; each kind overrides what its CLI does differently."""
-
-    kind: Kind = Kind.SHELL
-    default_command: tuple[str, ...] = ()
-    install_hint: str = ""
-
-    def command(self, spec: AgentSpec) -> tuple[str, ...]:
-        return (spec.command or self.default_command) + spec.args
-
-    def launch(self, spec: AgentSpec) -> Launch:
-        base = self.command(spec)
-        return Launch(
-            argv=base + self.start_args(spec),
-            resume_argv=base + self.resume_args(known_session=True),
-            resume_fresh_argv=base + self.resume_args(known_session=False),
-            typed_prompt=self.typed_prompt(spec),
-            env=self.extra_env(spec),
-        )
-
-    def start_args(self, spec: AgentSpec) -> tuple[str, ...]:
-        return ()
-
-    def resume_args(self, known_session: bool) -> tuple[str, ...]:
-        return ()
-
-    def typed_prompt(self, spec: AgentSpec) -> str | None:
-        return None
-
-    def extra_env(self, spec: AgentSpec) -> tuple[tuple[str, str], ...]:
-        return ()
-
-    def describe(self, spec: AgentSpec) -> str:
-        return shlex.join(self.command(spec))
-
-    def prepare(self, spec: AgentSpec, worktree: Path, state_dir: Path) -> Prepared:
-        """Install the agent's hooks before its pane starts.
-
-        Hooks only add evidence (the status engine also reads the screen), so a failure here is
-        a note for the user and the agent starts anyway.
-        """
-        try:
-            return self.install(spec, worktree, state_dir)
-        except (OSError, ValueError, CorralError) as error:
-            return Prepared(notes=(f"hooks not installed for {spec.name}: {error}",))
-
-    def install(self, spec: AgentSpec, worktree: Path, state_dir: Path) -> Prepared:
-        return Prepared()
-
-
-def flavor(kind: Kind) -> Flavor:
-    from sessions.agents import aider, claude, codex, gemini, shell, sim
-
-    table: dict[Kind, Flavor] = {
-        Kind.CLAUDE: claude.Claude(),
-        Kind.CODEX: codex.Codex(),
-        Kind.GEMINI: gemini.Gemini(),
-        Kind.AIDER: aider.Aider(),
-        Kind.SHELL: shell.Shell(),
-        Kind.SIM: sim.Sim(),
-    }
-    return table[kind]
-
-
-def hook_argv(kind: str, *extra: str) -> tuple[str, ...]:
-    """corral's hook entry as an argv, started the fastest way that stays correct.
-
-    It runs on every tool call, so start-up counts: `-S` skips site-packages (12 ms of a 34 ms
-    call here, mostly the editable-install finder; bench/bench_hook.py) and corral's folder is
-    put on sys.path by hand instead. `-I` ignores PYTHON* variables and the current folder, so
-    neither a project's own `sessions` package nor its PYTHONPATH can replace corral's hook.
-    """
-    code = (
-        f"import sys; sys.path.insert(0, {json.dumps(str(CORRAL_ROOT))}); "
-        "from sessions.hook import main; main()"
-    )
-    return (sys.executable, "-I", "-S", "-c", code, "--kind", kind, *extra)
-
-
-def hook_command(kind: str, *extra: str) -> str:
-    """The same, as one shell command line for CLIs that run hooks through a shell."""
-    return shlex.join(hook_argv(kind, *extra))
-
-
-def is_corral_hook(entry: object) -> bool:
-    command = entry.get("command") if isinstance(entry, dict) else None
-    return isinstance(command, str) and any(marker in command for marker in HOOK_MARKERS)
-
-
-def agent_env(spec: AgentSpec) -> dict[str, str]:
-    """The environment the agent's CLI will see, near enough to find its config files."""
-    return {**os.environ, **dict(spec.env)}
-
-
-def read_settings(path: Path) -> tuple[Settings, tuple[str, ...]]:
-    """The JSON settings object in `path` ({} when absent).
-
-    A file that is not a JSON object with a `hooks` object of lists is never overwritten: it is
-    moved aside to `<name>.corral-bak-<time>` and the note says where.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}, ()
-    try:
-        data = json.loads(text) if text.strip() else {}
-    except ValueError:
-        data = None
-    if isinstance(data, dict) and _valid_hooks(data.get("hooks", {})):
-        return data, ()
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    backup = path.with_name(f"{path.name}.corral-bak-{stamp}")
-    if backup.exists():
-        backup = path.with_name(f"{path.name}.corral-bak-{stamp}-{secrets.token_hex(3)}")
-    os.replace(path, backup)
-    note = (
-        f"{path} did not hold valid settings (JSON with a `hooks` object): moved aside to "
-        f"{backup.name} and replaced with corral's hooks; merge back what you need from it"
-    )
-    return {}, (note,)
-
-
-def _valid_hooks(hooks: object) -> bool:
-    return isinstance(hooks, dict) and all(isinstance(groups, list) for groups in hooks.values())
-
-
-def merge_hooks(settings: Settings, events: Iterable[str], entry: Mapping[str, Any]) -> Settings:
-    """`settings` with corral's entry once under each event, every other hook and key kept.
-
-    Entries corral installed before (found by their command) are dropped first, under every
-    event, so installing again replaces them instead of adding copies.
-    """
-    ours = {"hooks": [dict(entry)]}
-    wanted = list(events)
-    hooks: dict[str, Any] = {}
-    for event, groups in dict(settings.get("hooks") or {}).items():
-        kept = _without_corral(groups)
-        if event in wanted:
-            hooks[event] = [*kept, ours]
-        elif kept or not groups:
-            hooks[event] = kept
-    for event in wanted:
-        hooks.setdefault(event, [ours])
-    return {**settings, "hooks": hooks}
-
-
-def _without_corral(groups: list[Any]) -> list[Any]:
-    kept = []
-    for group in groups:
-        entries = group.get("hooks") if isinstance(group, dict) else None
-        if isinstance(entries, list) and any(is_corral_hook(entry) for entry in entries):
-            others = [entry for entry in entries if not is_corral_hook(entry)]
-            if others:
-                kept.append({**group, "hooks": others})
-            continue
-        kept.append(group)
-    return kept
-
-
-def write_json(path: Path, data: object, mode: int = 0o644) -> bool:
-    """Replace `path` atomically with `data` unless it already holds exactly that.
-
-    An existing file keeps its permissions; readers never see half a file. Returns whether it
-    wrote.
-    """
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            os.fchmod(handle.fileno(), mode)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return True
+    module = import_module(f"{__name__}.{Kind(kind).value}")
+    found: AgentKind = module.KIND
+    return found

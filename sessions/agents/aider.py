@@ -4,12 +4,15 @@ Aider runs `--notifications-command` through a shell, with no payload, when it w
 user (only with `--notifications` on); corral's hook records that as an `idle_prompt`.
 """
 
-from sessions.agents import Flavor, hook_command
+from sessions.agents.hook_settings import hook_command
+from sessions.agents.kind import AgentKind
 from sessions.model import AgentSpec, Kind
 
 
-class Aider(Flavor):
+class Aider(AgentKind):
     kind = Kind.AIDER
+    title = "Aider"
+    cli = True
     default_command = ("aider",)
     install_hint = "pip install aider-chat"
 
@@ -21,6 +24,9 @@ class Aider(Flavor):
 
     def resume_args(self, known_session: bool) -> tuple[str, ...]:
         return ("--restore-chat-history", *notification_args())
+
+
+KIND = Aider()
 
 
 def notification_args() -> tuple[str, ...]:

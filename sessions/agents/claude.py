@@ -21,16 +21,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sessions.agents import (
-    SESSION_TOKEN,
-    Flavor,
-    Prepared,
+from sessions.agents.hook_settings import (
     agent_env,
     hook_command,
     merge_hooks,
     read_settings,
     write_json,
 )
+from sessions.agents.kind import SESSION_TOKEN, AgentKind, Prepared
 from sessions.model import AgentSpec, Kind
 from sessions.repo import git
 
@@ -58,8 +56,10 @@ LOCK_STALE = 10.0
 LOCK_WAIT = 3.0
 
 
-class Claude(Flavor):
+class Claude(AgentKind):
     kind = Kind.CLAUDE
+    title = "Claude Code"
+    cli = True
     default_command = ("claude",)
     install_hint = "npm install -g @anthropic-ai/claude-code"
 
@@ -73,6 +73,9 @@ class Claude(Flavor):
     def install(self, spec: AgentSpec, worktree: Path, state_dir: Path) -> Prepared:
         notes = install_hooks(worktree) + trust(config_path(agent_env(spec)), worktree)
         return Prepared(notes=notes)
+
+
+KIND = Claude()
 
 
 def install_hooks(worktree: Path) -> tuple[str, ...]:

@@ -6,12 +6,15 @@ after `=` as TOML (an inline array of basic strings here), so nothing is written
 user's `~/.codex/config.toml`. It replaces a `notify` the user set there for this agent.
 """
 
-from sessions.agents import Flavor, Launch, hook_argv
+from sessions.agents.hook_settings import hook_argv
+from sessions.agents.kind import AgentKind, Launch
 from sessions.model import AgentSpec, Kind
 
 
-class Codex(Flavor):
+class Codex(AgentKind):
     kind = Kind.CODEX
+    title = "Codex CLI"
+    cli = True
     default_command = ("codex",)
     install_hint = "npm install -g @openai/codex"
 
@@ -24,6 +27,9 @@ class Codex(Flavor):
             resume_argv=resume,
             resume_fresh_argv=resume,
         )
+
+
+KIND = Codex()
 
 
 def notify_args() -> tuple[str, str]:

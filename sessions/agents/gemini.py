@@ -37,16 +37,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sessions.agents import (
-    Flavor,
-    Prepared,
+from sessions.agents.claude import LOCK_WAIT, _locked
+from sessions.agents.hook_settings import (
     Settings,
     agent_env,
     hook_command,
     merge_hooks,
     write_json,
 )
-from sessions.agents.claude import LOCK_WAIT, _locked
+from sessions.agents.kind import AgentKind, Prepared
 from sessions.model import AgentSpec, Kind
 from sessions.repo import git
 
@@ -68,8 +67,10 @@ OLD_DEFAULTS = Path("gemini")
 FALLBACK = "its status comes from its screen"
 
 
-class Gemini(Flavor):
+class Gemini(AgentKind):
     kind = Kind.GEMINI
+    title = "Gemini CLI"
+    cli = True
     default_command = ("gemini",)
     install_hint = "npm install -g @google/gemini-cli"
 
@@ -84,6 +85,9 @@ class Gemini(Flavor):
         environ = agent_env(spec)
         notes = install_hooks(worktree, environ)
         return Prepared(notes=notes + trust(environ, worktree))
+
+
+KIND = Gemini()
 
 
 def gemini_home(environ: dict[str, str]) -> Path:

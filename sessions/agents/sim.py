@@ -2,12 +2,14 @@
 
 import sys
 
-from sessions.agents import SESSION_TOKEN, Flavor
+from sessions.agents.kind import SESSION_TOKEN, AgentKind
 from sessions.model import AgentSpec, Kind
 
 
-class Sim(Flavor):
+class Sim(AgentKind):
     kind = Kind.SIM
+    title = "corral's simulated agent"
+    stand_in = True
     default_command = (sys.executable, "-m", "sessions.sim")
     install_hint = "the simulated agent ships with corral; reinstall corral"
 
@@ -18,3 +20,6 @@ class Sim(Flavor):
     def resume_args(self, known_session: bool) -> tuple[str, ...]:
         session = ("--session-id", SESSION_TOKEN) if known_session else ()
         return ("--resume", *session)
+
+
+KIND = Sim()

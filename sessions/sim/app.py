@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sessions.agents import hook_argv
+from sessions.agents.hook_settings import hook_argv
 from sessions.journal import Journal
 from sessions.sim.console import Console, Exit
 from sessions.sim.plan import VERBS, plan_turn

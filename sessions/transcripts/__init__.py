@@ -22,7 +22,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
+from importlib import import_module
 from pathlib import Path
+from types import ModuleType
 from typing import Any, BinaryIO
 
 from sessions.prices import context_window
@@ -30,7 +32,6 @@ from sessions.private import write_private
 from sessions.tools import ToolCall
 from sessions.usage import Fingerprints, Tokens, Usage, UsageBook, context_fill
 
-KINDS = ("claude", "codex", "gemini")
 CHECKPOINT_FORMAT = 2
 CHUNK_BYTES = 4 << 20
 HEAD_BYTES = 1024
@@ -425,13 +426,23 @@ def read_document(cursor: Cursor, feed: Feed) -> str | None:
     return None
 
 
-def _parser(kind: str) -> Callable[[Record, Tally], None]:
-    from sessions.transcripts import claude, codex, gemini
+def reader(kind: str) -> ModuleType | None:
+    """The kind's transcript reader, `sessions/transcripts/<kind>.py`, or None if it keeps no
+    transcript corral reads. A reader has `feed(record, tally)` and `locate(...)`."""
+    if not (kind.isalpha() and kind.islower()):
+        return None
+    try:
+        return import_module(f"{__name__}.{kind}")
+    except ModuleNotFoundError:
+        return None
 
-    parsers = {"claude": claude.feed, "codex": codex.feed, "gemini": gemini.feed}
-    if kind not in parsers:
-        raise ValueError(f"no transcript reader for {kind!r}: known kinds are {', '.join(KINDS)}")
-    return parsers[kind]
+
+def _parser(kind: str) -> Callable[[Record, Tally], None]:
+    module = reader(kind)
+    if module is None:
+        raise ValueError(f"no transcript reader for {kind!r}")
+    feed: Callable[[Record, Tally], None] = module.feed
+    return feed
 
 
 class Transcript:
@@ -550,18 +561,15 @@ def find_transcript(
 ) -> Path | None:
     """Where an agent's transcript is, or None if it has not written one (yet).
 
-    Claude is found by the session id corral launched it with; Codex and Gemini by the worktree
-    they run in (Gemini also by session id when known; Codex only among rollouts written since
-    `since`, e.g. the agent's launch). `home` replaces the CLI's own folder (~/.claude, ~/.codex,
-    ~/.gemini) and `env` the environment, for tests.
+    Each kind's reader says how it is found (by the session id corral launched it with, or by
+    the worktree it runs in; `since` is e.g. the agent's launch). `home` replaces the CLI's own
+    folder (~/.claude, ~/.codex, ~/.gemini) and `env` the environment, for tests.
     """
-    from sessions.transcripts import claude, codex, gemini
-
+    module = reader(kind)
+    if module is None:
+        return None
     env = os.environ if env is None else env
-    if kind == "claude":
-        return claude.find(session_id, home=home, env=env) if session_id else None
-    if kind == "codex":
-        return codex.find(worktree, home=home, env=env, since=since) if worktree else None
-    if kind == "gemini":
-        return gemini.find(worktree, home=home, session_id=session_id) if worktree else None
-    return None
+    found: Path | None = module.locate(
+        session_id=session_id, worktree=worktree, home=home, env=env, since=since
+    )
+    return found

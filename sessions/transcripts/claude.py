@@ -163,3 +163,18 @@ def config_dir(env: Mapping[str, str]) -> Path:
         return Path(configured).expanduser()
     home = env.get("HOME")
     return (Path(home) if home else Path.home()) / ".claude"
+
+
+def locate(
+    *,
+    session_id: str | None,
+    worktree: Path | None,
+    home: Path | None,
+    env: Mapping[str, str],
+    since: float | None,
+) -> Path | None:
+    """Found by the session id corral launched it with.
+
+    Every reader takes the same arguments from `find_transcript`; each uses what it needs.
+    """
+    return find(session_id, home=home, env=env) if session_id else None

@@ -211,3 +211,18 @@ def _cwd_of(path: Path) -> str | None:
     meta = first.get("payload") if first.get("type") == "session_meta" else first
     cwd = meta.get("cwd") if isinstance(meta, Mapping) else None
     return os.path.realpath(cwd) if isinstance(cwd, str) else None
+
+
+def locate(
+    *,
+    session_id: str | None,
+    worktree: Path | None,
+    home: Path | None,
+    env: Mapping[str, str],
+    since: float | None,
+) -> Path | None:
+    """Found by the worktree, among rollouts written since `since`.
+
+    Every reader takes the same arguments from `find_transcript`; each uses what it needs.
+    """
+    return find(worktree, home=home, env=env, since=since) if worktree else None

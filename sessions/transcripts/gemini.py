@@ -155,3 +155,18 @@ def _marked(tmp: Path, paths: Iterable[str]) -> Iterator[Path]:
                 yield marker.parent
         except OSError:
             continue
+
+
+def locate(
+    *,
+    session_id: str | None,
+    worktree: Path | None,
+    home: Path | None,
+    env: Mapping[str, str],
+    since: float | None,
+) -> Path | None:
+    """Found by the worktree, and the session id when known.
+
+    Every reader takes the same arguments from `find_transcript`; each uses what it needs.
+    """
+    return find(worktree, home=home, session_id=session_id) if worktree else None

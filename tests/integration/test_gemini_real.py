@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from sessions import screens
+from sessions import screen_rules
 from sessions.model import State
 from sessions.supervisor import Supervisor
 from tests.helpers import git, wait_for
@@ -176,7 +176,7 @@ def test_real_gemini_hooks_alone_carry_the_status_under_group_writable_folders(
     gemini_api: GeminiStandIn,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delitem(screens.TABLES, "gemini")
+    monkeypatch.setitem(screen_rules.TABLES, "gemini", None)
     supervisor = gemini_herd(True)
     becomes(supervisor, State.IDLE, timeout=40)
     assert "hook SessionStart" in supervisor.view(NAME).reason

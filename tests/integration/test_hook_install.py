@@ -25,11 +25,13 @@ from typing import Any
 
 import pytest
 
-from sessions.agents import Prepared, flavor, hook_argv, is_corral_hook
 from sessions.agents import claude as claude_agent
+from sessions.agents import kind_of
 from sessions.agents.claude import EVENTS as CLAUDE_EVENTS
 from sessions.agents.gemini import EVENTS as GEMINI_EVENTS
 from sessions.agents.gemini import SETTINGS as GEMINI_SETTINGS
+from sessions.agents.hook_settings import hook_argv, is_corral_hook
+from sessions.agents.kind import Prepared
 from sessions.model import AgentSpec, Kind
 from sessions.repo import Repo
 from sessions.supervisor import Supervisor
@@ -78,7 +80,7 @@ def spec(kind: Kind, home: Path | None = None, env: dict[str, str] | None = None
 
 
 def install_claude(worktree: Path, home: Path) -> Prepared:
-    return flavor(Kind.CLAUDE).prepare(spec(Kind.CLAUDE, home), worktree, home / "state")
+    return kind_of(Kind.CLAUDE).prepare(spec(Kind.CLAUDE, home), worktree, home / "state")
 
 
 def read_json(path: Path) -> Any:
@@ -165,7 +167,7 @@ def test_tracked_claude_settings_are_left_alone(make_repo: Callable[..., Path]) 
     git(root, "add", "-f", str(SETTINGS))
     git(root, "commit", "-q", "-m", "settings")
     home = root.parent / "home-tracked"
-    prepared = flavor(Kind.CLAUDE).prepare(spec(Kind.CLAUDE, home), root, root / ".corral")
+    prepared = kind_of(Kind.CLAUDE).prepare(spec(Kind.CLAUDE, home), root, root / ".corral")
     assert (root / SETTINGS).read_text() == '{"model": "opus"}\n'
     assert any("tracked by the project" in note for note in prepared.notes)
 
@@ -201,7 +203,7 @@ def test_an_existing_project_entry_keeps_its_keys(worktree: Path, home: Path) ->
 def test_claude_config_dir_wins_over_home(worktree: Path, home: Path, tmp_path: Path) -> None:
     config_dir = tmp_path / "claude-config"
     agent = spec(Kind.CLAUDE, home, {"CLAUDE_CONFIG_DIR": str(config_dir)})
-    flavor(Kind.CLAUDE).prepare(agent, worktree, tmp_path / "state")
+    kind_of(Kind.CLAUDE).prepare(agent, worktree, tmp_path / "state")
     assert read_json(config_dir / ".claude.json")["projects"][str(worktree)] == {
         "hasTrustDialogAccepted": True
     }
@@ -270,7 +272,7 @@ def gemini_home(tmp_path: Path, rules: dict[str, str] | None = None) -> Path:
 
 def install_gemini(worktree: Path, home: Path, env: dict[str, str] | None = None) -> Prepared:
     agent = spec(Kind.GEMINI, home, env)
-    return flavor(Kind.GEMINI).prepare(agent, worktree, home / "state")
+    return kind_of(Kind.GEMINI).prepare(agent, worktree, home / "state")
 
 
 def test_gemini_hooks_are_merged_into_the_workspace_settings_and_git_stays_clean(
@@ -472,7 +474,7 @@ def test_gemini_hooks_switched_off_by_the_user_are_named(worktree: Path, tmp_pat
 
 def test_codex_gets_notify_as_a_toml_array_on_start_and_resume(tmp_path: Path) -> None:
     agent = AgentSpec(name="alpha", kind=Kind.CODEX, prompt="go", args=("--full-auto",))
-    lines = flavor(Kind.CODEX).launch(agent)
+    lines = kind_of(Kind.CODEX).launch(agent)
     for argv in (lines.argv, lines.resume_argv):
         assert argv[0] == "codex"
         flag, value = argv[1:3]
@@ -492,7 +494,7 @@ def test_codex_notify_quoting_survives_any_path() -> None:
 
 def test_aiders_notifications_command_runs_the_hook_through_a_shell(tmp_path: Path) -> None:
     agent = AgentSpec(name="alpha", kind=Kind.AIDER)
-    lines = flavor(Kind.AIDER).launch(agent)
+    lines = kind_of(Kind.AIDER).launch(agent)
     for argv in (lines.argv, lines.resume_argv):
         index = argv.index("--notifications-command")
         assert "--notifications" in argv[:index]

@@ -16,7 +16,7 @@ import pytest
 
 from sessions.errors import AgentError
 from sessions.model import State
-from sessions.screens import input_box
+from sessions.screen_rules import input_box
 from sessions.supervisor import Supervisor
 from sessions.usage import RunSpend
 from tests.helpers import wait_for

@@ -163,8 +163,14 @@ def test_the_wheel_holds_every_file_corral_reads_at_run_time(installed: Installe
     assert {name for name in shipped if name.startswith("tui/bundled_themes/")} == {
         name for name in expected if name.startswith("tui/bundled_themes/")
     }
-    for wanted in ("sessions/tmux.conf", "tui/styles/app.tcss", "sessions/sim/demo/asker.toml"):
-        assert wanted in shipped
+    wanted = (
+        "sessions/tmux.conf",
+        "tui/styles/app.tcss",
+        "sessions/sim/demo/asker.toml",
+        "sessions/agents/screens/claude.toml",
+    )
+    for name in wanted:
+        assert name in shipped
     scripts = shipped[next(n for n in shipped if n.endswith(".dist-info/entry_points.txt"))]
     entry_points = configparser.ConfigParser()
     entry_points.read_string(scripts.decode())

@@ -1,6 +1,6 @@
 """Record real Gemini CLI screens and hook payloads into tests/data/gemini/.
 
-The screen patterns for Gemini (sessions/screens.py) are tested on these recordings; when a
+The screen patterns for Gemini (sessions/screen_rules.py) are tested on these recordings; when a
 new CLI version changes a string, run this again and let the tests say what moved:
 
     .venv/bin/python -m tests.support.record_gemini [--out tests/data/gemini]

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from sessions.agents import hook_argv
+from sessions.agents.hook_settings import hook_argv
 from sessions.hook import MAX_PATH, MAX_TEXT, build
 
 DATA = Path(__file__).resolve().parents[1] / "data"

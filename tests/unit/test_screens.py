@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from sessions.screens import CLAUDE, Look, read_screen
+from sessions.screen_rules import Look, read_screen, table
 
 DATA = Path(__file__).parent.parent / "data" / "claude"
+
+
+def seen_on(kind: str) -> str:
+    rules = table(kind)
+    assert rules is not None
+    return rules.seen_on
 
 
 @pytest.mark.parametrize(
@@ -31,7 +37,7 @@ DATA = Path(__file__).parent.parent / "data" / "claude"
 )
 def test_recorded_claude_screens(sample: str, look: Look) -> None:
     reading = read_screen("claude", (DATA / f"{sample}.txt").read_text())
-    assert reading.look is look, f"{sample} ({CLAUDE.seen_on}): {reading}"
+    assert reading.look is look, f"{sample} ({seen_on('claude')}): {reading}"
 
 
 def test_text_above_the_footer_cannot_fool_the_patterns() -> None:
@@ -46,7 +52,7 @@ def test_unknown_kind_says_so() -> None:
 
 
 def test_the_input_box_is_read_empty_or_holding_a_prompt_put_back() -> None:
-    from sessions.screens import input_box
+    from sessions.screen_rules import input_box
 
     def recorded(name: str) -> str:
         return (DATA / name).read_text()

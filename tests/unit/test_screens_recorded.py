@@ -11,9 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from sessions.screens import CODEX, GEMINI, Look, read_screen
+from sessions.screen_rules import Look, read_screen, table
 
 DATA = Path(__file__).parent.parent / "data"
+
+
+def seen_on(kind: str) -> str:
+    rules = table(kind)
+    assert rules is not None
+    return rules.seen_on
 
 
 @pytest.mark.parametrize(
@@ -33,7 +39,7 @@ DATA = Path(__file__).parent.parent / "data"
 )
 def test_recorded_codex_screens(sample: str, look: Look) -> None:
     reading = read_screen("codex", (DATA / "codex" / f"{sample}.txt").read_text())
-    assert reading.look is look, f"{sample} ({CODEX.seen_on}): {reading}"
+    assert reading.look is look, f"{sample} ({seen_on('codex')}): {reading}"
 
 
 @pytest.mark.parametrize(
@@ -55,7 +61,7 @@ def test_recorded_codex_screens(sample: str, look: Look) -> None:
 )
 def test_recorded_gemini_screens(sample: str, look: Look) -> None:
     reading = read_screen("gemini", (DATA / "gemini" / f"{sample}.txt").read_text())
-    assert reading.look is look, f"{sample} ({GEMINI.seen_on}): {reading}"
+    assert reading.look is look, f"{sample} ({seen_on('gemini')}): {reading}"
 
 
 def test_codex_text_above_the_prompt_cannot_fool_the_patterns() -> None:
@@ -81,5 +87,5 @@ def test_gemini_text_in_the_history_cannot_fool_the_patterns() -> None:
 
 
 def test_the_tables_name_the_recorded_versions() -> None:
-    assert "0.171.0" in CODEX.seen_on
-    assert "0.61.0" in GEMINI.seen_on
+    assert "0.171.0" in seen_on("codex")
+    assert "0.61.0" in seen_on("gemini")

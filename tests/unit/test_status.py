@@ -10,7 +10,7 @@ from sessions.activity import Activity, fold
 from sessions.journal import AgentRecord
 from sessions.model import PaneInfo, State
 from sessions.processes import ProcFacts
-from sessions.screens import Look
+from sessions.screen_rules import Look
 from sessions.status import Evidence, ScreenState, derive
 
 NOW = 1_000_000.0
