@@ -34,18 +34,13 @@ from sessions.private import write_private
 from sessions.repo import Repo
 from sessions.rules import RoleRules
 
-# The CLIs init looks for, in the order the file lists them.
-CLI_KINDS = (Kind.CLAUDE, Kind.CODEX, Kind.GEMINI, Kind.AIDER)
-# What `--agents` may name: the CLIs, and the simulated agent, which needs nothing installed. A
-# shell agent needs a command init cannot guess, so it is left to a hand-written table.
-PLANNED_KINDS = (*CLI_KINDS, Kind.SIM)
-LABELS = {
-    Kind.CLAUDE: "Claude Code",
-    Kind.CODEX: "Codex CLI",
-    Kind.GEMINI: "Gemini CLI",
-    Kind.AIDER: "Aider",
-    Kind.SIM: "corral's simulated agent",
-}
+# The CLIs init looks for (`AgentKind.cli`), in the order the file lists them.
+CLI_KINDS = tuple(kind for kind in Kind if kind_of(kind).cli)
+# What `--agents` may name: the CLIs, and the kinds that need nothing installed
+# (`AgentKind.stand_in`). A shell agent needs a command init cannot guess, so it is left to a
+# hand-written table.
+STAND_INS = tuple(kind for kind in Kind if kind_of(kind).stand_in)
+PLANNED_KINDS = (*CLI_KINDS, *STAND_INS)
 MAX_PER_KIND = 50  # more than any laptop runs; a larger number is a typo
 
 # Folders and files that repositories use for task locks and notes, as init recognises them.
@@ -123,7 +118,8 @@ def ask_counts(found: Mapping[Kind, str], ask: Callable[[str], str | None]) -> d
     counts: dict[Kind, int] = {}
     ended = False
     for kind, where in found.items():
-        question = f"How many {LABELS[kind]} agents ({where})? [1] "
+        title = kind_of(kind).title
+        question = f"How many {title} agents ({where})? [1] "
         while not ended:
             answer = ask(question)
             if answer is None:
@@ -136,7 +132,7 @@ def ask_counts(found: Mapping[Kind, str], ask: Callable[[str], str | None]) -> d
             if count is not None:
                 counts[kind] = count
                 break
-            question = f"  a number from 0 to {MAX_PER_KIND}, please; how many {LABELS[kind]}? [1] "
+            question = f"  a number from 0 to {MAX_PER_KIND}, please; how many {title}? [1] "
         counts.setdefault(kind, 1)
     if found and not any(counts.values()):
         raise CorralError(
@@ -213,7 +209,7 @@ def plan_config(repo: Repo, counts: Mapping[Kind, int] | None, found: Mapping[Ki
     chosen = {kind: 1 for kind in found} if counts is None else dict(counts)
     examples = not any(chosen.values())
     if examples:
-        chosen = {Kind.SIM: 1}
+        chosen = {kind: 1 for kind in STAND_INS}
     agents = _agents(chosen, found, prompt)
     parts = [HEADER, _intro(examples), _base(repo.current_branch()), _tables(layout)]
     parts.append(_agents_intro(layout, prompt))
@@ -254,20 +250,24 @@ def _agents(
 
 
 def _agent_comment(kind: Kind, name: str, found: Mapping[Kind, str]) -> str:
-    if kind is Kind.SIM:
-        return f"{LABELS[kind]}, to try corral with: it edits and commits on branch corral/{name}."
+    agent_kind = kind_of(kind)
+    if agent_kind.stand_in:
+        return (
+            f"{agent_kind.title}, to try corral with: it edits and commits on branch corral/{name}."
+        )
     if kind in found:
-        return f"{LABELS[kind]} ({found[kind]}), working on branch corral/{name}."
-    program = kind_of(kind).default_command[0]
-    return f"{LABELS[kind]}: `{program}` is not on PATH yet; {kind_of(kind).install_hint}"
+        return f"{agent_kind.title} ({found[kind]}), working on branch corral/{name}."
+    program = agent_kind.default_command[0]
+    return f"{agent_kind.title}: `{program}` is not on PATH yet; {agent_kind.install_hint}"
 
 
 def _intro(examples: bool) -> str:
     if not examples:
         return ""
     hints = "".join(f"#   {kind.value:<7} {hint}\n" for kind, hint in install_hints().items())
+    *first, last = (kind.value for kind in CLI_KINDS)
     return (
-        "# No agent CLI (claude, codex, gemini or aider) was on PATH when `corral init` ran, so\n"
+        f"# No agent CLI ({', '.join(first)} or {last}) was on PATH when `corral init` ran, so\n"
         "# the one agent below is corral's simulated agent. Install a CLI:\n"
         f"{hints}"
         "# then uncomment its example at the end of this file, or run `corral init --force`.\n"
@@ -339,7 +339,7 @@ def _examples(prompt: str | None) -> str:
             restart=Restart.ON_FAILURE.value,
         )
         table = "".join(f"# {line}" for line in render_agent(fields).splitlines(keepends=True))
-        blocks.append(f"# {LABELS[kind]}: {kind_of(kind).install_hint}\n{table}")
+        blocks.append(f"# {kind_of(kind).title}: {kind_of(kind).install_hint}\n{table}")
     return "\n".join(blocks)
 
 
