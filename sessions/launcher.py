@@ -12,7 +12,8 @@ import shutil
 import sys
 
 from sessions.agents import kind_of
-from sessions.journal import AgentRecord, Journal
+from sessions.fold import AgentRecord
+from sessions.journal import Journal
 from sessions.launch import LaunchPlan, clean_env, runner_env
 from sessions.model import AgentSpec, Config, PaneInfo
 from sessions.outcome import Outcome

@@ -23,7 +23,8 @@ from sessions.agents.hook_part import hook_part
 from sessions.conflicts import relative_path
 from sessions.errors import CorralError
 from sessions.fingerprint import Call, Write
-from sessions.journal import AgentRecord, Journal
+from sessions.fold import AgentRecord
+from sessions.journal import Journal
 from sessions.model import PaneInfo
 from sessions.prices import DEFAULT_PRICES
 from sessions.private import write_private

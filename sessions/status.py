@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from sessions.activity import Activity
-from sessions.journal import AgentRecord
+from sessions.fold import AgentRecord
 from sessions.model import PaneInfo, State
 from sessions.processes import ProcFacts
 from sessions.screen_rules import Look

@@ -26,21 +26,14 @@ from sessions.config import DEFAULT_WORKTREES, find_config, load_config
 from sessions.coordination import Coordinator
 from sessions.errors import AgentError, CorralError, JournalError
 from sessions.explain import explanation
+from sessions.fold import FOLD_VERSION, AgentRecord, Fold
 from sessions.input_box import type_prompt
-from sessions.journal import FOLD_VERSION, AgentRecord, Fold, Journal
+from sessions.journal import Journal
 from sessions.launcher import interrupted, launch_in_pane
 from sessions.lock_release import release
 from sessions.lock_tax import Tax, coordination_tax
 from sessions.lock_values import LockReport
-from sessions.model import (
-    AgentSpec,
-    AgentView,
-    Config,
-    PaneInfo,
-    Snapshot,
-    State,
-    Summary,
-)
+from sessions.model import AgentSpec, AgentView, Config, PaneInfo, Snapshot, State, Summary
 from sessions.notes import Notes
 from sessions.observer import Observer
 from sessions.outcome import Outcome

@@ -6,7 +6,7 @@ new lines) and hands each agent's share of it here.
 
 from __future__ import annotations
 
-from sessions.journal import AgentRecord
+from sessions.fold import AgentRecord
 from sessions.model import AgentSpec, AgentView, PaneInfo, Summary
 from sessions.observer import Observer
 from sessions.processes import ProcessTable

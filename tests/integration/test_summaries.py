@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from sessions.briefs import Brief
-from sessions.journal import SUMMARY, SUMMARY_FAILED, Fold, Journal
+from sessions.fold import Fold
+from sessions.journal import SUMMARY, SUMMARY_FAILED, Journal
 from sessions.model import Summary
 from sessions.prices import DEFAULT_PRICES
 from sessions.rules import SummaryRules

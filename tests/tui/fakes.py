@@ -17,7 +17,8 @@ from sessions.briefs import Brief
 from sessions.config import load_config
 from sessions.conflict_values import Conflict
 from sessions.fingerprint import Fingerprint
-from sessions.journal import Event, Fold, Journal
+from sessions.fold import Fold
+from sessions.journal import Event, Journal
 from sessions.lock_values import Lock, LockReport, LockVerdict
 from sessions.model import (
     AgentRole,

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from sessions.checkpoint import CHECKPOINT_ENV, CHECKPOINT_EVERY, Checkpoint
 from sessions.conflicts import CONFLICTS_VERSION, ConflictTracker
-from sessions.journal import FOLD_VERSION, Fold, Journal
+from sessions.fold import FOLD_VERSION, Fold
+from sessions.journal import Journal
 
 Event = dict[str, Any]
 

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from sessions import briefs
 from sessions import journal as journal_module
-from sessions.journal import Fold, Journal, segment_path, segments
+from sessions.fold import Fold
+from sessions.journal import Journal, segment_path, segments
 from tests.helpers import git, wait_for
 
 

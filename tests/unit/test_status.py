@@ -7,7 +7,7 @@ interrupt or a "No" that no hook reports, an API error, a subagent, a frozen tre
 from __future__ import annotations
 
 from sessions.activity import Activity, fold
-from sessions.journal import AgentRecord
+from sessions.fold import AgentRecord
 from sessions.model import PaneInfo, State
 from sessions.processes import ProcFacts
 from sessions.screen_rules import Look
