@@ -6,12 +6,13 @@ a record is the journal's word, and `status.derive` weighs it against the rest.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sessions.journal import QUIET_EVENTS, SUMMARY, Event, schema_version
+from sessions.journal import QUIET_EVENTS, SUMMARY, Event, Journal, schema_version
 
 # Ended runs whose changes each record remembers: enough for any screen, bounded for 30 agents
 # restarted for days.
@@ -133,6 +134,27 @@ class Fold:
             self.skipped += 1
             return
         self.agents[name] = replace(record, last_t=t)
+
+
+def latest_records(journal: Journal, names: Collection[str]) -> dict[str, AgentRecord]:
+    """Each named agent's record as its events since its latest `start` make it, read back from
+    the journal's end: what an action needs to know of an agent (its run's process, paused,
+    shelved, its branch), for what the agents' current launches take to read rather than the
+    whole history. `start` resets every fact an action judges by; counts over all runs (`runs`,
+    `ended_runs`) cover the current launch only."""
+    wanted = set(names)
+    mine: list[Event] = []
+    with contextlib.closing(journal.back()) as events:
+        for event in events:
+            name = event.get("agent")
+            if name not in wanted:
+                continue
+            mine.append(event)
+            if event.get("event") == "start":
+                wanted.discard(name)
+                if not wanted:
+                    break
+    return Fold().apply_all(reversed(mine)).agents
 
 
 # Changes whenever what `Fold.to_json` writes would: its checkpoints are then rebuilt.

@@ -177,15 +177,23 @@ class Journal:
     def tail(self, count: int, keep: Callable[[Event], bool] = lambda event: True) -> list[Event]:
         """The last `count` events that `keep` accepts, oldest first, read back from the end
         (into rotated files when needed): it costs what those events take, not the history."""
-        self.skipped = 0
         found: list[Event] = []
+        with contextlib.closing(self.back()) as events:
+            for event in events:
+                if keep(event):
+                    found.append(event)
+                    if len(found) >= count:
+                        break
+        return found[::-1]
+
+    def back(self) -> Generator[Event, None, None]:
+        """Every whole event, newest first, read back from the end (into rotated files when
+        needed) for as long as the caller goes on: close it to stop reading."""
+        self.skipped = 0
         with contextlib.closing(self._lines_back()) as lines:
             for raw in lines:
                 self.read_bytes += len(raw) + 1
-                found += [event for event in self._parse([raw]) if keep(event)]
-                if len(found) >= count:
-                    return found[count - 1 :: -1]
-        return found[::-1]
+                yield from self._parse([raw])
 
     def _lines_back(self) -> Generator[bytes, None, None]:
         live = _open(self.path)

@@ -26,7 +26,7 @@ from sessions.config import DEFAULT_WORKTREES, find_config, load_config
 from sessions.coordination import Coordinator
 from sessions.errors import AgentError, CorralError, JournalError
 from sessions.explain import explanation
-from sessions.fold import FOLD_VERSION, AgentRecord, Fold
+from sessions.fold import FOLD_VERSION, AgentRecord, Fold, latest_records
 from sessions.input_box import type_prompt
 from sessions.journal import Journal
 from sessions.launcher import interrupted, launch_in_pane
@@ -41,9 +41,9 @@ from sessions.processes import ProcessTable
 from sessions.redact import Redactor
 from sessions.repo import Repo
 from sessions.rules import CoordinationRules, SummaryRules
-from sessions.status import Evidence
+from sessions.status import Evidence, derive
 from sessions.tmux import Tmux, tmux_version
-from sessions.views import agent_view
+from sessions.views import agent_processes, agent_view
 
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer
@@ -267,6 +267,52 @@ class Supervisor:
     def _panes(self) -> dict[str, PaneInfo]:
         return {pane.agent: pane for pane in self.tmux.panes()}
 
+    def locate(self, names: Iterable[str] | None = None) -> list[AgentView]:
+        """The named agents (else every agent with a pane), found cheaply for an action: one
+        `tmux list-panes`, the process table below their runners, and their events since their
+        latest start, read back from the journal's end. No screen, hook event, transcript or
+        coordination is read, so a state is exact where an action depends on it (not running,
+        paused, shelved) but a live agent's working, idle or needs input is not judged."""
+        panes = self._panes()
+        configured = {spec.name: spec for spec in self.specs()}
+        if names is None:
+            wanted = [name for name in configured if name in panes]
+            wanted += [name for name in panes if name not in configured]
+        else:
+            wanted = list(dict.fromkeys(names))
+        records = latest_records(self.journal, wanted)
+        table = ProcessTable([panes[n].pid for n in wanted if n in panes and not panes[n].dead])
+        now = time.time()
+        views = []
+        for name in wanted:
+            spec, record, pane = configured.get(name), records.get(name), panes.get(name)
+            if pane is None and (record is None or record.removed):
+                continue
+            runner_pid, agent_pid, facts = agent_processes(record, pane, table)
+            verdict = derive(Evidence(name, now, record, pane, facts))
+            views.append(
+                AgentView(
+                    name=name,
+                    kind=spec.kind.value if spec else "unknown",
+                    state=verdict.state,
+                    reason=verdict.reason,
+                    since=verdict.since,
+                    branch=(record.branch if record and record.branch else f"corral/{name}"),
+                    worktree=(record.worktree if record and record.worktree else ""),
+                    pane=pane.pane_id if pane else None,
+                    pid=agent_pid,
+                    runner_pid=runner_pid,
+                    runs=record.runs if record else 0,
+                    exit_code=record.exit_code if record else None,
+                    session_id=record.session_id if record else None,
+                    paused=bool(record and record.paused),
+                    shelved=bool(record and record.shelved),
+                    in_config=spec is not None,
+                    run_started=record.run_started if record else None,
+                )
+            )
+        return views
+
     # -- starting ------------------------------------------------------------------------
 
     def spec(self, name: str) -> AgentSpec:
@@ -384,8 +430,9 @@ class Supervisor:
         return view
 
     def pause(self, names: Iterable[str]) -> list[Outcome]:
+        names = list(names)
         with self.acting():
-            views = self.look()
+            views = self.locate(names)
             return [self._guarded(name, partial(self._pause, name, views)) for name in names]
 
     def _pause(self, name: str, views: Sequence[AgentView]) -> Outcome:
@@ -406,8 +453,9 @@ class Supervisor:
         return Outcome(name, "pause", f"{name} paused ({count} processes stopped)")
 
     def resume(self, names: Iterable[str]) -> list[Outcome]:
+        names = list(names)
         with self.acting():
-            views = self.look()
+            views = self.locate(names)
             return [self._guarded(name, partial(self._resume, name, views)) for name in names]
 
     def _resume(self, name: str, views: Sequence[AgentView]) -> Outcome:
@@ -418,12 +466,12 @@ class Supervisor:
         return Outcome(name, "resume", f"{name} resumed ({count} processes)")
 
     def live_names(self) -> list[str]:
-        return [view.name for view in self.look() if view.pid is not None]
+        return [view.name for view in self.locate() if view.pid is not None]
 
     def kill(self, name: str) -> Outcome:
         """Stop the agent (its worktree and branch stay); the pane keeps its last screen."""
         with self.acting():
-            return self._stop(self.view(name), "kill")
+            return self._stop(self.view(name, self.locate([name])), "kill")
 
     def _stop(self, view: AgentView, action: str) -> Outcome:
         name = view.name
@@ -453,7 +501,7 @@ class Supervisor:
     def restart(self, name: str) -> Outcome:
         spec = self.spec(name)
         with self.acting():
-            view = self.view(name)
+            view = self.view(name, self.locate([name]))
             if view.state is State.SHELVED:
                 raise AgentError(f"{name} is shelved: `corral unshelve {name}` resumes it.")
             ensured = self._ensure(spec, self.base())
@@ -463,7 +511,7 @@ class Supervisor:
 
     def shelve(self, name: str) -> Outcome:
         with self.acting():
-            view = self.view(name)
+            view = self.view(name, self.locate([name]))
             if view.state is State.SHELVED:
                 return Outcome(name, "shelve", f"{name} is already shelved")
             self._check_can_save(view)
@@ -503,14 +551,14 @@ class Supervisor:
     def unshelve(self, name: str) -> Outcome:
         spec = self.spec(name)
         with self.acting():
-            view = self.view(name)
+            view = self.view(name, self.locate([name]))
             if view.state is not State.SHELVED:
                 raise AgentError(f"{name} is not shelved ({view.state.value}).")
             return self.start(spec, resume=True)
 
     def remove(self, name: str) -> Outcome:
         with self.acting():
-            view = self.view(name)
+            view = self.view(name, self.locate([name]))
             worktree = Path(view.worktree) if view.worktree else None
             base = self.base() if worktree is not None and worktree.is_dir() else ""
             self._check_can_save(view)
@@ -587,7 +635,7 @@ class Supervisor:
         with the next Enter: so a box holding text is refused, or cleared when `replace` says so.
         """
         with self.acting():
-            view = self._running(name, self.look())
+            view = self._running(name, self.locate([name]))
             if view.state is State.PAUSED:
                 raise AgentError(f"{name} is paused: `corral resume {name}` first, then send.")
             assert view.pane is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sessions.fold import AgentRecord
 from sessions.model import AgentSpec, AgentView, PaneInfo, Summary
 from sessions.observer import Observer
-from sessions.processes import ProcessTable
+from sessions.processes import ProcessTable, ProcFacts
 from sessions.status import Evidence, derive
 
 
@@ -24,14 +24,7 @@ def agent_view(
     summary: Summary | None,
 ) -> tuple[AgentView, Evidence]:
     """The agent's view and the evidence it was judged on, which `explain` shows."""
-    # tmux marks a pane dead a moment after its runner died; until then, trust /proc.
-    alive = pane is not None and table.status.get(pane.pid) not in (None, "zombie", "dead")
-    runner_pid = pane.pid if pane and not pane.dead and alive else None
-    run_pid = record.run_pid if record else None
-    agent_pid = table.agent_pid(runner_pid, run_pid) if runner_pid else None
-    if runner_pid and agent_pid is None and _journal_lost(record):
-        agent_pid = table.first_child(runner_pid)
-    facts = table.facts(agent_pid) if agent_pid else None
+    runner_pid, agent_pid, facts = agent_processes(record, pane, table)
     kind = spec.kind.value if spec else "unknown"
     evidence = observer.evidence(name, kind, record, pane, facts, now)
     verdict = derive(evidence)
@@ -66,6 +59,21 @@ def agent_view(
         run_started=record.run_started if record else None,
     )
     return view, evidence
+
+
+def agent_processes(
+    record: AgentRecord | None, pane: PaneInfo | None, table: ProcessTable
+) -> tuple[int | None, int | None, ProcFacts | None]:
+    """The agent's runner, its agent process and that process's facts, while they run."""
+    # tmux marks a pane dead a moment after its runner died; until then, trust /proc.
+    alive = pane is not None and table.status.get(pane.pid) not in (None, "zombie", "dead")
+    runner_pid = pane.pid if pane and not pane.dead and alive else None
+    run_pid = record.run_pid if record else None
+    agent_pid = table.agent_pid(runner_pid, run_pid) if runner_pid else None
+    if runner_pid and agent_pid is None and _journal_lost(record):
+        agent_pid = table.first_child(runner_pid)
+    facts = table.facts(agent_pid) if agent_pid else None
+    return runner_pid, agent_pid, facts
 
 
 def _journal_lost(record: AgentRecord | None) -> bool:
