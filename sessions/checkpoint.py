@@ -111,6 +111,13 @@ class Checkpoint:
         self._replace = False
         return True
 
+    def follow(self, reader: Journal) -> None:
+        """Go on with `reader`, which stands where this checkpoint's own reader stopped: a fold
+        that caught up is fed by another reader from there, and saved at its positions."""
+        unsaved = self.reader.read_bytes - self._folded_at
+        self.reader = reader
+        self._folded_at = reader.read_bytes - unsaved
+
     def _read(self) -> bytes:
         """The file: a line of what it is (format, kind, version, mark, digest), then the
         state as JSON."""

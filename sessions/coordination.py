@@ -17,11 +17,11 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from sessions.checkpoint import Checkpoint
 from sessions.conflict_values import Builder, Conflict, Touch
 from sessions.conflicts import CONFLICTS_VERSION, ConflictFinder, ConflictTracker
 from sessions.conflicts import git_touches as changed_against_base
 from sessions.errors import CorralError
+from sessions.feed import Feed, Follower
 from sessions.fingerprint import BUILDER, Call, Fingerprint, Write, fingerprint, stall
 from sessions.hook import HOLDS_FILE, HOLDS_TTL
 from sessions.journal import Journal
@@ -39,15 +39,27 @@ CHANGES_FILE = "changes.json"
 class Coordinator:
     """Keeps what coordination needs between looks; one per supervisor."""
 
-    def __init__(self, repo: Repo, journal: Journal, rules: CoordinationRules) -> None:
+    def __init__(
+        self, repo: Repo, journal: Journal, rules: CoordinationRules, feed: Feed | None = None
+    ) -> None:
         self.repo = repo
         self.journal = journal
         self.rules = rules
         self.tracker = ConflictTracker(journal)
-        # Its own reader of the journal: the open conflicts are the fold of every start and
-        # end, whichever process wrote them.
-        self._reader = Journal(journal.path)
-        self._checkpoint: Checkpoint | None = None  # the open set as the last command left it
+        # The open conflicts are the fold of every start and end, whichever process wrote
+        # them: fed by the supervisor's reader of the journal (else one of its own), from the
+        # open set as the last command left it.
+        self._feed = feed if feed is not None else Feed(Journal(journal.path))
+        self._feed.join(
+            Follower(
+                apply=self.tracker.apply,
+                kind="conflicts",
+                version=CONFLICTS_VERSION,
+                decode=ConflictTracker.open_from_json,
+                restore=self.tracker.restore,
+                encode=self.tracker.to_json,
+            )
+        )
         self._finder: ConflictFinder | None = None
         # Each builder's changes against the base, by a key that moves with its files; kept
         # in `.corral/cache` too, so a one-shot `corral ls` runs git only for what moved.
@@ -201,14 +213,7 @@ class Coordinator:
 
     def _catch_up(self) -> None:
         """Fold what the journal gained since: from the checkpoint first, in a new process."""
-        if self._checkpoint is None:
-            self._checkpoint = Checkpoint(self._reader, "conflicts", CONFLICTS_VERSION)
-            saved = self._checkpoint.load(ConflictTracker.open_from_json)
-            if saved is not None:
-                self.tracker.restore(saved)
-        for event in self._reader.iter_new():
-            self.tracker.apply(event)
-        self._checkpoint.save_if_due(self.tracker.to_json)
+        self._feed.pull()
 
     # -- locks --------------------------------------------------------------------------
 

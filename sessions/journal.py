@@ -74,6 +74,8 @@ class Journal:
         self.path = path
         self.skipped = 0
         self.read_bytes = 0
+        self._stop: tuple[Ident | None, int] | None = None  # where `iter_until` stops
+        self._stopped = False
         self._place(None, 0, 0, whole=True)
 
     # -- appending -------------------------------------------------------------------------
@@ -146,6 +148,24 @@ class Journal:
         """`read_new` a chunk at a time, for a fold of a long history in bounded memory."""
         for lines in self._new_lines():
             yield from self._parse(lines)
+
+    def iter_until(self, other: Journal) -> Iterator[Event]:
+        """`iter_new`, but no further than where `other` has read to: a reader catching up
+        with another one, to be fed by it from there on."""
+        self._stop = (other._ident, other._offset - len(other._partial))
+        self._stopped = False
+        try:
+            yield from self.iter_new()
+        finally:
+            self._stop = None
+
+    def grew(self) -> bool:
+        """Whether there may be something new to read, asking the disk only for the live file's
+        identity and size: a reader at the end of the live file need not open it."""
+        if self._segment is not None or self._ident is None:
+            return True
+        live = _stat(self.path)
+        return live is None or _ident(live) != self._ident or live.st_size != self._offset
 
     def start_near_end(self, tail: int) -> None:
         """Read only about the last `tail` bytes from now on: enough recent events to judge by,
@@ -300,6 +320,8 @@ class Journal:
                     self._place(live_ident, None, 0, whole=True)
             if self._segment is not None:
                 yield from self._rotated(live_ident)
+            if self._stopped:
+                return
             if live is not None and self._segment is None and self._ident == live_ident:
                 yield from self._read(live, final=False)
         finally:
@@ -316,6 +338,8 @@ class Journal:
                 with handle:
                     if _ident(os.fstat(handle.fileno())) == self._ident:
                         yield from self._read(handle, final=True)
+            if self._stopped:
+                return
         for number in segments(self.path):
             if number <= self._segment:
                 continue
@@ -328,6 +352,8 @@ class Journal:
                     break  # the live file, rotated after it was opened: read as the live one
                 self._place(ident, number, 0, whole=True)
                 yield from self._read(handle, final=True)
+            if self._stopped:
+                return
         if live_ident is not None:
             self._place(live_ident, None, 0, whole=True)
 
@@ -343,9 +369,13 @@ class Journal:
         it (a rotated file), so a last line without its newline is whole."""
         if self._offset and not self._same_before(handle):
             self._place(self._ident, self._segment, 0, whole=True)  # cut short: start over
+        stop = self._stop[1] if self._stop is not None and self._stop[0] == self._ident else None
         handle.seek(self._offset)
-        while chunk := handle.read(READ_CHUNK):
+        while chunk := handle.read(READ_CHUNK if stop is None else _within(stop - self._offset)):
             yield self._take(chunk)
+        if stop is not None and self._offset >= stop:
+            self._stopped = True
+            return
         if final and self._partial:
             yield self._take(b"", flush=True)
 
@@ -391,6 +421,12 @@ class Journal:
                 yield record
             else:
                 self.skipped += 1
+
+
+def _within(left: int) -> int:
+    """How much to read when `left` bytes remain before a stop: never a negative size, which
+    would read to the end."""
+    return max(0, min(READ_CHUNK, left))
 
 
 def _cannot_append(path: Path, error: OSError) -> str:

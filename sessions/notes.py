@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sessions.feed import Feed, Follower
 from sessions.journal import Event, Journal
 from sessions.model import Checkout
 from sessions.note_changes import (
@@ -96,16 +97,23 @@ class Notes:
 
     `journal` receives the `note` events; they are read back (from about the journal's last
     `JOURNAL_TAIL` bytes) for growth and the recent changes, so growth includes what other
-    processes recorded. `cache_dir` is the repository's `.corral/cache`."""
+    processes recorded: through `feed`, the supervisor's one reader of the journal, else a
+    reader of its own. `cache_dir` is the repository's `.corral/cache`."""
 
-    def __init__(self, journal: Journal, cache_dir: Path, rules: NoteRules | None = None) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        cache_dir: Path,
+        rules: NoteRules | None = None,
+        feed: Feed | None = None,
+    ) -> None:
         self.journal = journal
         self.rules = rules or NoteRules()
         self.cache_dir = cache_dir / "notes"
         self._places: dict[str, _Place] = {}
         self._looked: list[str] = []  # the checkouts of the latest look, base first
-        self._reader = Journal(journal.path)
-        self._reader.start_near_end(JOURNAL_TAIL)
+        self._feed = feed if feed is not None else Feed(Journal(journal.path))
+        self._feed.join(Follower(apply=self._take, near_end=JOURNAL_TAIL))
         self._deltas: dict[tuple[str, str], deque[tuple[float, int]]] = {}
         self._last: dict[tuple[str, str], LastChange] = {}
         self._recent: deque[Event] = deque(maxlen=RECENT_CHANGES)
@@ -425,25 +433,26 @@ class Notes:
     def _read_events(self) -> None:
         """Folds `note` events appended since the last read (by any process) into growth,
         last change and the recent list."""
-        keep = self.rules.growth_window
-        for event in self._reader.read_new():
-            if event.get("event") != EVENT:
-                continue
-            try:
-                key = (str(event["where"]), str(event["path"]))
-                t = float(event["t"])
-                delta = int(event.get("added", 0)) - int(event.get("removed", 0))
-                agent = str(event.get("agent", USER))
-            except (KeyError, TypeError, ValueError):
-                continue
-            deltas = self._deltas.setdefault(key, deque())
-            deltas.append((t, delta))
-            while deltas and deltas[0][0] < t - keep:
-                deltas.popleft()
-            previous = self._last.get(key)
-            if previous is None or t >= previous.t:
-                self._last[key] = LastChange(agent, t)
-            self._recent.append(event)
+        self._feed.pull()
+
+    def _take(self, event: Event) -> None:
+        if event.get("event") != EVENT:
+            return
+        try:
+            key = (str(event["where"]), str(event["path"]))
+            t = float(event["t"])
+            delta = int(event.get("added", 0)) - int(event.get("removed", 0))
+            agent = str(event.get("agent", USER))
+        except (KeyError, TypeError, ValueError):
+            return
+        deltas = self._deltas.setdefault(key, deque())
+        deltas.append((t, delta))
+        while deltas and deltas[0][0] < t - self.rules.growth_window:
+            deltas.popleft()
+        previous = self._last.get(key)
+        if previous is None or t >= previous.t:
+            self._last[key] = LastChange(agent, t)
+        self._recent.append(event)
 
     def changes(self) -> list[Event]:
         """The latest `note` events, oldest first, as the journal holds them."""

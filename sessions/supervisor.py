@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 
 from sessions import processes
 from sessions.briefs import JOURNAL_TAIL, Brief, checkouts, gather, herd_facts, tail_events
-from sessions.checkpoint import Checkpoint
 from sessions.config import DEFAULT_WORKTREES, find_config, load_config
 from sessions.coordination import Coordinator
 from sessions.errors import AgentError, CorralError, JournalError
 from sessions.explain import explanation
+from sessions.feed import Feed, Follower
 from sessions.fold import FOLD_VERSION, AgentRecord, Fold, latest_records
 from sessions.input_box import type_prompt
 from sessions.journal import Journal
@@ -68,15 +68,28 @@ class Supervisor:
         self.tmux = tmux
         self.journal = Journal(repo.journal_path)
         self.fold = Fold()
-        # The fold as the last command left it, so this one reads only the lines since.
-        self._checkpoint: Checkpoint | None = None
+        # One reader of the journal for every fold here; this fold places it, at the checkpoint
+        # the last command left, so this one reads only the lines since.
+        self.feed = Feed(self.journal)
+        self.feed.join(
+            Follower(
+                apply=self.fold.apply,
+                kind="fold",
+                version=FOLD_VERSION,
+                decode=Fold.from_json,
+                restore=self._restore,
+                encode=self.fold.to_json,
+            )
+        )
         self.worktrees = Worktrees(repo)
         self.observer = Observer(repo.state_dir, tmux)
         if config is not None and config.prices is not None:
             self.observer.prices = config.prices
         self.evidence: dict[str, Evidence] = {}
         rules = config.rules if config is not None and config.rules is not None else None
-        self.coordinator = Coordinator(repo, self.journal, rules or CoordinationRules())
+        self.coordinator = Coordinator(
+            repo, self.journal, rules or CoordinationRules(), feed=self.feed
+        )
         self.observer.window = self.coordinator.rules.roles.window
         self._notes: Notes | None = None
 
@@ -109,16 +122,14 @@ class Supervisor:
     def records(self) -> dict[str, AgentRecord]:
         """The fold of the journal, brought up to date: from its checkpoint in `.corral/cache`
         on the first call (from the journal's first byte when there is none that fits), then
-        only what was appended. A journal grown past its limit is rotated here."""
-        if self._checkpoint is None:
-            self._checkpoint = Checkpoint(self.journal, "fold", FOLD_VERSION)
-            saved = self._checkpoint.load(Fold.from_json)
-            if saved is not None:
-                self.fold = saved
-        self.fold.apply_all(self.journal.iter_new())
-        self._checkpoint.save_if_due(self.fold.to_json)
-        self.journal.rotate()
+        only what was appended, read once for every fold of this supervisor (the feed)."""
+        self.feed.pull()
         return self.fold.agents
+
+    def _restore(self, saved: Fold) -> None:
+        """The fold as its checkpoint kept it, into the one the feed feeds."""
+        self.fold.agents, self.fold.skipped = saved.agents, saved.skipped
+        self.fold.summaries = saved.summaries
 
     def specs(self) -> tuple[AgentSpec, ...]:
         return self.config.agents if self.config else ()
@@ -192,7 +203,7 @@ class Supervisor:
         One tracker per supervisor, so a long-lived app reads only files that changed."""
         if self._notes is None:
             rules = self.coordinator.rules.notes
-            self._notes = Notes(self.journal, self.repo.state_dir / "cache", rules)
+            self._notes = Notes(self.journal, self.repo.state_dir / "cache", rules, feed=self.feed)
         places = self.coordinator.checkouts(self.look() if views is None else views)
         self._notes.look(places, time.time())
         return self._notes

@@ -64,3 +64,26 @@ def test_a_pause_reads_no_screen_and_no_hook_events(herd: Supervisor, tmux_log: 
     assert not [call for call in calls if "capture-pane" in call]
     assert not [path for path in files if path.startswith(events)]
     assert actor.live_names() == ["sim-1", "sim-2", "sim-3"]
+
+
+def test_a_look_opens_each_journal_file_at_most_once(herd: Supervisor) -> None:
+    """The supervisor's fold, the open conflicts and the notes' history are fed from one
+    reader: once each of them caught up (a tracker made during a look catches up at the next
+    one), a look of the herd with its coordination and notes opens the journal once, or not at
+    all when it did not grow."""
+    journal = str(herd.repo.journal_path.parent / "journal")
+
+    def look() -> None:
+        herd.notes(herd.snapshot().agents)
+
+    look()
+    look()
+    for _ in range(3):
+        herd.journal.append("send", "sim-1", chars=1, replaced=0)  # something new to read
+        with opened_files() as files:
+            look()
+        reads = [path for path in files if path.startswith(journal)]
+        assert len(reads) == len(set(reads)) == 1, reads
+    with opened_files() as files:
+        look()
+    assert not [path for path in files if path.startswith(journal)]
