@@ -22,15 +22,21 @@ def appended(journal: Journal, numbers: range) -> None:
         journal.append("step", "a", n=n, pad="x" * 40)
 
 
+def fed(path: Path, count: int) -> tuple[Journal, Feed, list[Any]]:
+    """A journal of `count` events, and a feed that has read them into a list."""
+    journal = Journal(path)
+    appended(journal, range(count))
+    feed = Feed(Journal(path))
+    every: list[Any] = []
+    feed.join(Follower(apply=lambda event: every.append(event["n"])))
+    feed.pull()
+    return journal, feed, every
+
+
 @pytest.mark.parametrize("rotate", [False, True])
 def test_a_late_follower_catches_up_then_is_fed(tmp_path: Path, rotate: bool) -> None:
     path = tmp_path / "journal.jsonl"
-    journal = Journal(path)
-    appended(journal, range(0, 50))
-    feed = Feed(Journal(path))
-    first: list[Any] = []
-    feed.join(Follower(apply=lambda event: first.append(event["n"])))
-    feed.pull()
+    journal, feed, first = fed(path, 50)
     appended(journal, range(50, 80))
     if rotate:
         assert journal.rotate(limit=1) is not None
@@ -44,13 +50,7 @@ def test_a_late_follower_catches_up_then_is_fed(tmp_path: Path, rotate: bool) ->
 
 
 def test_a_follower_near_the_end_starts_near_the_end(tmp_path: Path) -> None:
-    path = tmp_path / "journal.jsonl"
-    journal = Journal(path)
-    appended(journal, range(0, 500))
-    feed = Feed(Journal(path))
-    every: list[Any] = []
-    feed.join(Follower(apply=lambda event: every.append(event["n"])))
-    feed.pull()
+    journal, feed, every = fed(tmp_path / "journal.jsonl", 500)
     recent: list[Any] = []
     feed.join(Follower(apply=lambda event: recent.append(event["n"]), near_end=2000))
     appended(journal, range(500, 510))
@@ -60,12 +60,7 @@ def test_a_follower_near_the_end_starts_near_the_end(tmp_path: Path) -> None:
 
 
 def test_a_journal_that_did_not_grow_is_not_opened(tmp_path: Path) -> None:
-    path = tmp_path / "journal.jsonl"
-    journal = Journal(path)
-    appended(journal, range(3))
-    feed = Feed(Journal(path))
-    feed.join(Follower(apply=lambda event: None))
-    feed.pull()
+    journal, feed, _ = fed(tmp_path / "journal.jsonl", 3)
     assert not feed.journal.grew()
     appended(journal, range(3, 4))
     assert feed.journal.grew()
