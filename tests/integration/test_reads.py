@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from sessions.repo import Repo
 from sessions.supervisor import Supervisor
 from tests.helpers import wait_for
 from tests.support.counting import TmuxLog, opened_files
@@ -30,12 +29,9 @@ def tmux_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TmuxLog:
 
 
 @pytest.fixture
-def herd(
-    make_repo: Callable[..., Path], tmux_cleanup: list[str], tmux_log: TmuxLog
-) -> Iterator[Supervisor]:
+def herd(make_repo: Callable[..., Path], tmux_log: TmuxLog) -> Iterator[Supervisor]:
     """Three simulated agents running, and the supervisor that started them."""
     root = make_repo(THREE)
-    tmux_cleanup.append(Repo.discover(root).socket_name)
     looker = Supervisor.open(root)
     looker.up()
     wait_for(
