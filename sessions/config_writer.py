@@ -23,10 +23,7 @@ atomic (a temporary file beside it, then `os.replace`) and keeps the file's mode
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import stat
 import threading
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -36,6 +33,7 @@ from typing import Any
 
 import tomlkit
 
+from sessions.atomic import write_atomically
 from sessions.config import parse_config
 from sessions.errors import ConfigError
 from sessions.model import NAME_PATTERN, Config, Restart
@@ -238,32 +236,13 @@ def _read(path: Path, shown: Path) -> str | None:
 
 
 def write_text(path: Path, text: str, shown: Path | None = None) -> None:
-    """Write atomically: readers (a supervisor opening the file) see the old text or the new,
-    never half. The file keeps its mode; a new one gets the usual mode under the umask, which
-    creating the temporary file with 0o666 leaves to the kernel."""
-    shown = shown or path
+    """Write atomically and synced: readers (a supervisor opening the file) see the old text
+    or the new, never half. The file keeps its mode; a new one gets the usual mode under the
+    umask."""
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = None
+        write_atomically(path, text.encode("utf-8"))
     except OSError as error:
-        raise _unwritable(shown, error) from error
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as error:
-        raise _unwritable(shown, error) from error
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(text.encode("utf-8"))
-            file.flush()
-            os.fsync(file.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise _unwritable(shown, error) from error
+        raise _unwritable(shown or path, error) from error
 
 
 def _unwritable(path: Path, error: OSError) -> ConfigError:

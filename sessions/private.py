@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
+
+from sessions.atomic import write_atomically
 
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
@@ -37,20 +38,12 @@ def private_folder(path: Path) -> Path:
 
 
 def write_private(path: Path, data: bytes | str) -> Path:
-    """Write a whole file atomically, 0600: a reader sees the old or the new file, never half."""
+    """Write a whole file atomically, 0600: a reader sees the old or the new file, never half.
+    Not synced to the disk: these are corral's own state files, written often, and a power
+    cut costs at most the latest write."""
     private_folder(path.parent)
     body = data.encode() if isinstance(data, str) else data
-    # mkstemp makes a unique name, already 0600, so two writers never share a temporary file.
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temporary = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(body)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
+    write_atomically(path, body, mode=FILE_MODE, sync=False)
     return path
 
 

@@ -18,10 +18,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-import os
 import re
-import stat
-import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +34,7 @@ from textual.css.stylesheet import Stylesheet, StylesheetParseError
 from textual.theme import Theme
 from tomlkit.exceptions import TOMLKitError
 
+from sessions.atomic import write_atomically
 from sessions.errors import ConfigError, CorralError
 from sessions.model import State, UserSettings
 from sessions.toml_check import Locator, key_name
@@ -458,7 +456,13 @@ def save_theme_choice(name: str, path: Path | None = None) -> Path:
         ) from error
     new = with_theme(old, name, target)
     if new != old:
-        _write_atomically(real, new.encode("utf-8"), target)
+        try:
+            real.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(real, new.encode("utf-8"))
+        except OSError as error:
+            raise ThemeChoiceError(
+                f"{target} cannot be written ({error.strerror}), so the theme choice was not saved."
+            ) from error
     return target
 
 
@@ -507,30 +511,3 @@ def _insert_line(text: str, line: str) -> str:
         lines[at - 1] += newline
     lines.insert(at, line + newline)
     return "".join(lines)
-
-
-def _write_atomically(path: Path, data: bytes, shown: Path) -> None:
-    """A temporary file in the same folder, then `os.replace`: readers never see half a file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
-    except OSError as error:
-        raise ThemeChoiceError(
-            f"{shown} cannot be written ({error.strerror}), so the theme choice was not saved."
-        ) from error
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise ThemeChoiceError(
-            f"{shown} cannot be written ({error.strerror}), so the theme choice was not saved."
-        ) from error
