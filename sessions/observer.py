@@ -13,7 +13,7 @@ import contextlib
 import json
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from sessions.conflicts import relative_path
 from sessions.errors import CorralError
 from sessions.fingerprint import Call, Write
 from sessions.fold import AgentRecord
-from sessions.journal import Journal
+from sessions.journal import Event, Journal
 from sessions.model import PaneInfo
 from sessions.prices import DEFAULT_PRICES
 from sessions.private import write_private
@@ -99,6 +99,9 @@ class Observer:
         self.prices = DEFAULT_PRICES
         self.window = WINDOW
         self._cpu_loaded = False
+        # Whoever else wants each agent's new hook events (the dashboard's history): handed
+        # the events this observer read, so no one reads a hook file a second time.
+        self.tap: Callable[[str, list[Event]], None] | None = None
 
     def evidence(
         self,
@@ -110,9 +113,12 @@ class Observer:
         now: float,
     ) -> Evidence:
         watched = self._watched(name)
-        for event in watched.events.read_new():
+        events = watched.events.read_new()
+        for event in events:
             watched.activity = fold(watched.activity, event)
             self._collect(watched, event)
+        if events and self.tap is not None:
+            self.tap(name, events)
         _prune(watched.calls, now - self.window)
         _prune(watched.writes, now - self.window)
         return Evidence(

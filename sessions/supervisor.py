@@ -19,14 +19,16 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sessions import processes
+from sessions import note_texts, processes
+from sessions.attach import AttachPlan, attach_plan
 from sessions.briefs import JOURNAL_TAIL, Brief, checkouts, gather, herd_facts, tail_events
-from sessions.config import DEFAULT_WORKTREES, find_config, load_config
+from sessions.config import CONFIG_NAME, DEFAULT_WORKTREES, find_config, load_config
 from sessions.coordination import Coordinator
 from sessions.errors import AgentError, CorralError, JournalError
 from sessions.explain import explanation
 from sessions.feed import Feed, Follower
 from sessions.fold import FOLD_VERSION, AgentRecord, Fold, latest_records
+from sessions.history import History, Recorded
 from sessions.input_box import type_prompt
 from sessions.journal import Journal
 from sessions.launcher import interrupted, launch_in_pane
@@ -44,6 +46,7 @@ from sessions.rules import CoordinationRules, SummaryRules
 from sessions.status import Evidence, derive
 from sessions.tmux import Tmux, tmux_version
 from sessions.views import agent_processes, agent_view
+from sessions.worktree_diff import WorktreeDiff, read_diff
 
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer
@@ -92,6 +95,7 @@ class Supervisor:
         )
         self.observer.window = self.coordinator.rules.roles.window
         self._notes: Notes | None = None
+        self._history: History | None = None
 
     @classmethod
     def open(cls, path: Path) -> Supervisor:
@@ -653,3 +657,61 @@ class Supervisor:
             replaced = type_prompt(self.tmux, name, view.kind, view.pane, text, replace)
             self.journal.append("send", name, chars=len(text), replaced=replaced)
         return Outcome(name, "send", f"sent {len(text)} characters to {name}")
+
+    # -- what the dashboard reads: it knows the herd only through these ------------------------
+
+    def herd_name(self) -> str:
+        """The repository's folder name, which names the herd on screen."""
+        return self.repo.root.name
+
+    def config_path(self) -> Path:
+        """Where the repository's corral.toml is, or would be once an agent is added to it."""
+        return self.repo.root / CONFIG_NAME
+
+    def capture(self, pane: str, history: int = 0) -> str:
+        """The pane's screen with its colours (ANSI), and `history` lines above it."""
+        return self.tmux.capture(pane, ansi=True, history=history)
+
+    def attach_plan(self, name: str, pane: str, environ: dict[str, str]) -> AttachPlan:
+        """How to show the agent's pane in the user's terminal, from where they run corral."""
+        return attach_plan(self.tmux, pane, name, environ)
+
+    def diff(self, name: str, worktree: str, base: str | None) -> WorktreeDiff:
+        """The agent's worktree (as its view names it) against its merge base with `base`
+        (None: the repository could not say which); what went wrong is in the value, for the
+        screen to say."""
+        if base is None:
+            return WorktreeDiff(name, "", (), "", error="no base branch to compare with")
+        return read_diff(name, worktree, base)
+
+    def keep_history(self) -> None:
+        """From now on looks keep what happened for `history`: the journal from near its end,
+        and each agent's hook events as the observer reads them (the same reads, not again).
+        Only the dashboard shows history, so a one-shot command pays nothing for it."""
+        self._kept_history()
+
+    def history(self) -> Recorded:
+        """The journal and the hook events the looks so far have read, newest last."""
+        return self._kept_history().read()
+
+    def _kept_history(self) -> History:
+        if self._history is None:
+            self._history = History(self.journal.path)
+            self.observer.tap = self._history.hooked
+        return self._history
+
+    def read_notes(
+        self, worktrees: Mapping[str, str], since: float
+    ) -> tuple[note_texts.NoteText, ...]:
+        """Every notes file with its text, and the changes to it after `since`; `worktrees`
+        maps each agent to its checkout, as the snapshot the screen shows has them."""
+        notes = self.notes()
+        files, changes = notes.files(time.time()), notes.changes()
+        return note_texts.read(files, changes, self.repo.root, worktrees, since)
+
+    def notes_seen(self) -> float:
+        """When the user last looked at the notes (0 when never), kept across sessions."""
+        return note_texts.seen(self.repo.state_dir / "cache")
+
+    def mark_notes_seen(self, when: float) -> None:
+        note_texts.mark_seen(self.repo.state_dir / "cache", when)

@@ -30,8 +30,7 @@ from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from sessions.alerts import Alerts, Cause
-from sessions.attach import AttachPlan, attach_plan
-from sessions.config import CONFIG_NAME
+from sessions.attach import AttachPlan
 from sessions.config_writer import add_agent
 from sessions.errors import CorralError
 from sessions.model import AgentView, Snapshot, State, UserSettings
@@ -150,7 +149,7 @@ class CorralApp(App[None]):
         self._saved_theme: str | None = None
         self._theme_wanted = ""
         self._theme_lock = threading.Lock()
-        self.dashboard = DashboardScreen(self.reader, herd.repo.root.name)
+        self.dashboard = DashboardScreen(self.reader, herd.herd_name())
         self.summaries = Summaries(self, herd, self.environ)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -427,7 +426,7 @@ class CorralApp(App[None]):
             self.notify(f"{view.name} has no pane ({view.reason})", severity="warning")
             return
         try:
-            plan = attach_plan(self.herd.tmux, view.pane, view.name, self.environ)
+            plan = self.herd.attach_plan(view.name, view.pane, self.environ)
         except CorralError as error:
             self.notify(str(error), title=f"could not attach to {view.name}", severity="error")
             return
@@ -517,7 +516,7 @@ class CorralApp(App[None]):
         """n: the new-agent form. It writes the agent into corral.toml on a worker and stays
         open on a mistake; once the agent is written, both supervisors read the file again
         (they loaded it when they opened) and the new agent starts as `corral up NAME` would."""
-        path = self.herd.repo.root / CONFIG_NAME
+        path = self.herd.config_path()
         seen = self.snapshot.agents if self.snapshot else ()
         taken = {spec.name for spec in self.herd.specs()} | {view.name for view in seen}
 

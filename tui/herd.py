@@ -1,22 +1,24 @@
 """What the app needs from a supervisor, as a protocol, so the screen can be tested on fakes.
 
 `sessions.supervisor.Supervisor` satisfies it as it is; the tests' fake does too. Only what the
-dashboard calls is here: looking, the actions, and the places it reads from.
+dashboard calls is here, and only methods: looking, the reads its tabs make, and the actions.
+Where the herd keeps its files, its journal and its tmux server is the supervisor's business.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from sessions.attach import AttachPlan
 from sessions.briefs import Brief
-from sessions.journal import Event, Journal
-from sessions.model import AgentSpec, AgentView, Config, Snapshot
-from sessions.note_changes import NoteFile
+from sessions.history import Recorded
+from sessions.model import AgentSpec, AgentView, Snapshot
+from sessions.note_texts import NoteText
 from sessions.outcome import Outcome
-from sessions.repo import Repo
 from sessions.rules import SummaryRules
-from sessions.tmux import Tmux
+from sessions.worktree_diff import WorktreeDiff
 from sessions.worktree_merge import MergePreview
 from sessions.worktree_removal import RemovalPlan
 
@@ -24,23 +26,12 @@ if TYPE_CHECKING:
     from sessions.summaries import Summarizer
 
 
-class NotesLook(Protocol):
-    """PROGRESS.md and notes as one look found them."""
-
-    def files(self, now: float) -> list[NoteFile]: ...
-
-    def changes(self) -> list[Event]: ...
-
-
 class Herd(Protocol):
     """The supervisor as the dashboard sees it."""
 
-    repo: Repo
-    config: Config | None
-    journal: Journal
+    def herd_name(self) -> str: ...
 
-    @property
-    def tmux(self) -> Tmux: ...
+    def config_path(self) -> Path: ...
 
     def snapshot(self, fresh_locks: bool = False) -> Snapshot: ...
 
@@ -71,7 +62,21 @@ class Herd(Protocol):
 
     def explain(self, name: str) -> list[tuple[str, str]]: ...
 
-    def notes(self) -> NotesLook: ...
+    def capture(self, pane: str, history: int = 0) -> str: ...
+
+    def attach_plan(self, name: str, pane: str, environ: dict[str, str]) -> AttachPlan: ...
+
+    def diff(self, name: str, worktree: str, base: str | None) -> WorktreeDiff: ...
+
+    def keep_history(self) -> None: ...
+
+    def history(self) -> Recorded: ...
+
+    def read_notes(self, worktrees: Mapping[str, str], since: float) -> tuple[NoteText, ...]: ...
+
+    def notes_seen(self) -> float: ...
+
+    def mark_notes_seen(self, when: float) -> None: ...
 
     def removal_plan(self, name: str, worktree: str | None) -> RemovalPlan: ...
 

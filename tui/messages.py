@@ -6,12 +6,11 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from sessions.journal import Event
+from sessions.history import Recorded
 from sessions.model import AgentView, Snapshot
-from sessions.note_changes import NoteFile
+from sessions.note_texts import NoteText
+from sessions.worktree_diff import WorktreeDiff
 from sessions.worktree_removal import RemovalPlan
-from tui.diff import WorktreeDiff
-from tui.history import Recorded
 
 
 @dataclass
@@ -53,15 +52,6 @@ class RemovalPlanned(Message):
 class Explained(Message):
     agent: str
     lines: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class NoteText:
-    """One notes file with its text, and the changes to it since the user last looked."""
-
-    file: NoteFile
-    text: str | None
-    changes: tuple[Event, ...]
 
 
 @dataclass

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sessions import note_texts
+from sessions.attach import AttachPlan, attach_plan
 from sessions.briefs import Brief
-from sessions.config import load_config
+from sessions.config import CONFIG_NAME, load_config
 from sessions.conflict_values import Conflict
 from sessions.fingerprint import Fingerprint
 from sessions.fold import Fold
+from sessions.history import TAIL, History, Recorded
 from sessions.journal import Event, Journal
 from sessions.lock_values import Lock, LockReport, LockVerdict
 from sessions.model import (
@@ -37,6 +40,7 @@ from sessions.prices import DEFAULT_PRICES
 from sessions.repo import Repo
 from sessions.rules import SummaryRules
 from sessions.tmux import Tmux
+from sessions.worktree_diff import WorktreeDiff, read_diff
 from sessions.worktree_merge import FileChange, MergePreview
 from sessions.worktree_removal import Leftovers, RemovalPlan
 
@@ -178,20 +182,12 @@ def default_agents(worktrees: dict[str, str] | None = None) -> list[AgentView]:
 
 
 @dataclass
-class FakeNotes:
-    items: list[NoteFile]
-    events: list[Event]
-
-    def files(self, now: float) -> list[NoteFile]:
-        return self.items
-
-    def changes(self) -> list[Event]:
-        return self.events
-
-
-@dataclass
 class FakeHerd:
-    """Satisfies `tui.herd.Herd`. `calls` lists (action, argument) in the order asked."""
+    """Satisfies `tui.herd.Herd`. `calls` lists (action, argument) in the order asked.
+
+    `repo` and `journal` are real, in a temporary folder, for the tests to write into: the
+    history, notes and diffs read them (and git) as the supervisor's own reads would.
+    """
 
     repo: Repo
     config: Config | None
@@ -206,10 +202,55 @@ class FakeHerd:
     called: threading.Event = field(default_factory=threading.Event)
     merge_refusal: str | None = None
     leftovers: Leftovers = field(default_factory=Leftovers)
+    kept_history: History | None = None
+    hook_readers: dict[str, Journal] = field(default_factory=dict)
 
-    @property
-    def tmux(self) -> Tmux:
-        return self.tmux_fake
+    def herd_name(self) -> str:
+        return self.repo.root.name
+
+    def config_path(self) -> Path:
+        return self.repo.root / CONFIG_NAME
+
+    def capture(self, pane: str, history: int = 0) -> str:
+        return self.tmux_fake.capture(pane, ansi=True, history=history)
+
+    def attach_plan(self, name: str, pane: str, environ: dict[str, str]) -> AttachPlan:
+        return attach_plan(self.tmux_fake, pane, name, environ)
+
+    def diff(self, name: str, worktree: str, base: str | None) -> WorktreeDiff:
+        """Real git, read-only, as the supervisor's."""
+        if base is None:
+            return WorktreeDiff(name, "", (), "", error="no base branch to compare with")
+        return read_diff(name, worktree, base)
+
+    def keep_history(self) -> None:
+        self.kept_history = self.kept_history or History(self.journal.path)
+
+    def history(self) -> Recorded:
+        """The journal and each agent's hook file, read here as the observer reads them."""
+        kept = self.kept_history = self.kept_history or History(self.journal.path)
+        for agent in self.agents:
+            reader = self.hook_readers.get(agent.name)
+            if reader is None:
+                path = self.repo.state_dir / "events" / f"{agent.name}.jsonl"
+                reader = self.hook_readers[agent.name] = Journal(path)
+                reader.start_near_end(TAIL)
+            kept.hooked(agent.name, reader.read_new())
+        return kept.read()
+
+    def read_notes(
+        self, worktrees: Mapping[str, str], since: float
+    ) -> tuple[note_texts.NoteText, ...]:
+        """`notes_items` and `notes_events` as the notes; their text is read from disk."""
+        return note_texts.read(
+            self.notes_items, self.notes_events, self.repo.root, worktrees, since
+        )
+
+    def notes_seen(self) -> float:
+        return note_texts.seen(self.repo.state_dir / "cache")
+
+    def mark_notes_seen(self, when: float) -> None:
+        note_texts.mark_seen(self.repo.state_dir / "cache", when)
 
     def snapshot(self, fresh_locks: bool = False) -> Snapshot:
         """The agents as set, with the summaries the journal holds, as the supervisor adds
@@ -294,9 +335,6 @@ class FakeHerd:
     def explain(self, name: str) -> list[tuple[str, str]]:
         self._record("explain", name)
         return [("state", f"working: {name} is drawing"), ("screen", "esc to interrupt")]
-
-    def notes(self) -> FakeNotes:
-        return FakeNotes(self.notes_items, self.notes_events)
 
     def removal_plan(self, name: str, worktree: str | None) -> RemovalPlan:
         """What `leftovers` says; a read like a look, so it is not among `calls`."""

@@ -10,10 +10,10 @@ import pytest
 from textual.widgets import DataTable, Markdown
 
 from sessions.model import State
+from sessions.worktree_diff import read_diff
 from tests.helpers import git
 from tests.tui.conftest import corral, until
 from tests.tui.fakes import NOW, make_herd, progress_note, view
-from tui.diff import read_diff
 
 
 @pytest.fixture

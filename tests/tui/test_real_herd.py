@@ -1,7 +1,8 @@
 """The dashboard on a real herd: simulated agents in real tmux panes and worktrees.
 
-One test drives the app with Pilot on the real supervisor; the other runs the real `corral`
-command in a tmux pane of its own server, presses keys there and reads the screen back.
+One test drives the app with Pilot on the real supervisor; another runs the real `corral`
+command in a tmux pane of its own server, presses keys there and reads the screen back; one
+counts the files a look opens.
 """
 
 from __future__ import annotations
@@ -11,21 +12,37 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from sessions.model import State
+from sessions.repo import Repo
 from sessions.supervisor import Supervisor
 from tests.helpers import wait_for
 from tests.tui.conftest import until
 from tui.app import CorralApp
+from tui.reading import Reader
 from tui.widgets.herd_table import HerdTable
 
 pytestmark = pytest.mark.tmux
 
 THINK = '[[step]]\ndo = "think"\nseconds = 600\n'
+
+
+class Opens:
+    """Paths this process opens while a test counts them. An audit hook cannot be taken out
+    again, so one is added once and does nothing while no test counts."""
+
+    hooked = False
+    paths: list[str] | None = None
+
+    @classmethod
+    def see(cls, event: str, args: tuple[object, ...]) -> None:
+        if event == "open" and cls.paths is not None and args:
+            cls.paths.append(str(args[0]))
 
 
 @pytest.fixture
@@ -118,3 +135,38 @@ def test_corral_in_a_pane_pauses_an_agent_and_quits_leaving_the_herd(sim_herd: P
     views = {view.name: view for view in Supervisor.open(sim_herd).look()}
     assert views["one"].state is State.PAUSED and views["one"].pid is not None
     assert views["two"].state is not State.EXITED and views["two"].pid is not None
+
+
+@pytest.fixture
+def opened() -> Iterator[list[str]]:
+    """Every path this process opens while the test runs."""
+    if not Opens.hooked:
+        sys.addaudithook(Opens.see)
+        Opens.hooked = True
+    Opens.paths = []
+    try:
+        yield Opens.paths
+    finally:
+        Opens.paths = None
+
+
+def test_one_look_opens_each_hook_file_once_for_the_evidence_and_the_history(
+    sim_herd: Path, opened: list[str]
+) -> None:
+    """The observer reads each agent's hook events for its evidence, and the dashboard's
+    history is fed from those same reads: no second reader opens the file again."""
+    events = Repo.discover(sim_herd).state_dir / "events"
+    hook_files = {str(events / f"{name}.jsonl") for name in ("one", "two")}
+    wait_for(
+        lambda: all(Path(path).is_file() and Path(path).stat().st_size for path in hook_files),
+        timeout=30,
+        what="both agents' hook events",
+    )
+    reader = Reader(Supervisor.open(sim_herd))
+    for look in ("cold", "warm"):  # the first look reads the tails, the next what is new
+        opened.clear()
+        _snapshot, recorded = reader.look()
+        counts = Counter(path for path in opened if path in hook_files)
+        assert counts == dict.fromkeys(hook_files, 1), f"{look} look opened {counts}"
+        for name in ("one", "two"):
+            assert any(entry.source == "hook" for entry in recorded.of(name)), look

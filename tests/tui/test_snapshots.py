@@ -17,10 +17,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from sessions.model import State, UserSettings
+from sessions.worktree_diff import FileChange, WorktreeDiff
 from tests.tui.conftest import corral, until
 from tests.tui.fakes import NOW, FakeHerd, make_herd, progress_note, view
 from tui.app import CorralApp
-from tui.diff import FileChange, WorktreeDiff
 from tui.screens.confirm import ConfirmScreen
 from tui.themes import BUNDLED_ORDER
 from tui.widgets.pane_view import PaneView
@@ -77,7 +77,7 @@ def still(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeHerd:
         (FileChange("src/app.py", 1, 1), FileChange("NEW.txt", None, None, untracked=True)),
         PATCH,
     )
-    monkeypatch.setattr("tui.reading.read_diff", lambda agent, worktree, base: diff)
+    monkeypatch.setattr(herd, "diff", lambda agent, worktree, base: diff)
     return herd
 
 

@@ -17,14 +17,14 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from sessions.history import Recorded
 from sessions.journal import QUIET_EVENTS
 from sessions.lock_values import LockVerdict
 from sessions.model import AgentView, Snapshot, State
 from sessions.outcome import Outcome
+from sessions.worktree_diff import WorktreeDiff
 from sessions.worktree_removal import RemovalPlan
-from tui.diff import WorktreeDiff
 from tui.herd import Herd
-from tui.history import Recorded
 from tui.messages import DiffRead, Explained, NotesRead, PaneCaptured, RemovalPlanned
 from tui.reading import Reader, worktrees_of
 from tui.rows import rows_of

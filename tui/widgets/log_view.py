@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import RichLog
 
+from sessions.history import Entry
 from tui.format import clock
-from tui.history import Entry
 
 
 class HistoryLog(RichLog):

@@ -10,8 +10,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from sessions.note_texts import NoteText
 from tui.format import age
-from tui.messages import NoteText
 
 MAX_DIFF_LINES = 12
 

@@ -1,8 +1,8 @@
 """An agent's work against the base: which files, then the hunks. Read-only git.
 
-The supervisor has no diff of its own to give, so this reads git directly through
-`sessions.repo.git`, which sets `GIT_OPTIONAL_LOCKS=0`: looking never writes the agent's index.
-Uncommitted changes count (the diff is of the working tree), and untracked files are listed.
+git runs through `sessions.repo.git`, which sets `GIT_OPTIONAL_LOCKS=0`: looking never writes
+the agent's index. Uncommitted changes count (the diff is of the working tree), and untracked
+files are listed. The dashboard's Diff tab asks for it through `Supervisor.diff`.
 """
 
 from __future__ import annotations

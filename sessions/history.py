@@ -1,8 +1,10 @@
-"""What happened, for the activity and journal tabs: the journal and each agent's hook events,
-read incrementally and kept in bounded memory.
+"""What happened, for the dashboard's activity and journal tabs: the journal and each agent's
+hook events, kept in bounded memory.
 
-It starts near the end of each file, so opening the dashboard after a week of running costs the
-same as after a minute; from then on it reads only what was appended. It runs on a worker.
+The journal is read from near its end, so opening the dashboard after a week of running costs
+the same as after a minute; from then on only what was appended. Hook files are not read here:
+the observer reads each agent's for its evidence and hands the same new events on (`hooked`),
+so each hook file has one reader and is read once per look.
 """
 
 from __future__ import annotations
@@ -32,35 +34,36 @@ class Entry:
 class History:
     """The journal and every agent's hook events, newest last."""
 
-    def __init__(self, journal: Path, events_dir: Path, kept: int = KEPT) -> None:
+    def __init__(self, journal: Path, kept: int = KEPT) -> None:
         self.kept = kept
         self._journal = Journal(journal)
         self._journal.start_near_end(TAIL)
-        self._events_dir = events_dir
-        self._hooks: dict[str, Journal] = {}
         self.all: deque[Entry] = deque(maxlen=kept)
         self.per_agent: dict[str, deque[Entry]] = {}
+        self._grew = False
+        self._recorded = Recorded()
 
-    def read(self, agents: Iterable[str]) -> bool:
-        """Take in what was appended; True when anything was."""
-        grew = False
+    def hooked(self, agent: str, events: Iterable[Event]) -> None:
+        """Hook events the observer has just read from the agent's file."""
+        for event in events:
+            entry = hook_entry(agent, event)
+            if entry is not None:
+                self._agent(agent).append(entry)
+                self._grew = True
+
+    def read(self) -> Recorded:
+        """Take in what the journal appended; the whole history as one value, made anew only
+        when anything was added since the last call."""
         for event in self._journal.read_new():
             entry = journal_entry(event)
             self.all.append(entry)
             if entry.agent:
                 self._agent(entry.agent).append(entry)
-            grew = True
-        for name in agents:
-            reader = self._hooks.get(name)
-            if reader is None:
-                reader = self._hooks[name] = Journal(self._events_dir / f"{name}.jsonl")
-                reader.start_near_end(TAIL)
-            for event in reader.read_new():
-                hooked = hook_entry(name, event)
-                if hooked is not None:
-                    self._agent(name).append(hooked)
-                    grew = True
-        return grew
+            self._grew = True
+        if self._grew:
+            self._grew = False
+            self._recorded = freeze(self)
+        return self._recorded
 
     def of(self, agent: str) -> tuple[Entry, ...]:
         """The agent's history in time order (hook lines and journal lines interleave)."""
