@@ -1,8 +1,9 @@
 """The corral dashboard: one Textual app that watches the herd and acts on it from the keyboard.
 
 The app owns the herd (the supervisor, or a fake in tests), polls it on a thread worker and
-hands each new snapshot to the dashboard screen. Actions run on thread workers too and come
-back as notifications. Quitting leaves every agent running: the app only ever looks and asks.
+hands each new snapshot to the dashboard screen. The screen asks for actions by message; they
+run on thread workers too and come back as notifications. Quitting leaves every agent running:
+the app only ever looks and asks.
 
 Beside the herd it owns the things that last as long as the app does: the themes (bundled and
 the user's, checked first, the choice saved in the user config), and the alerts, which compare
@@ -39,7 +40,15 @@ from sessions.user_settings import load_user_settings, user_config_path
 from sessions.worktree_merge import MergePreview
 from tui.commands import HerdCommands
 from tui.herd import Herd
-from tui.messages import HerdLooked, LookFailed
+from tui.latest import Latest
+from tui.messages import (
+    ActionAsked,
+    AttachAsked,
+    DigestAsked,
+    HerdLooked,
+    LookFailed,
+    SummaryAsked,
+)
 from tui.notify import Notifier
 from tui.reading import Reader
 from tui.screens.confirm import ConfirmScreen
@@ -143,14 +152,18 @@ class CorralApp(App[None]):
         self.snapshot: Snapshot | None = None
         self.snapshot_listeners: list[Callable[[Snapshot], None]] = []
         self.attached: str | None = None
-        self._looking = False
-        self._look_again = False
+        self._looks: Latest[bool] = Latest()
         self._offered = False
         self._saved_theme: str | None = None
         self._theme_wanted = ""
         self._theme_lock = threading.Lock()
         self.dashboard = DashboardScreen(self.reader, herd.herd_name())
-        self.summaries = Summaries(self, herd, self.environ)
+        self.summaries = Summaries(
+            herd,
+            self.environ,
+            start=lambda work: self.run_worker(work, group="summaries", exit_on_error=False),
+            look_again=self.look_now,
+        )
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Textual's own themes (the palette offers them) know nothing of `$agent-*`: they
@@ -262,17 +275,12 @@ class CorralApp(App[None]):
         """Start a look unless one is still running: a slow tmux never piles up looks. One
         asked for meanwhile (after an action) runs as soon as that one is back, since the
         running look may have started before the action took effect."""
-        if self._looking:
-            self._look_again = True
-            return
-        self._looking = True
-        self._look_again = False
-        self._look()
+        if self._looks.ask("look", True):
+            self._look()
 
     def _look_done(self) -> None:
-        self._looking = False
-        if self._look_again and not self._exit:
-            self.look_now()
+        if self._looks.done("look") and not self._exit:
+            self._look()
 
     @work(thread=True, exit_on_error=False, group="look", name="look")
     def _look(self) -> None:
@@ -341,6 +349,24 @@ class CorralApp(App[None]):
             answered,
         )
 
+    # -- what the dashboard asks for ------------------------------------------------------
+
+    @on(ActionAsked)
+    def _action_asked(self, message: ActionAsked) -> None:
+        self.act(message.what, message.call, stops=message.stops)
+
+    @on(AttachAsked)
+    def _attach_asked(self, message: AttachAsked) -> None:
+        self.attach(message.view)
+
+    @on(SummaryAsked)
+    def _summary_asked(self, message: SummaryAsked) -> None:
+        self.summaries.ask([message.view], self.dashboard.show_summary)
+
+    @on(DigestAsked)
+    def _digest_asked(self, message: DigestAsked) -> None:
+        self.summaries.digest(message.snapshot, self.dashboard.show_digest)
+
     # -- acting ----------------------------------------------------------------------------
 
     def act(
@@ -408,7 +434,7 @@ class CorralApp(App[None]):
         if event.state is not WorkerState.ERROR:
             return
         if event.worker.group == "look":
-            self._looking = False
+            self._look_done()
         error = event.worker.error
         self.notify(
             f"{type(error).__name__}: {error}",

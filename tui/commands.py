@@ -1,20 +1,22 @@
 """The command palette (ctrl+p): every action, for the selected agent and for each agent by
 name, and the release of each stale lock by its path, so anything a key does can also be found
-by typing what it is."""
+by typing what it is.
+
+Each command is an action run on the herd's screen, as a key would run it; what is listed
+comes from what that screen shows (its selection and its last look), never from its widgets.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 
-from tui.screens.dashboard import TABS, DashboardScreen
-from tui.widgets.herd_table import HerdTable
-
-if TYPE_CHECKING:
-    from tui.app import CorralApp
+from sessions.model import Snapshot
+from tui.tabs import TABS
 
 # (words shown, the dashboard's action): each for the selected agent and for every other one
 AGENT_COMMANDS = (
@@ -40,48 +42,57 @@ HERD_COMMANDS = (
 )
 
 
+@runtime_checkable
+class HerdShown(Protocol):
+    """A screen that shows the herd: the agent selected in it and the look it shows."""
+
+    selected: str | None
+    snapshot: Snapshot | None
+
+
 class HerdCommands(Provider):
-    @property
-    def corral(self) -> CorralApp:
-        return cast("CorralApp", self.app)
+    def _herd_screen(self) -> tuple[Screen[object], HerdShown] | None:
+        """The screen showing the herd, under any dialog the palette was opened over."""
+        for screen in reversed(self.app.screen_stack):
+            shown: object = screen
+            if isinstance(shown, HerdShown):
+                return screen, shown
+        return None
 
     def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
-        app = self.corral
-        dashboard = app.dashboard
-        selected = dashboard.selected
+        found = self._herd_screen()
+        if found is None:
+            return
+        screen, shown = found
+        selected, snapshot = shown.selected, shown.snapshot
+
+        def run(action: str) -> Callable[[], object]:
+            return partial(screen.run_action, action)
+
+        def on_agent(name: str, action: str) -> Callable[[], object]:
+            return run(f"on_agent({name!r}, {action!r})")
+
         for words, action in AGENT_COMMANDS:
             if selected:
-                yield (
-                    f"{words} {selected}",
-                    partial(self._on_agent, dashboard, selected, action),
-                    "the selected agent",
-                )
+                yield f"{words} {selected}", on_agent(selected, action), "the selected agent"
         for words, action in HERD_COMMANDS:
-            yield words, partial(app.run_action, action, dashboard), ""
+            yield words, run(action), ""
         for pane_id, title in TABS:
-            yield f"Show the {title} tab", partial(dashboard.action_tab, pane_id), ""
-        locks = app.snapshot.coordination.locks if app.snapshot else None
+            yield f"Show the {title} tab", run(f"tab({pane_id!r})"), ""
+        locks = snapshot.coordination.locks if snapshot else None
         for verdict in locks.verdicts if locks else ():
             if verdict.stale:
                 yield (
                     f"Release the stale lock {verdict.lock.path}",
-                    partial(dashboard.ask_release, verdict),
+                    run(f"release_lock_at({verdict.lock.path!r})"),
                     verdict.reason,
                 )
-        names = [view.name for view in app.snapshot.agents] if app.snapshot else []
+        names = [view.name for view in snapshot.agents] if snapshot else []
         for name in names:
             if name == selected:
                 continue
             for words, action in AGENT_COMMANDS:
-                yield f"{words} {name}", partial(self._on_agent, dashboard, name, action), ""
-
-    async def _on_agent(self, dashboard: DashboardScreen, name: str, action: str) -> None:
-        """Select the agent first, so the action and the tabs agree on whom it is about."""
-        if name != dashboard.selected and not dashboard.query_one(HerdTable).choose(name):
-            dashboard.notify(f"{name} is not in the table (is a filter on?)", severity="warning")
-            return
-        dashboard.selected = name
-        await self.app.run_action(action, dashboard)
+                yield f"{words} {name}", on_agent(name, action), ""
 
     async def discover(self) -> Hits:
         for text, command, help_text in self._commands():

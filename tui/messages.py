@@ -1,7 +1,10 @@
-"""What workers send back to the screen: each an immutable value, posted once per result."""
+"""What workers send back to the screen, each an immutable value posted once per result, and
+what the screen asks of the app (actions, attaching, summaries): the screen posts, the app
+handles, so the screen never calls the app."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.message import Message
@@ -9,8 +12,10 @@ from textual.message import Message
 from sessions.history import Recorded
 from sessions.model import AgentView, Snapshot
 from sessions.note_texts import NoteText
+from sessions.outcome import Outcome
 from sessions.worktree_diff import WorktreeDiff
 from sessions.worktree_removal import RemovalPlan
+from tui.herd import Herd
 
 
 @dataclass
@@ -58,3 +63,34 @@ class Explained(Message):
 class NotesRead(Message):
     notes: tuple[NoteText, ...]
     seen: float
+
+
+@dataclass
+class ActionAsked(Message):
+    """Run an action on the herd (on a worker); `stops` names the agent it stops, whose exit
+    is then no alert."""
+
+    what: str
+    call: Callable[[Herd], Outcome | list[Outcome]]
+    stops: str | None = None
+
+
+@dataclass
+class AttachAsked(Message):
+    """Show the agent's pane in the user's terminal."""
+
+    view: AgentView
+
+
+@dataclass
+class SummaryAsked(Message):
+    """The agent's summary now, whatever the refresh policy says."""
+
+    view: AgentView
+
+
+@dataclass
+class DigestAsked(Message):
+    """What changed across the herd since the user left."""
+
+    snapshot: Snapshot | None

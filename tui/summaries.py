@@ -3,29 +3,40 @@ the "while you were away" digest when the user comes back.
 
 Everything runs on async workers whose blocking parts (reading the journal, tmux, git) go to
 threads, so a slow or failing Anthropic never holds up a key or a look. Nothing here decides
-what a summary says or costs: that is `sessions.summaries`.
+what a summary says or costs: that is `sessions.summaries`. The app hands in how to start a
+worker and how to look again, so this knows nothing of the app.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sessions.model import AgentView, Snapshot
 
 if TYPE_CHECKING:
     from sessions.summaries import Summarizer
-    from tui.app import CorralApp
     from tui.herd import Herd
 
 CHECK_EVERY = 5.0  # seconds between asking the refresh policy what is due
 
+Work = Coroutine[Any, Any, None]
+
 
 class Summaries:
-    def __init__(self, app: CorralApp, herd: Herd, environ: dict[str, str]) -> None:
-        self.app = app
+    def __init__(
+        self,
+        herd: Herd,
+        environ: dict[str, str],
+        start: Callable[[Work], object],
+        look_again: Callable[[], None],
+    ) -> None:
+        """`start` runs a coroutine on a worker; `look_again` asks for a look, after new
+        summaries went into the journal."""
+        self.start = start
+        self.look_again = look_again
         self.herd = herd
         self.environ = environ
         self.enabled = herd.summary_rules.enabled  # off: nothing here runs
@@ -107,9 +118,9 @@ class Summaries:
 
     # -- workers ---------------------------------------------------------------------------
 
-    def _start(self, work: object) -> None:
+    def _start(self, work: Work) -> None:
         self.busy = True
-        self.app.run_worker(work, group="summaries", exit_on_error=False)  # type: ignore[arg-type]
+        self.start(work)
 
     async def _make(self) -> None:
         try:
@@ -148,7 +159,7 @@ class Summaries:
                 lines.append(f"{brief.agent}: {answer.reason}")
             else:
                 lines.append(f"{brief.agent}: {'STUCK ' if answer.stuck else ''}{answer.text}")
-        self.app.look_now()  # the new summaries are in the journal: the table shows them
+        self.look_again()  # the new summaries are in the journal: the table shows them
         return "\n".join(lines)
 
     async def _digest(

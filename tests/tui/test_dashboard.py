@@ -626,7 +626,9 @@ async def test_looks_that_change_no_key_leave_the_footer_alone(herd: FakeHerd) -
     async def look() -> None:
         before = herd.looks
         app.look_now()
-        await until(pilot, lambda: herd.looks > before and not app._looking, what="a look")
+        await until(
+            pilot, lambda: herd.looks > before and not app._looks.running("look"), what="a look"
+        )
 
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: app.dashboard.selected is not None, what="a chosen agent")

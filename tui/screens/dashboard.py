@@ -1,14 +1,15 @@
 """The dashboard: the herd table on top, the selected agent and the herd in tabs below.
 
 It orchestrates: it hands each widget what to show, starts the reads a tab needs on thread
-workers, and turns keys into actions, which the app runs. It never waits on tmux, git or files.
+workers, and turns keys into actions, which it posts to the app as messages for the app to run.
+It never waits on tmux, git or files, and never calls the app.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -25,11 +26,23 @@ from sessions.outcome import Outcome
 from sessions.worktree_diff import WorktreeDiff
 from sessions.worktree_removal import RemovalPlan
 from tui.herd import Herd
-from tui.messages import DiffRead, Explained, NotesRead, PaneCaptured, RemovalPlanned
+from tui.latest import Latest
+from tui.messages import (
+    ActionAsked,
+    AttachAsked,
+    DiffRead,
+    DigestAsked,
+    Explained,
+    NotesRead,
+    PaneCaptured,
+    RemovalPlanned,
+    SummaryAsked,
+)
 from tui.reading import Reader, worktrees_of
 from tui.rows import rows_of
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.send import Prompt, SendScreen
+from tui.tabs import AGENT_TABS, TABS
 from tui.widgets.coordination_tables import ConflictsTable, LocksTable
 from tui.widgets.diff_view import DiffView
 from tui.widgets.explain_view import ExplainView
@@ -40,21 +53,6 @@ from tui.widgets.log_view import HistoryLog
 from tui.widgets.notes_view import NotesView
 from tui.widgets.pane_view import PaneView
 
-if TYPE_CHECKING:
-    from tui.app import CorralApp
-
-# (pane id, tab title): the selected agent's tabs, then the herd's.
-TABS = (
-    ("screen", "Screen"),
-    ("activity", "Activity"),
-    ("diff", "Diff"),
-    ("why", "Why"),
-    ("conflicts", "Conflicts"),
-    ("locks", "Locks"),
-    ("notes", "Notes"),
-    ("journal", "Journal"),
-)
-AGENT_TABS = frozenset({"screen", "activity", "diff", "why"})
 # How often a tab that costs a git run or a whole look is read again while it stays open.
 EVERY = {"diff": 3.0, "why": 2.0, "notes": 5.0}
 AGENT_ACTIONS = frozenset(
@@ -129,17 +127,12 @@ class DashboardScreen(Screen[None]):
         self.recorded = Recorded()
         self.selected: str | None = None
         self.look_error: str | None = None
-        self._pending: dict[str, tuple[Callable[..., object], tuple[Any, ...]]] = {}
-        self._busy: set[str] = set()
+        self._reads: Latest[tuple[Callable[..., object], tuple[Any, ...]]] = Latest()
         self._read_at: dict[str, float] = {}
         self._notes_since: float | None = None
         self._keys_for: tuple[object, ...] | None = None
         self._screen_read: tuple[object, ...] = ()
         self._screen_read_t = 0.0
-
-    @property
-    def corral(self) -> CorralApp:
-        return cast("CorralApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield HerdHeader(id="header")
@@ -316,29 +309,24 @@ class DashboardScreen(Screen[None]):
     # -- workers: one running per kind of read, the latest request waiting behind it --------
 
     def _start(self, group: str, work: Callable[..., object], *args: Any) -> None:
-        self._pending[group] = (work, args)
-        if group not in self._busy:
-            self._kick(group)
+        self._run(group, self._reads.ask(group, (work, args)))
 
-    def _kick(self, group: str) -> None:
-        pending = self._pending.pop(group, None)
-        if pending is None:
+    def _run(self, group: str, read: tuple[Callable[..., object], tuple[Any, ...]] | None) -> None:
+        if read is None:
             return
-        work, args = pending
-        self._busy.add(group)
+        work, args = read
         self.run_worker(
             lambda: work(*args), name=group, group=group, thread=True, exit_on_error=False
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         group = event.worker.group
-        if group in self._busy and event.state in (
+        if self._reads.running(group) and event.state in (
             WorkerState.SUCCESS,
             WorkerState.ERROR,
             WorkerState.CANCELLED,
         ):
-            self._busy.discard(group)
-            self._kick(group)
+            self._run(group, self._reads.done(group))
 
     def _capture(self, agent: str, pane: str) -> None:
         self.post_message(PaneCaptured(agent, self.reader.capture(pane)))
@@ -449,12 +437,21 @@ class DashboardScreen(Screen[None]):
         self, what: str, call: Callable[[Herd], Outcome | list[Outcome]], stops: str | None = None
     ) -> None:
         """`stops`: the agent this action stops, so its exit is not alerted as news."""
-        self.corral.act(what, call, stops=stops)
+        self.post_message(ActionAsked(what, call, stops))
+
+    async def action_on_agent(self, name: str, action: str) -> None:
+        """`action` for the agent `name`, selected first, so the action and the tabs agree on
+        whom it is about (the command palette names agents)."""
+        if name != self.selected and not self.query_one(HerdTable).choose(name):
+            self.notify(f"{name} is not in the table (is a filter on?)", severity="warning")
+            return
+        self.selected = name
+        await self.run_action(action)
 
     def action_attach(self) -> None:
         view = self.view()
         if view is not None:
-            self.corral.attach(view)
+            self.post_message(AttachAsked(view))
 
     def action_pause(self) -> None:
         view = self.view()
@@ -486,15 +483,15 @@ class DashboardScreen(Screen[None]):
             self.notify("no agent selected: pick one in the table", severity="warning")
             return
         self.notify(f"asking for a summary of {view.name}…", timeout=3)
-        self.corral.summaries.ask([view], self._summarized)
+        self.post_message(SummaryAsked(view))
 
-    def _summarized(self, said: str) -> None:
+    def show_summary(self, said: str) -> None:
         self.notify(said, title="Summary", timeout=12, markup=False)
 
     def action_digest(self) -> None:
         """What changed across the herd since the user left (or since the last digest)."""
         self.notify("asking what changed while you were away…", timeout=3)
-        self.corral.summaries.digest(self.snapshot, self.show_digest)
+        self.post_message(DigestAsked(self.snapshot))
 
     def show_digest(self, title: str, text: str) -> None:
         self.notify(text, title=title, timeout=30, markup=False)
@@ -594,6 +591,14 @@ class DashboardScreen(Screen[None]):
         verdict = self.query_one(LocksTable).highlighted
         if verdict is not None:
             self.ask_release(verdict)
+
+    def action_release_lock_at(self, path: str) -> None:
+        """The lock at `path` as the last look judged it (the command palette names locks)."""
+        locks = self.snapshot.coordination.locks if self.snapshot else None
+        for verdict in locks.verdicts if locks else ():
+            if verdict.lock.path == path:
+                self.ask_release(verdict)
+                return
 
     def ask_release(self, verdict: LockVerdict) -> None:
         """Release a stale lock after saying what it is and what happens to it. A lock that is
