@@ -49,8 +49,8 @@ from rich.text import Text
 from textual import events
 from textual.widgets import Input, Static, TabbedContent
 
-from sessions.model import State
-from sessions.sandbox import create
+from sessions.commands.sandbox import create
+from sessions.core.model import State
 from sessions.supervisor import Supervisor
 from tui.app import CorralApp
 from tui.widgets.herd_table import HerdTable

@@ -28,9 +28,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sessions.coordination import CHANGES_FILE, Coordinator
-from sessions.model import State
-from sessions.sandbox import create
+from sessions.commands.sandbox import create
+from sessions.core.model import State
+from sessions.services.coordination import CHANGES_FILE, Coordinator
 from sessions.supervisor import Supervisor
 
 SHARED = """

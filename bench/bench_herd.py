@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from sessions.sandbox import create
+from sessions.commands.sandbox import create
 from sessions.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent

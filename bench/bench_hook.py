@@ -6,7 +6,7 @@ the CLI does, a new process with a realistic PostToolUse payload on stdin, about
 variant, interleaved so that a noisy moment hurts every variant alike, and prints the median
 and 95th percentile. Floors (`/bin/true`, bare interpreters) show what process start-up alone
 costs; `bash -c` shows what the shell Claude Code puts in front of a `command` hook adds; a
-Stop event shows the cost without the tool classes (`sessions.tools` is imported only for
+Stop event shows the cost without the tool classes (`sessions.agents.tools` is imported only for
 tool events); two PreToolUse edits show what telling an agent about a file another builder
 holds costs (`[conflicts] tell = "warn"`): one of a held file, answered on stdout, one of a
 free file.

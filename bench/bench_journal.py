@@ -37,8 +37,8 @@ from pathlib import Path
 
 import psutil
 
-from sessions.repo import Repo
-from sessions.sandbox import create
+from sessions.adapters.repo import Repo
+from sessions.commands.sandbox import create
 from sessions.supervisor import Supervisor
 
 AGENTS = [f"sim-{n}" for n in range(1, 7)]

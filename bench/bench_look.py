@@ -25,7 +25,7 @@ from typing import Any
 
 import psutil
 
-from sessions.sandbox import create
+from sessions.commands.sandbox import create
 from sessions.supervisor import Supervisor
 
 WRAPPER = """#!/bin/sh

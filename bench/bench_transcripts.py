@@ -29,7 +29,12 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from sessions.transcripts import Transcript, checkpoint_path, load_checkpoint, save_checkpoint
+from sessions.agents.transcripts import (
+    Transcript,
+    checkpoint_path,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 APPEND = 64 * 1024
 SESSION = "5f0c3a9e-7b1d-4c2e-9a8f-3d6e1b2c4a99"

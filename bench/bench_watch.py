@@ -36,8 +36,8 @@ from pathlib import Path
 import psutil
 
 from sessions.agents.hook_settings import hook_argv
-from sessions.model import State
-from sessions.sandbox import create
+from sessions.commands.sandbox import create
+from sessions.core.model import State
 from sessions.supervisor import Supervisor
 
 

@@ -6,7 +6,7 @@ nothing. Each call appends one trimmed line to `$CORRAL_HOME/events/$CORRAL_AGEN
 
 It runs on every tool call, synchronously, so it must cost the agent as little as possible:
 it imports only json, os, sys and time, plus the kind's small hook part (how its CLI calls,
-`sessions/agents/<kind>_hook.py`) and `sessions.tools` only for tool events; it keeps no file
+`sessions/agents/<kind>_hook.py`) and `sessions.agents.tools` only for tool events; it keeps no file
 contents or tool output (only their sizes), and it always exits 0 without a word on stdout,
 because Claude Code hands stdout of some events to the model and a failing hook must never
 stop an agent. A kind's hook part may ask for more: Gemini CLI wants JSON on stdout, so in
@@ -195,7 +195,7 @@ def _root(payload: dict[str, Any], environ: Environ) -> str:
 
 
 def _tool(kind: str, tool: str, arguments: object, root: str) -> dict[str, Any]:
-    from sessions.tools import classify
+    from sessions.agents.tools import classify
 
     call = classify(kind, tool, arguments if isinstance(arguments, dict) else None)
     fields: dict[str, Any] = {"tool": tool, "cls": call.cls}
@@ -329,6 +329,6 @@ def _complain(error: BaseException, kind: str, environ: Environ) -> None:
 if __name__ == "__main__":
     if not __package__:
         # Run as a file under `python -I -S`, without site-packages: corral's own folder
-        # goes first, so `sessions.tools` is corral's whatever the agent's cwd holds.
+        # goes first, so `sessions.agents.tools` is corral's whatever the agent's cwd holds.
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     sys.exit(main())

@@ -30,14 +30,14 @@ from typing import Any
 
 import psutil
 
+from sessions.adapters.journal import Journal
+from sessions.adapters.launch import LaunchPlan
+from sessions.adapters.processes import terminate_tree
 from sessions.agents.kind import SESSION_TOKEN
-from sessions.errors import JournalError
-from sessions.journal import Journal
-from sessions.launch import LaunchPlan
-from sessions.model import Restart
-from sessions.processes import terminate_tree
-from sessions.reaper import Reaper
-from sessions.rules import Backoff
+from sessions.core.errors import JournalError
+from sessions.core.model import Restart
+from sessions.core.rules import Backoff
+from sessions.services.reaper import Reaper
 
 RATE_LIMIT = re.compile(r"rate[ -]?limit|too many requests|quota|\b429\b", re.IGNORECASE)
 RATE_LIMIT_LINES = 15
@@ -449,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     runner = Runner(plan, resume="--resume" in args[1:])
     runner.install_signals()
     if plan.watch_files:
-        from sessions import filewatch
+        from sessions.adapters import filewatch
 
         events = Path(plan.home) / "events" / f"{plan.agent}.jsonl"
         filewatch.start(Path(plan.cwd), events, plan.agent, runner.wrote)

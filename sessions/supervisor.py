@@ -19,41 +19,41 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sessions import note_texts, processes
-from sessions.attach import AttachPlan, attach_plan
-from sessions.briefs import JOURNAL_TAIL, Brief, checkouts, gather, herd_facts, tail_events
-from sessions.config import CONFIG_NAME, DEFAULT_WORKTREES, find_config, load_config
-from sessions.coordination import Coordinator
-from sessions.errors import AgentError, CorralError, JournalError
-from sessions.explain import explanation
-from sessions.feed import Feed, Follower
-from sessions.fold import FOLD_VERSION, AgentRecord, Fold, latest_records
-from sessions.history import History, Recorded
-from sessions.input_box import type_prompt
-from sessions.journal import Journal
-from sessions.launcher import interrupted, launch_in_pane
-from sessions.lock_release import release
-from sessions.lock_tax import Tax, coordination_tax
-from sessions.lock_values import LockReport
-from sessions.model import AgentSpec, AgentView, Config, PaneInfo, Snapshot, State, Summary
-from sessions.notes import Notes
-from sessions.observer import Observer
-from sessions.outcome import Outcome
-from sessions.processes import ProcessTable
-from sessions.redact import Redactor
-from sessions.repo import Repo
-from sessions.rules import CoordinationRules, SummaryRules
-from sessions.status import Evidence, derive
-from sessions.tmux import Tmux, tmux_version
-from sessions.views import agent_processes, agent_view
-from sessions.worktree_diff import WorktreeDiff, read_diff
+from sessions.adapters import note_texts, processes
+from sessions.adapters.config import CONFIG_NAME, DEFAULT_WORKTREES, find_config, load_config
+from sessions.adapters.feed import Feed, Follower
+from sessions.adapters.journal import Journal, latest_records
+from sessions.adapters.processes import ProcessTable
+from sessions.adapters.repo import Repo
+from sessions.adapters.tmux import Tmux, tmux_version
+from sessions.adapters.worktree_diff import WorktreeDiff, read_diff
+from sessions.commands.attach import AttachPlan, attach_plan
+from sessions.commands.input_box import type_prompt
+from sessions.commands.launcher import interrupted, launch_in_pane
+from sessions.core.errors import AgentError, CorralError, JournalError
+from sessions.core.explain import explanation
+from sessions.core.fold import FOLD_VERSION, AgentRecord, Fold
+from sessions.core.lock_values import LockReport
+from sessions.core.model import AgentSpec, AgentView, Config, PaneInfo, Snapshot, State, Summary
+from sessions.core.outcome import Outcome
+from sessions.core.redact import Redactor
+from sessions.core.rules import CoordinationRules, SummaryRules
+from sessions.core.status import Evidence
+from sessions.services.briefs import JOURNAL_TAIL, Brief, checkouts, gather, herd_facts, tail_events
+from sessions.services.coordination import Coordinator
+from sessions.services.history import History, Recorded
+from sessions.services.lock_release import release
+from sessions.services.lock_tax import Tax, coordination_tax
+from sessions.services.notes import Notes
+from sessions.services.observer import Observer
+from sessions.services.views import agent_view, located_view
 
 if TYPE_CHECKING:
-    from sessions.summaries import Summarizer
-from sessions.private import open_private
-from sessions.worktree_merge import MergePreview
-from sessions.worktree_removal import RemovalPlan
-from sessions.worktrees import Ensured, Worktrees
+    from sessions.services.summaries import Summarizer
+from sessions.adapters.private import open_private
+from sessions.services.worktree_merge import MergePreview
+from sessions.services.worktree_removal import RemovalPlan
+from sessions.services.worktrees import Ensured, Worktrees
 
 STOP_WAIT = 8.0
 
@@ -251,7 +251,7 @@ class Supervisor:
     def summarizer(self, environ: Mapping[str, str] | None = None) -> Summarizer:
         """The one thing that talks to Anthropic; imported here, since the SDK takes seconds
         to import and only summaries need it."""
-        from sessions.summaries import Summarizer
+        from sessions.services.summaries import Summarizer
 
         return Summarizer(self.summary_rules, self.observer.prices, self.journal, environ)
 
@@ -303,29 +303,7 @@ class Supervisor:
             spec, record, pane = configured.get(name), records.get(name), panes.get(name)
             if pane is None and (record is None or record.removed):
                 continue
-            runner_pid, agent_pid, facts = agent_processes(record, pane, table)
-            verdict = derive(Evidence(name, now, record, pane, facts))
-            views.append(
-                AgentView(
-                    name=name,
-                    kind=spec.kind.value if spec else "unknown",
-                    state=verdict.state,
-                    reason=verdict.reason,
-                    since=verdict.since,
-                    branch=(record.branch if record and record.branch else f"corral/{name}"),
-                    worktree=(record.worktree if record and record.worktree else ""),
-                    pane=pane.pane_id if pane else None,
-                    pid=agent_pid,
-                    runner_pid=runner_pid,
-                    runs=record.runs if record else 0,
-                    exit_code=record.exit_code if record else None,
-                    session_id=record.session_id if record else None,
-                    paused=bool(record and record.paused),
-                    shelved=bool(record and record.shelved),
-                    in_config=spec is not None,
-                    run_started=record.run_started if record else None,
-                )
-            )
+            views.append(located_view(name, spec, record, pane, table, now))
         return views
 
     # -- starting ------------------------------------------------------------------------

@@ -30,14 +30,14 @@ from textual.screen import ModalScreen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
-from sessions.alerts import Alerts, Cause
-from sessions.attach import AttachPlan
-from sessions.config_writer import add_agent
-from sessions.errors import CorralError
-from sessions.model import AgentView, Snapshot, State, UserSettings
-from sessions.outcome import Outcome
-from sessions.user_settings import load_user_settings, user_config_path
-from sessions.worktree_merge import MergePreview
+from sessions.adapters.config_writer import add_agent
+from sessions.adapters.user_settings import load_user_settings, user_config_path
+from sessions.commands.attach import AttachPlan
+from sessions.core.errors import CorralError
+from sessions.core.model import AgentView, Snapshot, State, UserSettings
+from sessions.core.outcome import Outcome
+from sessions.services.alerts import Alerts, Cause
+from sessions.services.worktree_merge import MergePreview
 from tui.commands import HerdCommands
 from tui.herd import Herd
 from tui.latest import Latest

@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sessions.attach import attach_plan
-from sessions.errors import CorralError
-from sessions.journal import Journal
-from sessions.model import AgentRole, AgentView, Snapshot, State, Summary
-from sessions.outcome import Outcome
-from sessions.repo import Repo
+from sessions.adapters.journal import Journal
+from sessions.adapters.repo import Repo
+from sessions.commands.attach import attach_plan
+from sessions.core.errors import CorralError
+from sessions.core.model import AgentRole, AgentView, Snapshot, State, Summary
+from sessions.core.outcome import Outcome
 from sessions.supervisor import Supervisor
 
 STATE_MARKS = {
@@ -48,7 +48,7 @@ class VersionAction(argparse.Action):
         values: object,
         option_string: str | None = None,
     ) -> None:
-        from sessions.doctor import version_line
+        from sessions.commands.doctor import version_line
 
         print(version_line())
         parser.exit()
@@ -385,7 +385,7 @@ def cmd_init(args: argparse.Namespace, repo_path: Path) -> int:
     only on a terminal, so scripts and pipes get the defaults instead of a hang."""
     import shlex
 
-    from sessions import init
+    from sessions.commands import init
 
     counts = init.parse_agents(args.agents) if args.agents is not None else None
     repo = Repo.discover(repo_path)
@@ -493,7 +493,7 @@ def cmd_demo(args: argparse.Namespace, repo: Path) -> int:
     """The sandbox and its herd; `--repo` is not used, since the sandbox is the repository."""
     import shlex
 
-    from sessions import demo
+    from sessions.commands import demo
 
     if getattr(args, "repo", None) is not None:
         raise CorralError("corral demo makes its own repository: pass --dir PATH, not --repo.")
@@ -533,7 +533,7 @@ def cmd_demo(args: argparse.Namespace, repo: Path) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, repo: Path) -> int:
-    from sessions.doctor import run_checks
+    from sessions.commands.doctor import run_checks
 
     checks = run_checks(repo)
     for check in checks:
@@ -545,7 +545,7 @@ def cmd_doctor(args: argparse.Namespace, repo: Path) -> int:
 def cmd_summarize(args: argparse.Namespace, repo: Path) -> int:
     import asyncio
 
-    from sessions.summaries import Skipped
+    from sessions.services.summaries import Skipped
 
     supervisor = Supervisor.open(repo)
     summarizer = supervisor.summarizer()

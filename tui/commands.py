@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
-from sessions.model import Snapshot
+from sessions.core.model import Snapshot
 from tui.tabs import TABS
 
 # (words shown, the dashboard's action): each for the selected agent and for every other one

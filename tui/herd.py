@@ -11,19 +11,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from sessions.attach import AttachPlan
-from sessions.briefs import Brief
-from sessions.history import Recorded
-from sessions.model import AgentSpec, AgentView, Snapshot
-from sessions.note_texts import NoteText
-from sessions.outcome import Outcome
-from sessions.rules import SummaryRules
-from sessions.worktree_diff import WorktreeDiff
-from sessions.worktree_merge import MergePreview
-from sessions.worktree_removal import RemovalPlan
+from sessions.adapters.note_texts import NoteText
+from sessions.adapters.worktree_diff import WorktreeDiff
+from sessions.commands.attach import AttachPlan
+from sessions.core.model import AgentSpec, AgentView, Snapshot
+from sessions.core.outcome import Outcome
+from sessions.core.rules import SummaryRules
+from sessions.services.briefs import Brief
+from sessions.services.history import Recorded
+from sessions.services.worktree_merge import MergePreview
+from sessions.services.worktree_removal import RemovalPlan
 
 if TYPE_CHECKING:
-    from sessions.summaries import Summarizer
+    from sessions.services.summaries import Summarizer
 
 
 class Herd(Protocol):

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from sessions.history import Recorded
-from sessions.model import AgentView, Snapshot
-from sessions.note_texts import NoteText
-from sessions.outcome import Outcome
-from sessions.worktree_diff import WorktreeDiff
-from sessions.worktree_removal import RemovalPlan
+from sessions.adapters.note_texts import NoteText
+from sessions.adapters.worktree_diff import WorktreeDiff
+from sessions.core.model import AgentView, Snapshot
+from sessions.core.outcome import Outcome
+from sessions.services.history import Recorded
+from sessions.services.worktree_removal import RemovalPlan
 from tui.herd import Herd
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import threading
 
-from sessions.history import Recorded
-from sessions.model import Snapshot
-from sessions.note_texts import NoteText
-from sessions.worktree_diff import WorktreeDiff
-from sessions.worktree_removal import RemovalPlan
+from sessions.adapters.note_texts import NoteText
+from sessions.adapters.worktree_diff import WorktreeDiff
+from sessions.core.model import Snapshot
+from sessions.services.history import Recorded
+from sessions.services.worktree_removal import RemovalPlan
 from tui.herd import Herd
 
 HISTORY_LINES = 500

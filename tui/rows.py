@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sessions.model import Snapshot, State
+from sessions.core.model import Snapshot, State
 from tui.format import total_tokens
 from tui.states import WORDS
 

@@ -13,7 +13,7 @@ from rich.color import Color as RichColor
 from rich.style import Style
 from textual.color import Color, ColorParseError
 
-from sessions.model import State
+from sessions.core.model import State
 from tui.themes import state_variable
 
 MARKS = {

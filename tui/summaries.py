@@ -3,7 +3,7 @@ the "while you were away" digest when the user comes back.
 
 Everything runs on async workers whose blocking parts (reading the journal, tmux, git) go to
 threads, so a slow or failing Anthropic never holds up a key or a look. Nothing here decides
-what a summary says or costs: that is `sessions.summaries`. The app hands in how to start a
+what a summary says or costs: that is `sessions.services.summaries`. The app hands in how to start a
 worker and how to look again, so this knows nothing of the app.
 """
 
@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sessions.model import AgentView, Snapshot
+from sessions.core.model import AgentView, Snapshot
 
 if TYPE_CHECKING:
-    from sessions.summaries import Summarizer
+    from sessions.services.summaries import Summarizer
     from tui.herd import Herd
 
 CHECK_EVERY = 5.0  # seconds between asking the refresh policy what is due
@@ -146,7 +146,7 @@ class Summaries:
         done(said)
 
     async def _ask(self, views: Sequence[AgentView]) -> str:
-        from sessions.summaries import Skipped
+        from sessions.services.summaries import Skipped
 
         summarizer = await self.ready()
         if (problem := summarizer.problem()) is not None:
@@ -169,7 +169,7 @@ class Summaries:
         since: float,
         done: Callable[[str, str], None],
     ) -> None:
-        from sessions.summaries import Skipped
+        from sessions.services.summaries import Skipped
 
         try:
             summarizer = await self.ready()

@@ -34,11 +34,11 @@ from textual.css.stylesheet import Stylesheet, StylesheetParseError
 from textual.theme import Theme
 from tomlkit.exceptions import TOMLKitError
 
-from sessions.atomic import write_atomically
-from sessions.errors import ConfigError, CorralError
-from sessions.model import State, UserSettings
-from sessions.toml_check import Locator, key_name
-from sessions.user_settings import user_config_path
+from sessions.adapters.atomic import write_atomically
+from sessions.adapters.toml_check import Locator, key_name
+from sessions.adapters.user_settings import user_config_path
+from sessions.core.errors import ConfigError, CorralError
+from sessions.core.model import State, UserSettings
 
 DEFAULT_THEME = UserSettings().theme
 """The theme shown when the user chose none; it also lends its state colours to user themes."""

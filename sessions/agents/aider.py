@@ -6,7 +6,7 @@ user (only with `--notifications` on); corral's hook records that as an `idle_pr
 
 from sessions.agents.hook_settings import hook_command
 from sessions.agents.kind import AgentKind
-from sessions.model import AgentSpec, Kind
+from sessions.core.model import AgentSpec, Kind
 
 
 class Aider(AgentKind):

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sessions.adapters.repo import git
 from sessions.agents.hook_settings import (
     agent_env,
     hook_command,
@@ -29,8 +30,7 @@ from sessions.agents.hook_settings import (
     write_json,
 )
 from sessions.agents.kind import SESSION_TOKEN, AgentKind, Prepared
-from sessions.model import AgentSpec, Kind
-from sessions.repo import git
+from sessions.core.model import AgentSpec, Kind
 
 EVENTS = (
     "SessionStart",

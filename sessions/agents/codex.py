@@ -8,7 +8,7 @@ user's `~/.codex/config.toml`. It replaces a `notify` the user set there for thi
 
 from sessions.agents.hook_settings import hook_argv
 from sessions.agents.kind import AgentKind, Launch
-from sessions.model import AgentSpec, Kind
+from sessions.core.model import AgentSpec, Kind
 
 
 class Codex(AgentKind):

@@ -37,17 +37,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sessions.adapters.repo import git
 from sessions.agents.claude import LOCK_WAIT, _locked
-from sessions.agents.hook_settings import (
-    Settings,
-    agent_env,
-    hook_command,
-    merge_hooks,
-    write_json,
-)
+from sessions.agents.hook_settings import Settings, agent_env, hook_command, merge_hooks, write_json
 from sessions.agents.kind import AgentKind, Prepared
-from sessions.model import AgentSpec, Kind
-from sessions.repo import git
+from sessions.core.model import AgentSpec, Kind
 
 EVENTS = (
     "SessionStart",

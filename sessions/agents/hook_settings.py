@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sessions.model import AgentSpec
+from sessions.core.model import AgentSpec
 
 # The folder that holds the `sessions` package, whether an editable checkout or site-packages.
 CORRAL_ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ the kind's name instead, and `AgentKind` points at them:
 
 - its hook's side (`sessions/agents/<kind>_hook.py`, a `HookPart`): whether the CLI pipes a
   payload on stdin, how that payload maps to Claude Code's shape, its tool names;
-- its screen rules (`sessions/agents/screens/<kind>.toml`, read by `sessions.screen_rules`);
-- its transcript reader (`sessions/transcripts/<kind>.py`).
+- its screen rules (`sessions/agents/screens/<kind>.toml`, read by `sessions.core.screen_rules`);
+- its transcript reader (`sessions/agents/transcripts/<kind>.py`).
 
 The runner substitutes `SESSION_TOKEN` with a fresh session id for every run, or the recorded
 one when it resumes, so a kind that pins its session id (Claude Code's `--session-id`) keeps
@@ -23,12 +23,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from sessions.errors import CorralError
-from sessions.model import AgentSpec, Kind
+from sessions.core.errors import CorralError
+from sessions.core.model import AgentSpec, Kind
 
 if TYPE_CHECKING:
     from sessions.agents.hook_part import HookPart
-    from sessions.screen_rules import Table
+    from sessions.core.screen_rules import Table
 
 SESSION_TOKEN = "{corral_session_id}"
 
@@ -74,13 +74,13 @@ class AgentKind:
 
     @property
     def screen_table(self) -> Table | None:
-        from sessions.screen_rules import table
+        from sessions.core.screen_rules import table
 
         return table(self.kind)
 
     @property
     def transcript_reader(self) -> ModuleType | None:
-        from sessions.transcripts import reader
+        from sessions.agents.transcripts import reader
 
         return reader(self.kind)
 

@@ -1,7 +1,7 @@
 """Any command: corral cannot know how it takes a prompt, so it gets one in CORRAL_PROMPT."""
 
 from sessions.agents.kind import AgentKind
-from sessions.model import AgentSpec, Kind
+from sessions.core.model import AgentSpec, Kind
 
 
 class Shell(AgentKind):

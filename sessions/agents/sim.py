@@ -3,7 +3,7 @@
 import sys
 
 from sessions.agents.kind import SESSION_TOKEN, AgentKind
-from sessions.model import AgentSpec, Kind
+from sessions.core.model import AgentSpec, Kind
 
 
 class Sim(AgentKind):

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sessions.adapters.journal import Journal
 from sessions.agents.hook_settings import hook_argv
-from sessions.journal import Journal
 from sessions.sim.console import Console, Exit
 from sessions.sim.plan import VERBS, plan_turn
 from sessions.sim.scenario import Scenario, Step

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sessions.model import State
+from sessions.core.model import State
 from sessions.supervisor import Supervisor
 from tests.helpers import wait_for
 from tests.support.codex_cli import (

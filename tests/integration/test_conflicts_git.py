@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from sessions.conflict_values import ALL_LINES, Builder, LineRange, Touch
-from sessions.conflicts import (
+from sessions.adapters.journal import Journal
+from sessions.adapters.repo import Repo
+from sessions.adapters.repo import git as run_git
+from sessions.core.conflict_values import ALL_LINES, Builder, LineRange, Touch
+from sessions.services.conflicts import (
     ConflictFinder,
     ConflictTracker,
     git_touches,
     line_ranges,
     merge_conflicts,
 )
-from sessions.journal import Journal
-from sessions.repo import Repo
-from sessions.repo import git as run_git
-from sessions.worktrees import Worktrees
+from sessions.services.worktrees import Worktrees
 from tests.helpers import git
 
 BASE_LINES = [f"line {number}\n" for number in range(1, 31)]

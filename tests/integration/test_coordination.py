@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from sessions.journal import Journal
-from sessions.model import Snapshot
+from sessions.adapters.journal import Journal
+from sessions.core.model import Snapshot
 from sessions.supervisor import Supervisor
 from tests.helpers import wait_for
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sessions.repo import Repo
+from sessions.adapters.repo import Repo
 from tests.support.demo_story import wait_for_story
 
 pytestmark = pytest.mark.tmux

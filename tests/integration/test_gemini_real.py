@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from sessions import screen_rules
-from sessions.model import State
+from sessions.core import screen_rules
+from sessions.core.model import State
 from sessions.supervisor import Supervisor
 from tests.helpers import git, wait_for
 from tests.support.gemini_cli import gemini_binary, gemini_env, prepare_gemini_home, why_no_gemini

@@ -20,9 +20,9 @@ import libtmux
 import psutil
 import pytest
 
-from sessions.journal import Journal
-from sessions.repo import Repo
-from sessions.tmux import Tmux
+from sessions.adapters.journal import Journal
+from sessions.adapters.repo import Repo
+from sessions.adapters.tmux import Tmux
 from tests.helpers import corral as run_corral
 from tests.helpers import git, wait_for
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from sessions.adapters.repo import Repo
 from sessions.agents import claude as claude_agent
 from sessions.agents import kind_of
 from sessions.agents.claude import EVENTS as CLAUDE_EVENTS
@@ -32,8 +33,7 @@ from sessions.agents.gemini import EVENTS as GEMINI_EVENTS
 from sessions.agents.gemini import SETTINGS as GEMINI_SETTINGS
 from sessions.agents.hook_settings import hook_argv, is_corral_hook
 from sessions.agents.kind import Prepared
-from sessions.model import AgentSpec, Kind
-from sessions.repo import Repo
+from sessions.core.model import AgentSpec, Kind
 from sessions.supervisor import Supervisor
 from tests.helpers import git, wait_for
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sessions.config import load_config
+from sessions.adapters.config import load_config
 from tests.helpers import GIT_ENV, git
 
 

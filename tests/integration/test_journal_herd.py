@@ -19,8 +19,8 @@ from typing import Any
 import psutil
 import pytest
 
-from sessions.journal import Journal, segments
-from sessions.repo import Repo
+from sessions.adapters.journal import Journal, segments
+from sessions.adapters.repo import Repo
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.tmux

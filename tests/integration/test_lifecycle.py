@@ -15,8 +15,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sessions.journal import Journal
-from sessions.model import AgentView, State
+from sessions.adapters.journal import Journal
+from sessions.core.model import AgentView, State
 from sessions.supervisor import Supervisor
 from tests.helpers import git, wait_for
 

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from sessions.errors import LockError
-from sessions.lock_release import release
-from sessions.lock_scan import scan
-from sessions.lock_tax import coordination_tax
-from sessions.lock_values import Lock
-from sessions.locks import survey
-from sessions.model import Checkout
-from sessions.rules import LockRules
+from sessions.core.errors import LockError
+from sessions.core.lock_values import Lock
+from sessions.core.model import Checkout
+from sessions.core.rules import LockRules
+from sessions.services.lock_release import release
+from sessions.services.lock_scan import scan
+from sessions.services.lock_tax import coordination_tax
+from sessions.services.locks import survey
 from tests.helpers import git
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "locks"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sessions.errors import AgentError
+from sessions.core.errors import AgentError
 from sessions.supervisor import Supervisor
 from tests.helpers import GIT_ENV, git
 from tui.cli import main

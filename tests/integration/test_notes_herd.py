@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from sessions.journal import Journal
-from sessions.model import Checkout
-from sessions.note_changes import NoteChange
-from sessions.notes import BASE, USER, Notes
-from sessions.rules import NoteRules
+from sessions.adapters.journal import Journal
+from sessions.core.model import Checkout
+from sessions.core.note_changes import NoteChange
+from sessions.core.rules import NoteRules
+from sessions.services.notes import BASE, USER, Notes
 from tests.helpers import git
 
 DAY = 86400.0

@@ -21,10 +21,10 @@ import libtmux.server
 import psutil
 import pytest
 
-from sessions.journal import Journal
-from sessions.repo import Repo
+from sessions.adapters.journal import Journal
+from sessions.adapters.repo import Repo
+from sessions.adapters.tmux import Tmux
 from sessions.supervisor import Supervisor
-from sessions.tmux import Tmux
 from tests.helpers import corral as run_corral
 from tests.helpers import wait_for
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sessions.errors import AgentError
-from sessions.model import State
+from sessions.core.errors import AgentError
+from sessions.core.model import State
 from sessions.supervisor import Supervisor
 from tests.helpers import git, wait_for
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from sessions.errors import AgentError
-from sessions.model import State
-from sessions.screen_rules import input_box
+from sessions.core.errors import AgentError
+from sessions.core.model import State
+from sessions.core.screen_rules import input_box
+from sessions.core.usage import RunSpend
 from sessions.supervisor import Supervisor
-from sessions.usage import RunSpend
 from tests.helpers import wait_for
 from tests.support.claude_cli import claude_env, prepare_home
 from tests.support.standin import Reply, StandIn, ToolUse, Usage

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from sessions.briefs import Brief
-from sessions.fold import Fold
-from sessions.journal import SUMMARY, SUMMARY_FAILED, Journal
-from sessions.model import Summary
-from sessions.prices import DEFAULT_PRICES
-from sessions.rules import SummaryRules
-from sessions.summaries import Digest, Skipped, Summarizer
+from sessions.adapters.journal import Journal
+from sessions.core.events import SUMMARY, SUMMARY_FAILED
+from sessions.core.fold import Fold
+from sessions.core.model import Summary
+from sessions.core.prices import DEFAULT_PRICES
+from sessions.core.rules import SummaryRules
+from sessions.services.briefs import Brief
+from sessions.services.summaries import Digest, Skipped, Summarizer
 from sessions.supervisor import Supervisor
 from tests.helpers import wait_for
 from tests.support.standin import Failure, Reply, StandIn, Usage

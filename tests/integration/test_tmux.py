@@ -8,7 +8,7 @@ from pathlib import Path
 import libtmux
 import pytest
 
-from sessions.tmux import Tmux
+from sessions.adapters.tmux import Tmux
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.tmux

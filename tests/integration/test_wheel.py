@@ -164,7 +164,7 @@ def test_the_wheel_holds_every_file_corral_reads_at_run_time(installed: Installe
         name for name in expected if name.startswith("tui/bundled_themes/")
     }
     wanted = (
-        "sessions/tmux.conf",
+        "sessions/adapters/tmux.conf",
         "tui/styles/app.tcss",
         "sessions/sim/demo/asker.toml",
         "sessions/agents/screens/claude.toml",

@@ -23,9 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sessions.errors import AgentError
-from sessions.repo import Repo
-from sessions.worktrees import Worktrees
+from sessions.adapters.repo import Repo
+from sessions.core.errors import AgentError
+from sessions.services.worktrees import Worktrees
 from tests.helpers import git
 
 BRANCH = "corral/a"
@@ -783,8 +783,8 @@ def head_of_main(repo: Repo) -> str:
 def killed_during_checkout(repo: Repo, monkeypatch: pytest.MonkeyPatch, **how: object) -> Path:
     """Run `ensure` until git has registered the worktree and begun its checkout, then stop it
     dead there: corral's own note of the worktree being made stays, as it would."""
-    import sessions.worktrees as module
-    from sessions.worktree_git import run as real
+    import sessions.services.worktrees as module
+    from sessions.adapters.worktree_git import run as real
 
     def run(cwd: Path, *args: str, **kwargs: object) -> str:
         out = real(cwd, *args, **kwargs)  # type: ignore[arg-type]
@@ -1017,7 +1017,7 @@ def test_remove_keeps_a_submodule_with_the_history_git_kept_in_the_worktree(
 def test_a_move_that_fails_puts_back_what_was_moved_and_removes_nothing(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sessions.worktree_removal as module
+    import sessions.services.worktree_removal as module
 
     worktrees = Worktrees(repo)
     path = agent_path(repo)

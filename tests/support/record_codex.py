@@ -1,6 +1,6 @@
 """Record real Codex CLI screens and `notify` payloads into tests/data/codex/.
 
-The screen patterns for Codex (sessions/screen_rules.py) are tested on these recordings; when a
+The screen patterns for Codex (sessions/core/screen_rules.py) are tested on these recordings; when a
 new CLI version changes a string, run this again and let the tests say what moved:
 
     .venv/bin/python -m tests.support.record_codex [--out tests/data/codex]

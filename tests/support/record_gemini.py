@@ -1,7 +1,8 @@
 """Record real Gemini CLI screens and hook payloads into tests/data/gemini/.
 
-The screen patterns for Gemini (sessions/screen_rules.py) are tested on these recordings; when a
-new CLI version changes a string, run this again and let the tests say what moved:
+The screen patterns for Gemini (sessions/agents/screens/gemini.toml) are tested on these
+recordings; when a new CLI version changes a string, run this again and let the tests say what
+moved:
 
     .venv/bin/python -m tests.support.record_gemini [--out tests/data/gemini]
 

@@ -13,17 +13,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sessions import note_texts
-from sessions.attach import AttachPlan, attach_plan
-from sessions.briefs import Brief
-from sessions.config import CONFIG_NAME, load_config
-from sessions.conflict_values import Conflict
-from sessions.fingerprint import Fingerprint
-from sessions.fold import Fold
-from sessions.history import TAIL, History, Recorded
-from sessions.journal import Event, Journal
-from sessions.lock_values import Lock, LockReport, LockVerdict
-from sessions.model import (
+from sessions.adapters import note_texts
+from sessions.adapters.config import CONFIG_NAME, load_config
+from sessions.adapters.journal import Journal
+from sessions.adapters.repo import Repo
+from sessions.adapters.tmux import Tmux
+from sessions.adapters.worktree_diff import WorktreeDiff, read_diff
+from sessions.commands.attach import AttachPlan, attach_plan
+from sessions.core.conflict_values import Conflict
+from sessions.core.events import Event
+from sessions.core.fingerprint import Fingerprint
+from sessions.core.fold import Fold
+from sessions.core.lock_values import Lock, LockReport, LockVerdict
+from sessions.core.model import (
     AgentRole,
     AgentSpec,
     AgentView,
@@ -34,18 +36,17 @@ from sessions.model import (
     State,
     Summary,
 )
-from sessions.note_changes import LastChange, NoteFile
-from sessions.outcome import Outcome
-from sessions.prices import DEFAULT_PRICES
-from sessions.repo import Repo
-from sessions.rules import SummaryRules
-from sessions.tmux import Tmux
-from sessions.worktree_diff import WorktreeDiff, read_diff
-from sessions.worktree_merge import FileChange, MergePreview
-from sessions.worktree_removal import Leftovers, RemovalPlan
+from sessions.core.note_changes import LastChange, NoteFile
+from sessions.core.outcome import Outcome
+from sessions.core.prices import DEFAULT_PRICES
+from sessions.core.rules import SummaryRules
+from sessions.services.briefs import Brief
+from sessions.services.history import TAIL, History, Recorded
+from sessions.services.worktree_merge import FileChange, MergePreview
+from sessions.services.worktree_removal import Leftovers, RemovalPlan
 
 if TYPE_CHECKING:
-    from sessions.summaries import Summarizer
+    from sessions.services.summaries import Summarizer
 
 NOW = 1_800_000_000.0  # every clock in the fake herd is frozen here
 
@@ -274,7 +275,7 @@ class FakeHerd:
         self.calls.append((action, argument))
         self.called.set()
         if action in self.fail:
-            from sessions.errors import AgentError
+            from sessions.core.errors import AgentError
 
             raise AgentError(f"{argument} could not {action}: the fake says no.")
 
@@ -383,7 +384,7 @@ class FakeHerd:
         return self.config.summaries if self.config else SummaryRules()
 
     def summarizer(self, environ: Mapping[str, str] | None = None) -> Summarizer:
-        from sessions.summaries import Summarizer
+        from sessions.services.summaries import Summarizer
 
         return Summarizer(self.summary_rules, DEFAULT_PRICES, self.journal, environ)
 

@@ -11,8 +11,8 @@ import pytest
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, TabbedContent, TextArea
 
-from sessions.model import State
-from sessions.worktree_removal import Leftover, Leftovers
+from sessions.core.model import State
+from sessions.services.worktree_removal import Leftover, Leftovers
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import FakeHerd, make_herd, view
 from tui.screens.confirm import ConfirmScreen

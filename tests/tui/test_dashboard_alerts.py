@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from sessions.model import State, UserSettings
+from sessions.core.model import State, UserSettings
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import NOW, FakeHerd, make_herd, view
 from tui.app import CorralApp

@@ -11,9 +11,9 @@ from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from sessions.lock_values import LockReport
-from sessions.model import Snapshot
-from sessions.worktree_merge import FileChange, MergePreview
+from sessions.core.lock_values import LockReport
+from sessions.core.model import Snapshot
+from sessions.services.worktree_merge import FileChange, MergePreview
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import FakeHerd
 from tui.screens.confirm import ConfirmScreen

@@ -13,8 +13,8 @@ import pytest
 from textual import events
 from textual.widgets.data_table import RowDoesNotExist
 
-from sessions.rules import SummaryRules
-from sessions.summaries import Summarizer
+from sessions.core.rules import SummaryRules
+from sessions.services.summaries import Summarizer
 from tests.support.standin import Reply, StandIn
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import FakeHerd

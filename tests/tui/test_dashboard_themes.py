@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.color import Color
 from textual.command import CommandList
 
-from sessions.model import UserSettings
+from sessions.core.model import UserSettings
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import FakeHerd
 from tui.themes import BUNDLED_ORDER, DEFAULT_THEME, STATE_VARIABLES

@@ -13,9 +13,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TextArea
 
-from sessions.config import load_config
-from sessions.config_writer import HEADER, AgentFields, render_agent
-from sessions.model import Kind
+from sessions.adapters.config import load_config
+from sessions.adapters.config_writer import HEADER, AgentFields, render_agent
+from sessions.core.model import Kind
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import FakeHerd, make_herd
 from tui.app import CorralApp

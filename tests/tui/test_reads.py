@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Markdown
 
-from sessions.model import State
-from sessions.worktree_diff import read_diff
+from sessions.adapters.worktree_diff import read_diff
+from sessions.core.model import State
 from tests.helpers import git
 from tests.tui.conftest import corral, until
 from tests.tui.fakes import NOW, make_herd, progress_note, view

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from sessions.model import State
-from sessions.repo import Repo
+from sessions.adapters.repo import Repo
+from sessions.core.model import State
 from sessions.supervisor import Supervisor
 from tests.helpers import wait_for
 from tests.tui.conftest import until

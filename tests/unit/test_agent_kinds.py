@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from sessions import screen_rules
 from sessions.agents import kind_of
 from sessions.agents.hook_part import hook_part
-from sessions.model import Kind
-from sessions.screen_rules import Look, read_screen
+from sessions.core import screen_rules
+from sessions.core.model import Kind
+from sessions.core.screen_rules import Look, read_screen
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -29,7 +29,7 @@ def test_every_kind_has_one_module_that_reaches_its_parts(kind: Kind) -> None:
     assert agent.hook is hook_part(kind)
     has_rules = (screen_rules.RULES_DIR / f"{kind.value}.toml").exists()
     assert (agent.screen_table is not None) == has_rules
-    has_reader = (ROOT / "sessions" / "transcripts" / f"{kind.value}.py").exists()
+    has_reader = (ROOT / "sessions" / "agents" / "transcripts" / f"{kind.value}.py").exists()
     assert (agent.transcript_reader is not None) == has_reader
 
 
@@ -59,7 +59,7 @@ def test_screen_rules_are_read_the_first_time_and_kept(
 
 def test_importing_the_screen_rules_reads_no_table() -> None:
     code = (
-        "import sessions.supervisor; from sessions import screen_rules; "
+        "import sessions.supervisor; from sessions.core import screen_rules; "
         "print(len(screen_rules.TABLES))"
     )
     done = subprocess.run(

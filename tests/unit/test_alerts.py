@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sessions.alerts import LISTED, Alert, Alerts, Cause, batch
-from sessions.conflict_values import Conflict, Level
-from sessions.fingerprint import fingerprint, stall
-from sessions.model import AgentRole, AgentView, Coordination, Snapshot, State
-from sessions.rules import RoleRules
+from sessions.core.conflict_values import Conflict, Level
+from sessions.core.fingerprint import fingerprint, stall
+from sessions.core.model import AgentRole, AgentView, Coordination, Snapshot, State
+from sessions.core.rules import RoleRules
+from sessions.services.alerts import LISTED, Alert, Alerts, Cause, batch
 
 T0 = 1_700_000_000.0
 RULES = RoleRules()

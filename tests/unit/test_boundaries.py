@@ -52,7 +52,7 @@ def test_reading_corral_toml_loads_no_service() -> None:
     journal or git's worktrees, which would stand a value on the services made of it."""
     code = (
         "import sys\n"
-        "import sessions.config, sessions.model\n"
+        "import sessions.adapters.config, sessions.core.model\n"
         "print(','.join(sorted(m for m in sys.modules if m.startswith('sessions.'))))\n"
     )
     result = subprocess.run(
@@ -60,13 +60,13 @@ def test_reading_corral_toml_loads_no_service() -> None:
     )
     loaded = set(result.stdout.strip().split(","))
     services = {
-        "sessions.coordination",
-        "sessions.conflicts",
-        "sessions.locks",
-        "sessions.notes",
+        "sessions.services.coordination",
+        "sessions.services.conflicts",
+        "sessions.services.locks",
+        "sessions.services.notes",
         "sessions.hook",
-        "sessions.journal",
-        "sessions.worktrees",
-        "sessions.repo",
+        "sessions.adapters.journal",
+        "sessions.services.worktrees",
+        "sessions.adapters.repo",
     }
     assert loaded & services == set()

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sessions.checkpoint import CHECKPOINT_ENV, CHECKPOINT_EVERY, Checkpoint
-from sessions.conflicts import CONFLICTS_VERSION, ConflictTracker
-from sessions.fold import FOLD_VERSION, Fold
-from sessions.journal import Journal
+from sessions.adapters.checkpoint import CHECKPOINT_ENV, CHECKPOINT_EVERY, Checkpoint
+from sessions.adapters.journal import Journal
+from sessions.core.fold import FOLD_VERSION, Fold
+from sessions.services.conflicts import CONFLICTS_VERSION, ConflictTracker
 
 Event = dict[str, Any]
 
@@ -328,9 +328,9 @@ def test_the_checkpoint_file_is_replaced_whole(tmp_path: Path, monkeypatch: Any)
 
 
 def test_the_summary_book_comes_back_from_a_checkpoint(tmp_path: Path) -> None:
-    from sessions.prices import DEFAULT_PRICES
-    from sessions.rules import SummaryRules
-    from sessions.summaries import HOUR, Book, Summarizer
+    from sessions.core.prices import DEFAULT_PRICES
+    from sessions.core.rules import SummaryRules
+    from sessions.services.summaries import HOUR, Book, Summarizer
 
     path = tmp_path / "journal.jsonl"
     start = 1_700_000_000.0

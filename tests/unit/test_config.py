@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sessions.agent_config import AGENT_KEYS
-from sessions.config import (
+from sessions.adapters.agent_config import AGENT_KEYS
+from sessions.adapters.config import (
     BACKOFF_KEYS,
     CONFIG_NAME,
     CONFLICT_KEYS,
@@ -23,17 +23,17 @@ from sessions.config import (
     load_config,
     parse_config,
 )
-from sessions.errors import ConfigError
-from sessions.model import AgentSpec, Config, Kind, Restart, UserSettings
-from sessions.rules import Backoff, CoordinationRules, SummaryRules
-from sessions.toml_check import Locator, key_name
-from sessions.user_settings import (
+from sessions.adapters.toml_check import Locator, key_name
+from sessions.adapters.user_settings import (
     NOTIFICATION_KEYS,
     USER_KEYS,
     load_user_settings,
     parse_user_settings,
     user_config_path,
 )
+from sessions.core.errors import ConfigError
+from sessions.core.model import AgentSpec, Config, Kind, Restart, UserSettings
+from sessions.core.rules import Backoff, CoordinationRules, SummaryRules
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 PATH = "/repo/corral.toml"
@@ -442,7 +442,7 @@ def test_user_config_path_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 
 def test_prices_table_overrides_a_default_and_adds_a_model(tmp_path: Path) -> None:
-    from sessions.usage import Tokens
+    from sessions.core.usage import Tokens
 
     text = (
         '[prices."claude-opus-5"]\ninput = 1.0\noutput = 2.0\n'

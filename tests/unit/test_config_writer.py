@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sessions.config import load_config
-from sessions.config_writer import (
+from sessions.adapters.config import load_config
+from sessions.adapters.config_writer import (
     HEADER,
     AgentFields,
     add_agent,
@@ -19,11 +19,11 @@ from sessions.config_writer import (
     suggest_name,
     with_agent,
 )
-from sessions.errors import ConfigError
-from sessions.model import AgentSpec, Kind, Restart
-from sessions.repo import Repo
+from sessions.adapters.repo import Repo
+from sessions.adapters.tmux import Tmux
+from sessions.core.errors import ConfigError
+from sessions.core.model import AgentSpec, Kind, Restart
 from sessions.supervisor import Supervisor
-from sessions.tmux import Tmux
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sessions.conflict_values import ALL_LINES, Builder, Conflict, LineRange, Touch, highest
-from sessions.conflicts import (
+from sessions.adapters.journal import Journal
+from sessions.core.conflict_values import ALL_LINES, Builder, Conflict, LineRange, Touch, highest
+from sessions.services.conflicts import (
     WINDOW,
     ConflictTracker,
     _merge_paths,
@@ -17,7 +18,6 @@ from sessions.conflicts import (
     ranges_meet,
     relative_path,
 )
-from sessions.journal import Journal
 
 NOW = 1_700_000_000.0
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from sessions.feed import Feed, Follower
-from sessions.journal import Journal
+from sessions.adapters.feed import Feed, Follower
+from sessions.adapters.journal import Journal
 
 
 def seen(path: Path) -> list[Any]:

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from sessions.fingerprint import (
-    BUILDER,
-    NONE,
-    OBSERVER,
-    Call,
-    Write,
-    fingerprint,
-    stall,
-)
-from sessions.rules import RoleRules
+from sessions.core.fingerprint import BUILDER, NONE, OBSERVER, Call, Write, fingerprint, stall
+from sessions.core.rules import RoleRules
 
 NOW = 10_000.0
 RULES = RoleRules()

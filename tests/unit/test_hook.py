@@ -397,7 +397,8 @@ def test_many_hooks_at_once_leave_whole_lines(run: Run) -> None:
 
 
 def test_only_tool_events_pay_for_importing_the_tool_classes(tmp_path: Path) -> None:
-    """The entry imports the standard library's json, os, sys and time; sessions.tools on demand."""
+    """The entry imports the standard library's json, os, sys and time; the tool classes (in
+    sessions.agents.tools) on demand."""
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]); from sessions.hook import main; main([]); "
         "sys.stderr.write(' '.join(sorted(sys.modules)))"
@@ -416,8 +417,8 @@ def test_only_tool_events_pay_for_importing_the_tool_classes(tmp_path: Path) -> 
         )
         assert done.stdout == b""
         loaded[name] = set(done.stderr.decode().split())
-    assert "sessions.tools" not in loaded["start"] and "typing" not in loaded["start"]
-    assert "sessions.tools" in loaded["tool"]
+    assert "sessions.agents.tools" not in loaded["start"] and "typing" not in loaded["start"]
+    assert "sessions.agents.tools" in loaded["tool"]
 
 
 # --- telling an agent about a file another builder holds -------------------------------------

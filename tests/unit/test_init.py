@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from sessions.config import load_config, parse_config
-from sessions.errors import CorralError
-from sessions.init import (
+from sessions.adapters.config import load_config, parse_config
+from sessions.adapters.repo import Repo
+from sessions.commands.init import (
     ask_counts,
     check_absent,
     detect_clis,
@@ -24,8 +24,8 @@ from sessions.init import (
     plan_config,
     write_config,
 )
-from sessions.model import Kind, Restart
-from sessions.repo import Repo
+from sessions.core.errors import CorralError
+from sessions.core.model import Kind, Restart
 from tests.helpers import git
 
 FAKE_CLI = "#!/bin/sh\necho fake agent CLI\n"

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessions import briefs
-from sessions import journal as journal_module
-from sessions.fold import Fold
-from sessions.journal import Journal, segment_path, segments
+from sessions.adapters import journal as journal_module
+from sessions.adapters.journal import Journal, segment_path, segments
+from sessions.core.fold import Fold
+from sessions.services import briefs
 from tests.helpers import git, wait_for
 
 
@@ -178,7 +178,7 @@ def test_a_file_that_ends_in_a_newline_gets_no_empty_line(tmp_path: Path) -> Non
 WRITER = """
 import sys
 from pathlib import Path
-from sessions.journal import Journal
+from sessions.adapters.journal import Journal
 journal = Journal(Path(sys.argv[1]))
 for n in range(int(sys.argv[3])):
     journal.append("send", sys.argv[2], n=n, pad="x" * (n % 7) * 300)
@@ -187,7 +187,7 @@ for n in range(int(sys.argv[3])):
 ROTATOR = """
 import sys, time
 from pathlib import Path
-from sessions.journal import Journal
+from sessions.adapters.journal import Journal
 journal = Journal(Path(sys.argv[1]))
 stop = Path(sys.argv[2])
 stop.with_suffix(".ready").touch()
@@ -200,7 +200,7 @@ while not stop.exists() and time.monotonic() < end:
 ROTATED_WRITER = """
 import sys, time
 from pathlib import Path
-from sessions.journal import Journal, segments
+from sessions.adapters.journal import Journal, segments
 path = Path(sys.argv[1])
 journal = Journal(path)
 n, end = 0, time.monotonic() + 60

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessions.lock_files import Parsed, parse_lock
-from sessions.lock_tax import Tax
-from sessions.lock_values import BASE, Lock, LockReport
-from sessions.locks import AgentStates, judge
-from sessions.rules import LockRules
+from sessions.core.lock_files import Parsed, parse_lock
+from sessions.core.lock_values import BASE, Lock, LockReport
+from sessions.core.rules import LockRules
+from sessions.services.lock_tax import Tax
+from sessions.services.locks import AgentStates, judge
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "locks"
 NOW = 1_770_900_000.0

@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessions.note_changes import (
+from sessions.core.note_changes import (
     MAX_DIFF_LINES,
     blob_id,
     diff_texts,
     growth_per_hour,
     warnings_for,
 )
-from sessions.note_markdown import NoteFacts, pass_rate, read_markdown
-from sessions.rules import NoteRules
+from sessions.core.note_markdown import NoteFacts, pass_rate, read_markdown
+from sessions.core.rules import NoteRules
 from tests.helpers import git
 
 DATA = Path(__file__).parent.parent / "data" / "notes"

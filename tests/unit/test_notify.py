@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from textual.app import App
 
-from sessions.alerts import Alert, Cause, Item
-from sessions.model import UserSettings
+from sessions.core.model import UserSettings
+from sessions.services.alerts import Alert, Cause, Item
 from tui.notify import (
     BODY_MAX,
     Notifier,

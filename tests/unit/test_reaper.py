@@ -15,7 +15,7 @@ SCRIPT = textwrap.dedent(
     """
     import ctypes, json, os, threading
     import psutil
-    from sessions.reaper import Reaper
+    from sessions.services.reaper import Reaper
 
     ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER, as the runner
     reaper = Reaper()

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessions.redact import REDACTED, Redactor
+from sessions.core.redact import REDACTED, Redactor
 
 ALNUM = string.ascii_letters + string.digits
 URLSAFE = ALNUM + "-_"

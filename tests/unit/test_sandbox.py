@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from sessions import demo
-from sessions.config import load_config
-from sessions.errors import CorralError
-from sessions.model import Kind, Restart
-from sessions.sandbox import DEMO_DIR, HERD, SCENARIOS, create, marker_path
+from sessions.adapters.config import load_config
+from sessions.commands import demo
+from sessions.commands.sandbox import DEMO_DIR, HERD, SCENARIOS, create, marker_path
+from sessions.core.errors import CorralError
+from sessions.core.model import Kind, Restart
 from sessions.sim.scenario import Scenario, load_scenario
 from tests.helpers import git
 from tui.cli import main
@@ -158,7 +158,7 @@ def test_the_scripts_still_tell_the_story() -> None:
 def test_the_sandbox_module_still_creates_a_sandbox_from_the_command_line(tmp_path: Path) -> None:
     folder = tmp_path / "sandbox"
     result = subprocess.run(
-        [sys.executable, "-m", "sessions.sandbox", str(folder)],
+        [sys.executable, "-m", "sessions.commands.sandbox", str(folder)],
         capture_output=True,
         text=True,
         check=False,

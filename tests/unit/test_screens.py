@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sessions.screen_rules import Look, read_screen, table
+from sessions.core.screen_rules import Look, read_screen, table
 
 DATA = Path(__file__).parent.parent / "data" / "claude"
 
@@ -52,7 +52,7 @@ def test_unknown_kind_says_so() -> None:
 
 
 def test_the_input_box_is_read_empty_or_holding_a_prompt_put_back() -> None:
-    from sessions.screen_rules import input_box
+    from sessions.core.screen_rules import input_box
 
     def recorded(name: str) -> str:
         return (DATA / name).read_text()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sessions.screen_rules import Look, read_screen, table
+from sessions.core.screen_rules import Look, read_screen, table
 
 DATA = Path(__file__).parent.parent / "data"
 

@@ -6,12 +6,11 @@ interrupt or a "No" that no hook reports, an API error, a subagent, a frozen tre
 
 from __future__ import annotations
 
-from sessions.activity import Activity, fold
-from sessions.fold import AgentRecord
-from sessions.model import PaneInfo, State
-from sessions.processes import ProcFacts
-from sessions.screen_rules import Look
-from sessions.status import Evidence, ScreenState, derive
+from sessions.core.activity import Activity, fold
+from sessions.core.fold import AgentRecord
+from sessions.core.model import PaneInfo, ProcFacts, State
+from sessions.core.screen_rules import Look
+from sessions.core.status import Evidence, ScreenState, derive
 
 NOW = 1_000_000.0
 RUNNING = AgentRecord("a", runs=1, run_started=NOW - 600)

@@ -14,8 +14,8 @@ from textual.app import App
 from textual.css.stylesheet import Stylesheet
 from textual.theme import Theme
 
-from sessions.model import State, UserSettings
-from sessions.user_settings import parse_user_settings
+from sessions.adapters.user_settings import parse_user_settings
+from sessions.core.model import State, UserSettings
 from tui.themes import (
     BUNDLED_ORDER,
     CORRAL_VARIABLES,

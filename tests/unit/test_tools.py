@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sessions.tools import classify
+from sessions.agents.tools import classify
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sessions.prices import DEFAULT_PRICES
-from sessions.transcripts import (
+from sessions.agents.transcripts import (
     Tail,
     Transcript,
     Update,
@@ -26,7 +25,8 @@ from sessions.transcripts import (
     save_checkpoint,
     timestamp,
 )
-from sessions.usage import Tokens
+from sessions.core.prices import DEFAULT_PRICES
+from sessions.core.usage import Tokens
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SAMPLES = DATA / "transcripts"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sessions.prices import (
+from sessions.core.prices import (
     DEFAULT_PRICES,
     WINDOWS,
     Price,
@@ -17,7 +17,7 @@ from sessions.prices import (
     Rates,
     context_window,
 )
-from sessions.usage import (
+from sessions.core.usage import (
     BAND_EDGES,
     RECENT_RESPONSES,
     ZERO,
@@ -189,7 +189,7 @@ def test_one_hour_cache_writes_cost_twice_the_input_rate() -> None:
 
 
 def test_one_hour_cache_writes_come_from_claude_transcripts() -> None:
-    from sessions.transcripts.claude import _tokens
+    from sessions.agents.transcripts.claude import _tokens
 
     usage = {
         "input_tokens": 3,

@@ -18,13 +18,13 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from sessions.history import Recorded
-from sessions.journal import QUIET_EVENTS
-from sessions.lock_values import LockVerdict
-from sessions.model import AgentView, Snapshot, State
-from sessions.outcome import Outcome
-from sessions.worktree_diff import WorktreeDiff
-from sessions.worktree_removal import RemovalPlan
+from sessions.adapters.worktree_diff import WorktreeDiff
+from sessions.core.events import QUIET_EVENTS
+from sessions.core.lock_values import LockVerdict
+from sessions.core.model import AgentView, Snapshot, State
+from sessions.core.outcome import Outcome
+from sessions.services.history import Recorded
+from sessions.services.worktree_removal import RemovalPlan
 from tui.herd import Herd
 from tui.latest import Latest
 from tui.messages import (

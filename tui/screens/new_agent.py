@@ -22,9 +22,9 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from sessions.config_writer import AgentFields, suggest_name
-from sessions.errors import ConfigError, CorralError
-from sessions.model import Kind, Restart
+from sessions.adapters.config_writer import AgentFields, suggest_name
+from sessions.core.errors import ConfigError, CorralError
+from sessions.core.model import Kind, Restart
 
 Write = Callable[[AgentFields], str]
 """Writes the agent and returns a sentence saying where; raises `CorralError` to refuse it."""

@@ -6,8 +6,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
 
-from sessions.conflict_values import Conflict
-from sessions.lock_values import LockReport, LockVerdict
+from sessions.core.conflict_values import Conflict
+from sessions.core.lock_values import LockReport, LockVerdict
 from tui.format import age
 from tui.states import warning_style
 from tui.widgets.herd_table import same_text

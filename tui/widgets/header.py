@@ -7,7 +7,7 @@ from collections import Counter
 from rich.text import Text
 from textual.widgets import Static
 
-from sessions.model import Snapshot, State
+from sessions.core.model import Snapshot, State
 from tui.format import count, money, total_tokens
 from tui.states import label, style_of, warning_style
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import RichLog
 
-from sessions.history import Entry
+from sessions.services.history import Entry
 from tui.format import clock
 
 

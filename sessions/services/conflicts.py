@@ -1,0 +1,565 @@
+"""Overlapping builders: the same file, then the same lines, then a real merge conflict.
+
+Two agents rewriting the same code is the first way a herd fails, and the sooner it shows the
+less work is thrown away. So the cheapest level runs on every look and needs no git at all: two
+builders touched the same path. Only for such a pair does git say more, and only when something
+changed for one of the two: whether their changes to the file meet in the base file's lines, and
+whether merging their work (uncommitted work included) would stop on a conflict.
+
+Observers never raise a conflict: reading a file another agent writes is what they are for.
+Git here writes objects only, never a ref, an index or a file of the agent: uncommitted work
+becomes a commit through a throwaway index (`Worktrees.current_commit`), and `merge-tree`
+merges in the object store.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+from typing import Any, Literal
+
+from sessions.adapters.journal import Journal
+from sessions.adapters.repo import Repo, git
+from sessions.core.conflict_values import (
+    ALL_LINES,
+    LEVELS,
+    Builder,
+    Conflict,
+    LineRange,
+    Touch,
+    conflict_order,
+)
+from sessions.core.errors import AgentError, NotARepoError
+from sessions.core.events import Event
+from sessions.services.worktrees import Worktrees
+
+Meeting = Literal["overlap", "adjacent"]
+
+WINDOW = 30 * 60.0
+# Edits and writes count for this long; commits and uncommitted changes count while they stand.
+STANDING = frozenset({"commit", "uncommitted"})
+# corral's own files in a worktree: every agent gets them, so they say nothing about overlap.
+IGNORED = (".git", ".git/*", ".corral/*", ".claude/settings.local.json")
+START, END = "conflict_start", "conflict_end"
+CONFLICTS_VERSION = "1"  # of what `ConflictTracker.to_json` writes: a change rebuilds checkpoints
+
+
+# -- level 1: the same file ---------------------------------------------------------------------
+
+
+def file_level(
+    builders: Sequence[Builder], window: float, now: float, ignore: Sequence[str] = ()
+) -> tuple[Conflict, ...]:
+    """Every pair of builders that touched the same path, pure so it can run on every look.
+
+    An edit or write counts for `window` seconds before `now`; a commit or uncommitted change
+    counts while it stands, since it will meet the other's work when both are merged. `since`
+    is when the second of the two first touched the path.
+    """
+    seen: dict[str, dict[str, tuple[float, Touch]]] = {}
+    for builder in builders:
+        if builder.role != "builder":
+            continue
+        for path, first, last in _counted(builder, now - window, ignore):
+            seen.setdefault(path, {})[builder.agent] = (first, last)
+    found = []
+    for path, by_agent in seen.items():
+        for a, b in combinations(sorted(by_agent), 2):
+            (first_a, last_a), (first_b, last_b) = by_agent[a], by_agent[b]
+            detail = f"{a} ({last_a.how}) and {b} ({last_b.how}) both changed it"
+            found.append(Conflict("file", path, (a, b), max(first_a, first_b), detail))
+    return tuple(sorted(found, key=conflict_order))
+
+
+def _counted(
+    builder: Builder, after: float, ignore: Sequence[str]
+) -> list[tuple[str, float, Touch]]:
+    """Per path: the first counting touch's time and the latest touch.
+
+    Each distinct name is normalised and checked against `ignore` once, since a busy agent
+    touches the same few files again and again.
+    """
+    first: dict[str, float] = {}
+    last: dict[str, Touch] = {}
+    root = _root(builder.worktree)
+    skip = _ignored(tuple(ignore))
+    names: dict[str, str | None] = {}
+    for touch in builder.touches:
+        if touch.how not in STANDING and touch.t < after:
+            continue
+        if touch.path not in names:
+            path = _relative(touch.path, root)
+            names[touch.path] = None if path is None or skip(path) else path
+        path = names[touch.path]
+        if path is None:
+            continue
+        first[path] = min(first.get(path, touch.t), touch.t)
+        if path not in last or touch.t >= last[path].t:
+            last[path] = touch
+    return [(path, first[path], last[path]) for path in first]
+
+
+def relative_path(path: str, worktree: Path) -> str | None:
+    """The repository-relative form of a path an agent gave, or None when it is outside.
+
+    Agents name files absolutely or relatively, with `./` and `..`; both agents' names of one
+    file must come out equal. No file system access: this runs for every touch on every look.
+    """
+    return _relative(path, _root(worktree))
+
+
+def _root(worktree: Path) -> str:
+    return str(worktree).rstrip("/") + "/"
+
+
+@lru_cache(maxsize=16384)
+def _relative(path: str, root: str) -> str | None:
+    if path.startswith("/"):
+        if not path.startswith(root):
+            return None
+        path = path[len(root) :]
+    norm = posixpath.normpath(path) if path else "."
+    if norm in (".", "..") or norm.startswith(("../", "/")):
+        return None
+    return norm
+
+
+@lru_cache(maxsize=64)
+def _ignored(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """One compiled test for corral's own files and the caller's patterns (`*` spans `/`)."""
+    joined = re.compile("|".join(fnmatch.translate(pattern) for pattern in (*IGNORED, *patterns)))
+    return lambda path: joined.match(path) is not None
+
+
+# -- level 2: the same lines --------------------------------------------------------------------
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.M)
+_WHOLE = re.compile(r"^(?:new file mode |Binary files )", re.M)
+
+
+def hunk_ranges(patch: str) -> tuple[LineRange, ...]:
+    """The base-file lines a zero-context patch of one file changes.
+
+    A created or binary file counts as all lines: anything the other side does to that path
+    meets it. A hunk that only adds lines after line n is an insertion before line n + 1.
+    """
+    if _WHOLE.search(patch):
+        return (ALL_LINES,)
+    ranges = []
+    for start_text, count_text in _HUNK.findall(patch):
+        start = int(start_text)
+        count = 1 if count_text == "" else int(count_text)
+        ranges.append(
+            LineRange(start + 1, start + 1) if count == 0 else LineRange(start, start + count)
+        )
+    return tuple(ranges)
+
+
+def meeting(a: LineRange, b: LineRange) -> Meeting | None:
+    """How two changed ranges of one base file meet: git refuses to merge either kind."""
+    if a.start < b.end and b.start < a.end:
+        return "overlap"
+    if a.start == a.end == b.start == b.end:
+        return "overlap"
+    if a.end == b.start or b.end == a.start:
+        return "adjacent"
+    return None
+
+
+def ranges_meet(
+    a: Sequence[LineRange], b: Sequence[LineRange]
+) -> tuple[Meeting, LineRange, LineRange] | None:
+    """The first place two sides' changes meet, an overlap before a mere adjacency."""
+    adjacent = None
+    for left in a:
+        for right in b:
+            kind = meeting(left, right)
+            if kind == "overlap":
+                return (kind, left, right)
+            if kind == "adjacent" and adjacent is None:
+                adjacent = (kind, left, right)
+    return adjacent
+
+
+def line_ranges(repo_root: Path, base: str, worktree: Path, path: str) -> tuple[LineRange, ...]:
+    """What the agent in `worktree` changed in `path`, uncommitted work included, in lines of
+    the file as it is at the merge base with `base`."""
+    worktrees = Worktrees(_repo(repo_root))
+    tip = worktrees.current_commit(worktree)
+    return _ranges(repo_root, _merge_base(worktree, base), tip, path)
+
+
+def _ranges(cwd: Path, merge_base: str, tip: str, path: str) -> tuple[LineRange, ...]:
+    args = ("diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames")
+    patch = _read(cwd, *args, merge_base, tip, "--", path, doing=f"compare {path}")
+    if patch.count("\ndiff --git ") + patch.startswith("diff --git ") > 1:
+        return ()  # a folder: its files are judged one by one, their lines never mixed
+    return hunk_ranges(patch)
+
+
+# -- level 3: a real merge conflict -------------------------------------------------------------
+
+
+def merge_conflicts(repo_root: Path, a: Path, b: Path) -> dict[str, str]:
+    """The paths where merging the work of the agents in worktrees `a` and `b` (uncommitted
+    work included) stops on a conflict, each with git's words for it. A same-file change that
+    git merges cleanly is not here."""
+    worktrees = Worktrees(_repo(repo_root))
+    return _merge(repo_root, worktrees.current_commit(a), worktrees.current_commit(b))
+
+
+def _merge(cwd: Path, a: str, b: str) -> dict[str, str]:
+    """`git merge-tree` on two commits: it writes objects but no ref, index or file."""
+    args = ("merge-tree", "--write-tree", "--name-only", "-z", a, b)
+    result = git(cwd, *args, check=False)
+    if result.returncode not in (0, 1):
+        raise AgentError(f"git could not try the merge of {a[:12]} and {b[:12]}: {_why(result)}.")
+    if result.returncode == 0:
+        return {}
+    return _merge_paths(result.stdout)
+
+
+def _merge_paths(out: str) -> dict[str, str]:
+    """Conflicted paths from `merge-tree -z` output, with the CONFLICT messages about each.
+
+    The layout is: the tree, the conflicted paths, an empty field, then per message the number
+    of paths it names, those paths, a type and the message.
+    """
+    fields = out.split("\0")
+    try:
+        gap = fields.index("", 1)
+    except ValueError:
+        gap = len(fields)
+    found = {path: "" for path in fields[1:gap]}
+    rest = fields[gap + 1 :]
+    while rest and rest[0].isdigit():
+        count = int(rest[0])
+        named, message = rest[1 : 1 + count], rest[2 + count] if len(rest) > 2 + count else ""
+        rest = rest[3 + count :]
+        for path in named:
+            if path in found and message.startswith("CONFLICT"):
+                joined = f"{found[path]}; {message.strip()}" if found[path] else message.strip()
+                found[path] = joined
+    return {path: words or "git cannot merge it" for path, words in found.items()}
+
+
+# -- the look: all three levels, git only when needed -------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One agent as git sees it: the merge base with base, and its current files as a commit."""
+
+    merge_base: str
+    tip: str
+
+
+class ConflictFinder:
+    """Runs all three levels on each look, keeping git's answers until something changes.
+
+    Level 1 runs every time. Git runs only for builders in a level-1 pair and only when their
+    key or the base branch moved; line ranges and merge results are kept per commit, which
+    names the files exactly, so a repeated look costs one `rev-parse` of the base.
+    """
+
+    def __init__(
+        self, repo_root: Path, base: str, window: float = WINDOW, ignore: Sequence[str] = ()
+    ) -> None:
+        self.repo_root = repo_root
+        self.base = base
+        self.window = window
+        self.ignore = tuple(ignore)
+        self.worktrees = Worktrees(_repo(repo_root))
+        # Why the last look stopped at level 1, by agent, pair or base: a vanished worktree
+        # or a missing base must not stop the look, but should be seen.
+        self.errors: dict[str, str] = {}
+        self._sides: dict[tuple[str, str, str], _Side] = {}
+        self._ranges: dict[tuple[str, str, str], tuple[LineRange, ...]] = {}
+        self._merges: dict[tuple[str, str], dict[str, str]] = {}
+
+    def find(self, builders: Sequence[Builder], now: float) -> tuple[Conflict, ...]:
+        """Every conflict that holds now, at each level it reaches; see `highest` for one per
+        pair and path."""
+        self.errors = {}
+        files = file_level(builders, self.window, now, self.ignore)
+        if not files:
+            self._sides, self._ranges, self._merges = {}, {}, {}
+            return files
+        by_agent = {builder.agent: builder for builder in builders}
+        try:
+            base_tip = _read(self.repo_root, "rev-parse", "--verify", f"{self.base}^{{commit}}",
+                             doing=f"read {self.base}").strip()  # fmt: skip
+        except AgentError as error:
+            self.errors[self.base] = str(error)
+            return files
+        cache = _Cache()
+        found = list(files)
+        for (a, b), pair in _pairs(files).items():
+            sides = [self._side(by_agent[name], base_tip, cache) for name in (a, b)]
+            if sides[0] is None or sides[1] is None:
+                continue
+            try:
+                found += self._deeper(pair, by_agent[a], by_agent[b], sides[0], sides[1], cache)
+            except AgentError as error:
+                self.errors[f"{a} and {b}"] = str(error)
+        self._sides, self._ranges, self._merges = cache.sides, cache.ranges, cache.merges
+        return tuple(sorted(found, key=conflict_order))
+
+    def _side(self, builder: Builder, base_tip: str, cache: _Cache) -> _Side | None:
+        key = (builder.agent, builder.key or _touch_key(builder), base_tip)
+        side = cache.sides.get(key, self._sides.get(key))
+        if side is None:
+            try:
+                merge_base = _merge_base(builder.worktree, base_tip)
+                side = _Side(merge_base, self.worktrees.current_commit(builder.worktree))
+            except (AgentError, NotARepoError) as error:
+                self.errors[builder.agent] = str(error)
+                return None
+        cache.sides[key] = side
+        return side
+
+    def _deeper(
+        self,
+        files: Sequence[Conflict],
+        a: Builder,
+        b: Builder,
+        side_a: _Side,
+        side_b: _Side,
+        cache: _Cache,
+    ) -> list[Conflict]:
+        """Levels 2 and 3 for one pair of builders, for the paths level 1 found."""
+        found = []
+        merge = self._merge(side_a, side_b, cache)
+        for conflict in files:
+            path, agents = conflict.path, conflict.agents
+            since = max(_last_touch(a, path, conflict.since), _last_touch(b, path, conflict.since))
+            met = ranges_meet(self._lines(side_a, path, cache), self._lines(side_b, path, cache))
+            if met is not None:
+                kind, left, right = met
+                detail = f"{a.agent} changes {left}, {b.agent} changes {right} ({kind})"
+                found.append(Conflict("lines", path, agents, since, detail))
+            if path in merge:
+                found.append(Conflict("merge", path, agents, since, merge[path]))
+        pair_since = max(conflict.since for conflict in files)
+        for path in sorted(set(merge) - {conflict.path for conflict in files}):
+            found.append(Conflict("merge", path, files[0].agents, pair_since, merge[path]))
+        return found
+
+    def _lines(self, side: _Side, path: str, cache: _Cache) -> tuple[LineRange, ...]:
+        key = (side.merge_base, side.tip, path)
+        ranges = cache.ranges.get(key, self._ranges.get(key))
+        if ranges is None:
+            ranges = _ranges(self.repo_root, side.merge_base, side.tip, path)
+        cache.ranges[key] = ranges
+        return ranges
+
+    def _merge(self, a: _Side, b: _Side, cache: _Cache) -> dict[str, str]:
+        key = (a.tip, b.tip)
+        merge = cache.merges.get(key, self._merges.get(key))
+        if merge is None:
+            merge = _merge(self.repo_root, a.tip, b.tip)
+        cache.merges[key] = merge
+        return merge
+
+
+@dataclass
+class _Cache:
+    """What one look used; the next look starts from it, so nothing stale piles up."""
+
+    sides: dict[tuple[str, str, str], _Side] = field(default_factory=dict)
+    ranges: dict[tuple[str, str, str], tuple[LineRange, ...]] = field(default_factory=dict)
+    merges: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+
+def _pairs(files: Iterable[Conflict]) -> dict[tuple[str, ...], list[Conflict]]:
+    pairs: dict[tuple[str, ...], list[Conflict]] = {}
+    for conflict in files:
+        pairs.setdefault(conflict.agents, []).append(conflict)
+    return pairs
+
+
+def _touch_key(builder: Builder) -> str:
+    latest = max((touch.t for touch in builder.touches), default=0.0)
+    return f"{builder.branch}:{len(builder.touches)}:{latest}"
+
+
+def _last_touch(builder: Builder, path: str, default: float) -> float:
+    times = [
+        touch.t for touch in builder.touches if relative_path(touch.path, builder.worktree) == path
+    ]
+    return max(times, default=default)
+
+
+# -- touches from git ---------------------------------------------------------------------------
+
+
+def git_touches(repo_root: Path, base: str, worktree: Path) -> tuple[Touch, ...]:
+    """The paths the agent changed against its merge base with `base`: committed ones at the
+    time of the newest commit that changed them, uncommitted and untracked ones at the file's
+    last change. A path changed and then changed back is not here: it no longer overlaps."""
+    merge_base = _merge_base(worktree, base)
+    changed = _names(worktree, "diff", "--name-only", "-z", "--no-renames", merge_base)
+    untracked = _names(worktree, "ls-files", "--others", "--exclude-standard", "-z")
+    dirty = _names(worktree, "diff", "--name-only", "-z", "--no-renames", "HEAD") | untracked
+    committed = _commit_times(worktree, merge_base)
+    touches = []
+    for path in sorted(changed | untracked):
+        if path in dirty:
+            touches.append(Touch(path, _mtime(worktree / path, committed.get(path)), "uncommitted"))
+        else:
+            touches.append(Touch(path, committed.get(path, 0.0), "commit"))
+    return tuple(touches)
+
+
+def _commit_times(worktree: Path, merge_base: str) -> dict[str, float]:
+    args = ("log", "--no-renames", "--format=%x01%ct", "-z", "--name-only", f"{merge_base}..HEAD")
+    times: dict[str, float] = {}
+    when = 0.0
+    for item in _read(worktree, *args, doing="read the agent's commits").split("\0"):
+        if item.startswith("\x01"):
+            when = float(item[1:])
+        elif item.strip("\n"):
+            times.setdefault(item.lstrip("\n"), when)
+    return times
+
+
+def _mtime(path: Path, fallback: float | None) -> float:
+    """When the file last changed; for a deleted one, when its folder last did, which is when
+    the deletion happened at the latest (a time that stays put, so it can key a cache)."""
+    for candidate in (path, *path.parents):
+        try:
+            return candidate.lstat().st_mtime
+        except OSError:
+            continue
+    return fallback or 0.0
+
+
+def _names(cwd: Path, *args: str) -> set[str]:
+    return {name for name in _read(cwd, *args, doing="list changed files").split("\0") if name}
+
+
+def _merge_base(worktree: Path, base: str) -> str:
+    out = _read(worktree, "merge-base", base, "HEAD", doing=f"find where it left {base}")
+    return out.strip()
+
+
+def _repo(root: Path) -> Repo:
+    common = _read(root, "rev-parse", "--path-format=absolute", "--git-common-dir", doing="look")
+    return Repo(root=root.resolve(), common_dir=Path(common.strip()).resolve())
+
+
+def _read(cwd: Path, *args: str, doing: str) -> str:
+    """Read-only git with literal paths (a file named `[id].tsx` is not a pattern)."""
+    if not cwd.is_dir():
+        raise AgentError(f"{cwd} does not exist: git could not {doing} there.")
+    result = git(cwd, *args, env={"GIT_LITERAL_PATHSPECS": "1"}, check=False)
+    if result.returncode != 0:
+        raise AgentError(f"git could not {doing} in {cwd}: {_why(result)}.")
+    return result.stdout
+
+
+def _why(result: Any) -> str:
+    lines = [line.strip() for line in str(result.stderr).splitlines() if line.strip()]
+    return lines[0].removeprefix("fatal: ") if lines else f"exit status {result.returncode}"
+
+
+# -- starts and ends, kept in the journal -------------------------------------------------------
+
+
+class ConflictTracker:
+    """Which conflicts are open, so each start and each end is told, and told once.
+
+    Every start and end is a journal event; `from_journal` folds them back, so a new corral
+    process knows what is already open and announces only what changed since.
+    """
+
+    def __init__(self, journal: Journal | None = None) -> None:
+        self.journal = journal
+        self._open: dict[tuple[str, str, tuple[str, ...]], Conflict] = {}
+
+    @classmethod
+    def from_journal(
+        cls, journal: Journal | None = None, events: Iterable[Event] | None = None
+    ) -> ConflictTracker:
+        """Rebuild from `events` (by default the whole journal); new events go to `journal`."""
+        tracker = cls(journal)
+        if events is None:
+            events = journal.read_all() if journal is not None else ()
+        for event in events:
+            tracker.apply(event)
+        return tracker
+
+    def apply(self, event: Event) -> None:
+        """Fold one journal event; anything that is not a well-formed conflict event is skipped."""
+        kind = event.get("event")
+        if kind not in (START, END):
+            return
+        conflict = _from_event(event)
+        if conflict is None:
+            return
+        if kind == START:
+            self._open.setdefault(conflict.ident, conflict)
+        else:
+            self._open.pop(conflict.ident, None)
+
+    @property
+    def open(self) -> tuple[Conflict, ...]:
+        return tuple(sorted(self._open.values(), key=conflict_order))
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The open set as a checkpoint keeps it (`open_from_json` reads it back)."""
+        return [conflict.to_json() for conflict in self._open.values()]
+
+    @staticmethod
+    def open_from_json(data: Any) -> list[Conflict]:
+        conflicts = [_from_event(item) for item in data]
+        if any(conflict is None for conflict in conflicts):
+            raise ValueError("not a conflict")
+        return [conflict for conflict in conflicts if conflict is not None]
+
+    def restore(self, conflicts: Iterable[Conflict]) -> None:
+        self._open = {conflict.ident: conflict for conflict in conflicts}
+
+    def update(
+        self, conflicts: Iterable[Conflict], now: float
+    ) -> tuple[tuple[Conflict, ...], tuple[Conflict, ...]]:
+        """Compare with the open set: what started, what ended. An open conflict keeps the
+        `since` of its start; its detail follows the latest look."""
+        current = {conflict.ident: conflict for conflict in conflicts}
+        starts = [current[key] for key in current if key not in self._open]
+        ends = [self._open[key] for key in self._open if key not in current]
+        for key, conflict in current.items():
+            if key in self._open:
+                self._open[key] = replace(conflict, since=self._open[key].since)
+        for conflict in sorted(starts, key=conflict_order):
+            self._open[conflict.ident] = conflict
+            self._record(START, conflict)
+        for conflict in sorted(ends, key=conflict_order):
+            del self._open[conflict.ident]
+            self._record(END, conflict, ended=now)
+        return tuple(sorted(starts, key=conflict_order)), tuple(sorted(ends, key=conflict_order))
+
+    def _record(self, event: str, conflict: Conflict, **extra: float) -> None:
+        if self.journal is not None:
+            data: dict[str, Any] = {**conflict.to_json(), **extra}
+            self.journal.append(event, **data)
+
+
+def _from_event(event: Mapping[str, Any]) -> Conflict | None:
+    level, path, agents = event.get("level"), event.get("path"), event.get("agents")
+    if level not in LEVELS or not isinstance(path, str) or not isinstance(agents, list):
+        return None
+    if not all(isinstance(agent, str) for agent in agents):
+        return None
+    try:
+        since = float(event.get("since", event.get("t", 0.0)))
+    except (TypeError, ValueError):
+        return None
+    detail = event.get("detail")
+    return Conflict(level, path, tuple(agents), since, detail if isinstance(detail, str) else "")
