@@ -125,13 +125,15 @@ def test_corral_in_a_pane_pauses_an_agent_and_quits_leaving_the_herd(sim_herd: P
     wait_for(lambda: "paused" in line_of("one"), timeout=30, interval=0.2, what="one paused")
     assert "paused" not in line_of("two")
     run("send-keys", "-t", "e2e", "q")
-    wait_for(
-        lambda: run("display-message", "-p", "-t", "e2e", "#{pane_dead}").strip() == "1",
-        timeout=20,
-        what="corral to quit",
-    )
-    ended = run("display-message", "-p", "-t", "e2e", "#{pane_dead_status} #{pane_dead_signal}")
-    assert ended.split() == ["0"], f"corral ended with status and signal {ended.strip()!r}"
+
+    def ended() -> str:
+        """How corral's process ended: tmux marks the pane dead when the terminal closes and
+        learns the exit status a moment later, when it reaps the process."""
+        return run("display-message", "-p", "-t", "e2e", "#{pane_dead_status} #{pane_dead_signal}")
+
+    wait_for(lambda: ended().strip() != "", timeout=20, what="corral to quit")
+    status = ended()
+    assert status.split() == ["0"], f"corral ended with status and signal {status.strip()!r}"
     views = {view.name: view for view in Supervisor.open(sim_herd).look()}
     assert views["one"].state is State.PAUSED and views["one"].pid is not None
     assert views["two"].state is not State.EXITED and views["two"].pid is not None
