@@ -41,6 +41,7 @@ from sessions.core.rules import CoordinationRules, SummaryRules
 from sessions.core.status import Evidence
 from sessions.services.briefs import JOURNAL_TAIL, Brief, checkouts, gather, herd_facts, tail_events
 from sessions.services.coordination import Coordinator
+from sessions.services.history import TAIL as HISTORY_TAIL
 from sessions.services.history import History, Recorded
 from sessions.services.lock_release import release
 from sessions.services.lock_tax import Tax, coordination_tax
@@ -670,12 +671,15 @@ class Supervisor:
 
     def history(self) -> Recorded:
         """The journal and the hook events the looks so far have read, newest last."""
-        return self._kept_history().read()
+        history = self._kept_history()
+        self.feed.pull()
+        return history.read()
 
     def _kept_history(self) -> History:
         if self._history is None:
-            self._history = History(self.journal.path)
-            self.observer.tap = self._history.hooked
+            history = self._history = History()
+            self.feed.join(Follower(apply=history.journaled, near_end=HISTORY_TAIL))
+            self.observer.tap = history.hooked
         return self._history
 
     def read_notes(

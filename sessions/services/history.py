@@ -1,10 +1,10 @@
 """What happened, for the dashboard's activity and journal tabs: the journal and each agent's
 hook events, kept in bounded memory.
 
-The journal is read from near its end, so opening the dashboard after a week of running costs
-the same as after a minute; from then on only what was appended. Hook files are not read here:
-the observer reads each agent's for its evidence and hands the same new events on (`hooked`),
-so each hook file has one reader and is read once per look.
+Nothing is read here: the supervisor's journal feed hands on the journal's events (`journaled`,
+starting near the journal's end, so opening the dashboard after a week of running costs the same
+as after a minute), and the observer hands on each agent's new hook events as it reads them for
+its evidence (`hooked`). Each file keeps one reader and is read once per look.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-from sessions.adapters.journal import Journal
 from sessions.core.events import Event
 
 TAIL = 256 * 1024
@@ -35,10 +33,8 @@ class Entry:
 class History:
     """The journal and every agent's hook events, newest last."""
 
-    def __init__(self, journal: Path, kept: int = KEPT) -> None:
+    def __init__(self, kept: int = KEPT) -> None:
         self.kept = kept
-        self._journal = Journal(journal)
-        self._journal.start_near_end(TAIL)
         self.all: deque[Entry] = deque(maxlen=kept)
         self.per_agent: dict[str, deque[Entry]] = {}
         self._grew = False
@@ -52,15 +48,17 @@ class History:
                 self._agent(agent).append(entry)
                 self._grew = True
 
+    def journaled(self, event: Event) -> None:
+        """One event the journal feed has just read."""
+        entry = journal_entry(event)
+        self.all.append(entry)
+        if entry.agent:
+            self._agent(entry.agent).append(entry)
+        self._grew = True
+
     def read(self) -> Recorded:
-        """Take in what the journal appended; the whole history as one value, made anew only
-        when anything was added since the last call."""
-        for event in self._journal.read_new():
-            entry = journal_entry(event)
-            self.all.append(entry)
-            if entry.agent:
-                self._agent(entry.agent).append(entry)
-            self._grew = True
+        """The whole history as one value, made anew only when anything was added since the
+        last call."""
         if self._grew:
             self._grew = False
             self._recorded = freeze(self)

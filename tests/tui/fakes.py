@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sessions.adapters import note_texts
 from sessions.adapters.config import CONFIG_NAME, load_config
+from sessions.adapters.feed import Feed, Follower
 from sessions.adapters.journal import Journal
 from sessions.adapters.repo import Repo
 from sessions.adapters.tmux import Tmux
@@ -205,6 +206,7 @@ class FakeHerd:
     leftovers: Leftovers = field(default_factory=Leftovers)
     kept_history: History | None = None
     hook_readers: dict[str, Journal] = field(default_factory=dict)
+    feed: Feed | None = None
 
     def herd_name(self) -> str:
         return self.repo.root.name
@@ -225,11 +227,18 @@ class FakeHerd:
         return read_diff(name, worktree, base)
 
     def keep_history(self) -> None:
-        self.kept_history = self.kept_history or History(self.journal.path)
+        if self.kept_history is None:
+            self.kept_history = History()
+            self.feed = Feed(Journal(self.journal.path))
+            self.feed.join(Follower(apply=self.kept_history.journaled, near_end=TAIL))
 
     def history(self) -> Recorded:
-        """The journal and each agent's hook file, read here as the observer reads them."""
-        kept = self.kept_history = self.kept_history or History(self.journal.path)
+        """The journal (through a feed, as the supervisor's) and each agent's hook file, read
+        here as the observer reads them."""
+        self.keep_history()
+        kept, feed = self.kept_history, self.feed
+        assert kept is not None and feed is not None
+        feed.pull()
         for agent in self.agents:
             reader = self.hook_readers.get(agent.name)
             if reader is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from sessions.adapters.journal import Journal
 from sessions.adapters.repo import Repo
 from sessions.core.model import State
 from sessions.supervisor import Supervisor
@@ -156,7 +157,8 @@ def test_one_look_opens_each_hook_file_once_for_the_evidence_and_the_history(
     sim_herd: Path, opened: list[str]
 ) -> None:
     """The observer reads each agent's hook events for its evidence, and the dashboard's
-    history is fed from those same reads: no second reader opens the file again."""
+    history is fed from those same reads: no second reader opens the file again. The journal
+    likewise: the supervisor's one reader feeds its folds and the history."""
     events = Repo.discover(sim_herd).state_dir / "events"
     hook_files = {str(events / f"{name}.jsonl") for name in ("one", "two")}
     wait_for(
@@ -164,11 +166,16 @@ def test_one_look_opens_each_hook_file_once_for_the_evidence_and_the_history(
         timeout=30,
         what="both agents' hook events",
     )
+    repo = Repo.discover(sim_herd)
     reader = Reader(Supervisor.open(sim_herd))
     for look in ("cold", "warm"):  # the first look reads the tails, the next what is new
+        if look == "warm":  # the journal grew since: the history has it from the one reader
+            Journal(repo.journal_path).append("send", "one", chars=len(look))
         opened.clear()
         _snapshot, recorded = reader.look()
         counts = Counter(path for path in opened if path in hook_files)
         assert counts == dict.fromkeys(hook_files, 1), f"{look} look opened {counts}"
         for name in ("one", "two"):
             assert any(entry.source == "hook" for entry in recorded.of(name)), look
+    assert opened.count(str(repo.journal_path)) == 1
+    assert recorded.journal[-1].event == "send" and recorded.journal[-1].detail == "chars=4"
