@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.import_graph import draw, support_lines
+from tests.support.import_graph import FLOORS, draw, floor, running_up, support_lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,23 +22,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floors", action="store_true", help="list every module by floor")
     args = parser.parse_args(argv)
     plan = draw()
-    floors = plan.floors
-    upward = [(m, d) for m, deps in plan.edges.items() for d in deps if floors[d] > floors[m]]
+    depth = plan.floors
+    upward = running_up(plan)
     support = support_lines()
-    print(f"modules: {len(plan.edges)}  floors: {max(floors.values()) + 1}")
+    print(f"modules: {len(plan.edges)}  import depth: {max(depth.values()) + 1} levels")
     print(f"circles: {len(plan.circles)}")
     for circle in plan.circles:
         print("  " + " <-> ".join(circle))
-    print(f"imports running up: {len(upward)}")
+    print(f"imports running up a floor of the plan: {len(upward)}")
+    for edge in upward:
+        print(f"  {edge}")
     print("largest modules:")
     for name, count in sorted(plan.lines.items(), key=lambda kv: -kv[1])[: args.largest]:
         print(f"  {count:6d}  {name}")
     print(f"modules over 700 lines: {sum(1 for n in plan.lines.values() if n > 700)}")
     print(f"lines of test support: {sum(support.values())} in {len(support)} files")
     if args.floors:
-        for level in range(max(floors.values()) + 1):
-            members = sorted(m for m, f in floors.items() if f == level)
-            print(f"floor {level:2d}: " + ", ".join(members))
+        names = [*FLOORS, "top of sessions", "tui"]
+        for level, name in enumerate(names):
+            members = sorted(m for m in plan.edges if floor(m) == level)
+            print(f"floor {level} ({name}, {len(members)}): " + ", ".join(members))
     return 0
 
 

@@ -170,3 +170,29 @@ def support_lines() -> dict[str, int]:
             if path.exists():
                 counts[str(path.relative_to(ROOT))] = len(path.read_text().splitlines())
     return counts
+
+
+# sessions/'s floors, lowest first. `sessions.hook` keeps its path because installed agent
+# settings call it by name; it is the agents' side of corral, so it stands with them.
+FLOORS = ("core", "adapters", "agents", "services", "commands")
+PINNED = {"sessions.hook": "agents"}
+
+
+def floor(module: str) -> int:
+    """The floor a module stands on by the plan: its package under sessions/; the top of
+    sessions/ for the rest (the supervisor, the runner, the simulated agent); tui/ above."""
+    if module.split(".", maxsplit=1)[0] == "tui":
+        return len(FLOORS) + 1
+    parts = module.split(".")
+    package = PINNED.get(module, parts[1] if len(parts) > 1 else "")
+    return FLOORS.index(package) if package in FLOORS else len(FLOORS)
+
+
+def running_up(plan: Plan) -> list[str]:
+    """Imports from a module to one on a higher floor of the plan."""
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in plan.edges.items()
+        for target in targets
+        if floor(target) > floor(module)
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from tests.support.import_graph import ROOT, Plan, draw
+from tests.support.import_graph import ROOT, Plan, draw, floor, running_up
 
 HANDS_ON_THE_HERD = {
     "sessions.adapters.feed",
@@ -28,21 +28,6 @@ ALLOWED = {
 }
 LONGEST = 700  # lines; a module past this holds more than one noun
 
-# sessions/'s floors, lowest first. `sessions.hook` keeps its path because installed agent
-# settings call it by name; it is the agents' side of corral, so it stands with them.
-FLOORS = ("core", "adapters", "agents", "services", "commands")
-PINNED = {"sessions.hook": "agents"}
-
-
-def floor(module: str) -> int:
-    """The floor a module stands on: its package under sessions/; the top of sessions/ for the
-    rest (the supervisor, the runner, the simulated agent); tui/ above that."""
-    if module.split(".", maxsplit=1)[0] == "tui":
-        return len(FLOORS) + 1
-    parts = module.split(".")
-    package = PINNED.get(module, parts[1] if len(parts) > 1 else "")
-    return FLOORS.index(package) if package in FLOORS else len(FLOORS)
-
 
 def plan() -> Plan:
     return draw()
@@ -59,13 +44,7 @@ def test_no_module_is_too_long_to_read() -> None:
 
 
 def test_every_import_runs_down_the_floors() -> None:
-    drawn = plan()
-    upward = sorted(
-        f"{module} -> {target}"
-        for module, targets in drawn.edges.items()
-        for target in targets
-        if floor(target) > floor(module)
-    )
+    upward = running_up(plan())
     assert upward == [], f"imports running up a floor: {upward}"
 
 
