@@ -16,13 +16,7 @@ import pytest
 from sessions.core.model import State
 from sessions.supervisor import Supervisor
 from tests.helpers import wait_for
-from tests.support.codex_cli import (
-    API_KEY_VARIABLE,
-    codex_binary,
-    codex_env,
-    prepare_codex_home,
-    why_no_codex,
-)
+from tests.support.codex_cli import API_KEY_VARIABLE, CODEX, codex_env, prepare_codex_home
 from tests.support.responses_standin import ResponsesStandIn
 from tests.support.scripted_api import Call, Turn
 
@@ -32,10 +26,7 @@ pytestmark = pytest.mark.tmux
 @pytest.fixture(scope="session")
 def codex_cli() -> Path:
     """The real Codex binary, installed on first use; skips with the reason if absent."""
-    binary = codex_binary()
-    if binary is None:
-        pytest.skip(f"real Codex CLI unavailable: {why_no_codex()}")
-    return binary
+    return CODEX.program_or_skip()
 
 
 @pytest.fixture

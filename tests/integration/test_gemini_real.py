@@ -24,7 +24,7 @@ from sessions.core import screen_rules
 from sessions.core.model import State
 from sessions.supervisor import Supervisor
 from tests.helpers import git, wait_for
-from tests.support.gemini_cli import gemini_binary, gemini_env, prepare_gemini_home, why_no_gemini
+from tests.support.gemini_cli import GEMINI, gemini_env, prepare_gemini_home
 from tests.support.gemini_standin import GeminiStandIn
 from tests.support.scripted_api import Call, Turn
 
@@ -36,10 +36,7 @@ NAME = "gemini-1"
 @pytest.fixture(scope="session")
 def gemini_cli() -> Path:
     """The real Gemini CLI, installed on first use; skips with the reason if absent."""
-    program = gemini_binary()
-    if program is None:
-        pytest.skip(f"real Gemini CLI unavailable: {why_no_gemini()}")
-    return program
+    return GEMINI.program_or_skip()
 
 
 @pytest.fixture

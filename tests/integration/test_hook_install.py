@@ -645,12 +645,9 @@ def test_the_simulated_agent_reports_through_the_real_hook_entry(
 @pytest.fixture
 def live_claude() -> Path:
     """The real CLI (installed once per machine), or a visible skip where it cannot be."""
-    from tests.support.claude_cli import claude_binary, why_no_claude
+    from tests.support.claude_cli import CLAUDE
 
-    binary = claude_binary()
-    if binary is None:
-        pytest.skip(f"real Claude Code CLI unavailable: {why_no_claude()}")
-    return binary
+    return CLAUDE.program_or_skip()
 
 
 @pytest.mark.tmux

@@ -1,14 +1,10 @@
 """The real Claude Code CLI for tests: installed once per machine, run offline in a tmux pane.
 
-The CLI is installed with npm into a cache outside the work tree (`$CORRAL_TEST_CACHE/claude-code`,
-by default `~/.cache/corral-tests/claude-code`) so that every clone and every test process
-shares one copy; a file lock keeps parallel test processes from installing it twice, and a
-failed install is remembered for a while so a machine without npm access does not pay the
-timeout in every process. `CORRAL_CLAUDE_BIN` points at a binary to use instead, and
-`CORRAL_CLAUDE_CODE_VERSION` picks the npm version (default: the one the recordings were made
-with, `tests.support.npm_cli.PINNED`; always an explicit version, since npm would otherwise
-choose an old release whose `engines` suits the local node, although the native binary does
-not need node at all).
+npm installs it into `$CORRAL_TEST_CACHE/claude-code` (see `tests.support.npm_cli`).
+`CORRAL_CLAUDE_BIN` points at a binary to use instead, and `CORRAL_CLAUDE_CODE_VERSION` picks
+the npm version (default: the one the recordings were made with, `npm_cli.PINNED`; always an
+explicit version, since npm would otherwise choose an old release whose `engines` suits the
+local node, although the native binary does not need node at all).
 
 It runs against the loopback stand-in (`tests.support.standin`) with a private HOME that
 has onboarding done, the test key approved and the worktree trusted, and an environment
@@ -17,98 +13,31 @@ built from scratch, so nothing of the developer's own Claude setup leaks into a 
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-import platform
-import secrets
-import subprocess
-import tempfile
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tests.support.npm_cli import (
-    Located,
-    install_dir,
-    install_once,
-    resolve,
-    version_line,
-    wanted_spec,
+from tests.support.cli_pane import PANE_SIZE, CliPane, Looks, scratch_env, start_cli
+from tests.support.npm_cli import NpmCli
+
+# The wrapper package's postinstall copies the native binary over `bin/claude.exe`; when npm
+# skipped install scripts that file is only a placeholder, but the platform package
+# (`@anthropic-ai/claude-code-linux-x64/claude`, ...) holds the real binary either way.
+CLAUDE = NpmCli(
+    title="Claude Code",
+    package="@anthropic-ai/claude-code",
+    folder="claude-code",
+    explicit="CORRAL_CLAUDE_BIN",
+    places=(
+        "node_modules/@anthropic-ai/claude-code-{platform}*/claude",
+        "node_modules/@anthropic-ai/claude-code-*/claude",
+        "node_modules/@anthropic-ai/claude-code/bin/claude.exe",
+        "node_modules/.bin/claude",
+    ),
+    says="Claude Code",
 )
-
-PACKAGE = "@anthropic-ai/claude-code"
-FOLDER = "claude-code"
 API_KEY = "sk-ant-api03-corral-standin-" + "0123456789abcdefghijABCDEFGHIJ"
-PANE_SIZE = (160, 45)
-
-
-def _version_of(binary: Path) -> str | None:
-    """The binary's version line, or None when it does not run (a stub, a wrong platform)."""
-    with tempfile.TemporaryDirectory(prefix="corral-claude-version-") as home:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
-        return version_line([str(binary), "--version"], "Claude Code", env)
-
-
-def _candidates(prefix: Path) -> list[Path]:
-    """Executables an install may have left, the native platform binary first.
-
-    The wrapper package's postinstall copies the native binary over `bin/claude.exe`; when
-    npm skipped install scripts that file is only a placeholder, but the platform package
-    (`@anthropic-ai/claude-code-linux-x64/claude`, ...) holds the real binary either way.
-    """
-    modules = prefix / "node_modules" / "@anthropic-ai"
-    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(
-        platform.machine().lower(), platform.machine().lower()
-    )
-    system = platform.system().lower()
-    native = sorted(modules.glob(f"claude-code-{system}-{machine}*/claude"))
-    others = sorted(modules.glob("claude-code-*/claude"))
-    wrapper = [modules / "claude-code" / "bin" / "claude.exe", prefix / "node_modules/.bin/claude"]
-    seen: list[Path] = []
-    for path in [*native, *others, *wrapper]:
-        if path.is_file() and path not in seen:
-            seen.append(path)
-    return seen
-
-
-def _find_runnable(prefix: Path) -> Located | None:
-    for candidate in _candidates(prefix):
-        version = _version_of(candidate)
-        if version is not None:
-            return Located(candidate, "", version)
-    return None
-
-
-def install(prefix: Path | None = None, spec: str | None = None) -> Located:
-    """Install the CLI with npm unless this machine already has it; never raises."""
-    spec = resolve(PACKAGE, spec or wanted_spec(PACKAGE))
-    return install_once(
-        PACKAGE, prefix or install_dir(FOLDER, spec), spec, _find_runnable, _version_of
-    )
-
-
-@functools.cache
-def locate_claude() -> Located:
-    """The CLI for this test process: an explicit binary, else the cached install."""
-    explicit = os.environ.get("CORRAL_CLAUDE_BIN")
-    if explicit:
-        path = Path(explicit).expanduser()
-        version = _version_of(path)
-        if version is None:
-            return Located(None, f"CORRAL_CLAUDE_BIN={explicit} does not run `--version`")
-        return Located(path, "", version)
-    return install()
-
-
-def claude_binary() -> Path | None:
-    return locate_claude().path
-
-
-def why_no_claude() -> str:
-    """One line for a skip message; empty when the CLI is there."""
-    return locate_claude().reason
 
 
 # --- a private home and environment ----------------------------------------------------------
@@ -158,14 +87,7 @@ def claude_env(
     nonessential traffic are off: they would only try to reach hosts that are not there.
     """
     env = {
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        "HOME": str(home),
-        "TERM": "xterm-256color",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "SHELL": "/bin/bash" if Path("/bin/bash").exists() else "/bin/sh",
-        "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
-        "USER": os.environ.get("USER", "tester"),
+        **scratch_env(home),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"),
         "XDG_DATA_HOME": str(home / ".local" / "share"),
@@ -183,78 +105,7 @@ def claude_env(
     return env
 
 
-# --- the CLI in a tmux pane ------------------------------------------------------------------
-
-
-class PaneTimeout(AssertionError):
-    """A pane never showed what a test waited for; carries the last screen for the report."""
-
-
-@dataclass(frozen=True)
-class ClaudePane:
-    """One pane on a private tmux server, addressed by its `%id`."""
-
-    socket: str
-    pane_id: str
-
-    def tmux(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
-        return done.stdout
-
-    def capture(self, colours: bool = False) -> str:
-        args = ["capture-pane", "-p", "-t", self.pane_id]
-        if colours:
-            args.insert(2, "-e")
-        return self.tmux(*args)
-
-    def type(self, text: str) -> None:
-        self.tmux("send-keys", "-t", self.pane_id, "-l", text)
-
-    def press(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", self.pane_id, *keys)
-
-    def exit_code(self) -> int | None:
-        """The CLI's exit code once it has exited (the pane shows `[exited N]`), else None."""
-        for line in reversed(self.capture().splitlines()):
-            if line.startswith("[exited ") and line.endswith("]"):
-                return int(line[len("[exited ") : -1])
-        return None
-
-    def wait_for(
-        self, condition: Callable[[str], object], timeout: float = 20.0, what: str = ""
-    ) -> str:
-        """Poll the screen every 50 ms until `condition(screen)` holds; return that screen."""
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.capture()
-            if condition(screen):
-                return screen
-            time.sleep(0.05)
-        raise PaneTimeout(f"no {what or 'matching screen'} after {timeout} s; screen:\n{screen}")
-
-    def wait_for_text(self, text: str, timeout: float = 20.0) -> str:
-        return self.wait_for(lambda screen: text in screen, timeout, repr(text))
-
-    def wait_idle(self, timeout: float = 30.0) -> str:
-        """Wait for the idle prompt: the input box is drawn and no turn is running."""
-        return self.wait_for(is_idle, timeout, "the idle prompt")
-
-    def wait_working(self, timeout: float = 20.0) -> str:
-        return self.wait_for(is_working, timeout, "a running turn (`esc to interrupt`)")
-
-    def submit(self, prompt: str, timeout: float = 10.0) -> None:
-        """Type a prompt and press Enter once it shows, so Enter is not part of a paste."""
-        self.type(prompt)
-        self.wait_for_text(prompt, timeout)
-        self.press("Enter")
-
-    def kill_server(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+# --- what its screen shows ----------------------------------------------------------------
 
 
 def footer(screen: str) -> str:
@@ -284,7 +135,7 @@ def is_idle(screen: str) -> bool:
     return input_box(screen) is not None
 
 
-HOLD = '"$@"; printf "\\n[exited %d]\\n" "$?"; exec sleep 86400'
+LOOKS = Looks(is_idle, is_working)
 
 
 def start_claude(
@@ -292,27 +143,7 @@ def start_claude(
     cwd: Path,
     env: Mapping[str, str],
     args: Sequence[str] = (),
-    socket: str | None = None,
     size: tuple[int, int] = PANE_SIZE,
-) -> ClaudePane:
-    """Start the CLI in a new pane on its own tmux server.
-
-    The command goes to tmux as separate arguments (`env -i K=V ... claude ...`), so it runs
-    with exactly `env` and no quoting of prompts or paths is involved. A small `sh` holds the
-    pane after the CLI exits (the arguments reach it as `"$@"`, never as shell text), so the
-    last screen stays readable and `[exited N]` shows the exit code, as under corral's runner.
-    """
-    socket = socket or f"corral-test-{secrets.token_hex(4)}"
-    command = ["env", "-i", *(f"{key}={value}" for key, value in env.items()), str(binary), *args]
-    width, height = size
-    pane_id = subprocess.run(
-        [
-            *("tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "claude"),
-            *("-x", str(width), "-y", str(height), "-c", str(cwd), "-P", "-F", "#{pane_id}"),
-            *("sh", "-c", HOLD, "sh", *command),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    return ClaudePane(socket, pane_id)
+) -> CliPane:
+    """Start the CLI in a new pane on its own tmux server (see `start_cli`)."""
+    return start_cli(binary, cwd, env, LOOKS, args, size)

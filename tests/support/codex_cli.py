@@ -15,87 +15,29 @@ off, in an environment built from scratch.
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import platform
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tests.support.npm_cli import (
-    Located,
-    install_dir,
-    install_once,
-    resolve,
-    version_line,
-    wanted_spec,
-)
+from tests.support.cli_pane import Looks, scratch_env
+from tests.support.npm_cli import NpmCli
 
-PACKAGE = "@openai/codex"
-FOLDER = "codex"
+CODEX = NpmCli(
+    title="Codex",
+    package="@openai/codex",
+    folder="codex",
+    explicit="CORRAL_CODEX_BIN",
+    places=(
+        "node_modules/@openai/codex-{platform}/vendor/*/bin/codex",
+        "node_modules/@openai/codex-*/vendor/*/bin/codex",
+        "node_modules/.bin/codex",
+    ),
+    says="codex",
+)
 API_KEY_VARIABLE = "CORRAL_STANDIN_OPENAI_KEY"
 API_KEY = "sk-corral-standin-0123456789"
 PROVIDER = "standin"
 MODEL = "gpt-5.1-codex"
-
-
-def version_of(binary: Path) -> str | None:
-    with tempfile.TemporaryDirectory(prefix="corral-codex-version-") as home:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
-        return version_line([str(binary), "--version"], "codex", env)
-
-
-def _candidates(prefix: Path) -> list[Path]:
-    """The native binary of this platform first, then any other the install left."""
-    modules = prefix / "node_modules" / "@openai"
-    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(
-        platform.machine().lower(), platform.machine().lower()
-    )
-    system = platform.system().lower()
-    native = sorted(modules.glob(f"codex-{system}-{machine}/vendor/*/bin/codex"))
-    others = sorted(modules.glob("codex-*/vendor/*/bin/codex"))
-    seen: list[Path] = []
-    for path in [*native, *others, prefix / "node_modules" / ".bin" / "codex"]:
-        if path.is_file() and path not in seen:
-            seen.append(path)
-    return seen
-
-
-def _find_runnable(prefix: Path) -> Located | None:
-    for candidate in _candidates(prefix):
-        version = version_of(candidate)
-        if version is not None:
-            return Located(candidate, "", version)
-    return None
-
-
-def install(prefix: Path | None = None, spec: str | None = None) -> Located:
-    spec = resolve(PACKAGE, spec or wanted_spec(PACKAGE))
-    return install_once(
-        PACKAGE, prefix or install_dir(FOLDER, spec), spec, _find_runnable, version_of
-    )
-
-
-@functools.cache
-def locate_codex() -> Located:
-    """The CLI for this test process: an explicit binary, else the cached install."""
-    explicit = os.environ.get("CORRAL_CODEX_BIN")
-    if explicit:
-        path = Path(explicit).expanduser()
-        version = version_of(path)
-        if version is None:
-            return Located(None, f"CORRAL_CODEX_BIN={explicit} does not run `--version`")
-        return Located(path, "", version)
-    return install()
-
-
-def codex_binary() -> Path | None:
-    return locate_codex().path
-
-
-def why_no_codex() -> str:
-    return locate_codex().reason
 
 
 def toml_string(text: str) -> str:
@@ -140,16 +82,9 @@ def codex_env(
     Inheriting would leak the developer's own OPENAI_* and CODEX_* settings into a run.
     """
     env = {
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        "HOME": str(home),
+        **scratch_env(home),
         "CODEX_HOME": str(codex_home),
-        "TERM": "xterm-256color",
         "COLORTERM": "truecolor",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "SHELL": "/bin/bash" if Path("/bin/bash").exists() else "/bin/sh",
-        "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
-        "USER": os.environ.get("USER", "tester"),
         API_KEY_VARIABLE: API_KEY,
     }
     env.update(extra or {})
@@ -172,3 +107,6 @@ def is_idle(screen: str) -> bool:
     end = bottom(screen)
     prompt = any(line.startswith("›") for line in end.splitlines())
     return prompt and "? for shortcuts" in end and not is_working(screen)
+
+
+LOOKS = Looks(is_idle, is_working)

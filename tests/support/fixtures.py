@@ -11,17 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.claude_cli import (
-    ClaudePane,
-    claude_binary,
-    claude_env,
-    prepare_home,
-    start_claude,
-    why_no_claude,
-)
+from tests.support.claude_cli import CLAUDE, claude_env, prepare_home, start_claude
+from tests.support.cli_pane import CliPane
 from tests.support.standin import StandIn
 
-StartClaude = Callable[..., ClaudePane]
+StartClaude = Callable[..., CliPane]
 
 
 @pytest.fixture
@@ -34,10 +28,7 @@ def standin() -> Iterator[StandIn]:
 @pytest.fixture(scope="session")
 def claude_cli() -> Path:
     """The real Claude Code binary, installed on first use; skips with the reason if absent."""
-    binary = claude_binary()
-    if binary is None:
-        pytest.skip(f"real Claude Code CLI unavailable: {why_no_claude()}")
-    return binary
+    return CLAUDE.program_or_skip()
 
 
 @pytest.fixture
@@ -70,14 +61,14 @@ def start_claude_pane(
     Call it with the CLI's arguments (e.g. `"--session-id", sid`); `cwd`, `env` (extra
     variables) and `size` are keyword options.
     """
-    panes: list[ClaudePane] = []
+    panes: list[CliPane] = []
 
     def start(
         *args: str,
         cwd: Path | None = None,
         env: dict[str, str] | None = None,
         size: tuple[int, int] = (160, 45),
-    ) -> ClaudePane:
+    ) -> CliPane:
         environment = claude_env(claude_home, standin.url, extra=env)
         pane = start_claude(claude_cli, cwd or claude_worktree, environment, args, size=size)
         panes.append(pane)

@@ -14,81 +14,25 @@ runs no hooks until then). Agents started by corral need none: corral trusts the
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import re
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tests.support.npm_cli import (
-    Located,
-    install_dir,
-    install_once,
-    resolve,
-    version_line,
-    wanted_spec,
+from tests.support.cli_pane import Looks, scratch_env
+from tests.support.npm_cli import NpmCli
+
+# Its `--version` says only the number.
+GEMINI = NpmCli(
+    title="Gemini",
+    package="@google/gemini-cli",
+    folder="gemini-cli",
+    explicit="CORRAL_GEMINI_BIN",
+    places=("node_modules/.bin/gemini", "node_modules/@google/gemini-cli/bundle/gemini.js"),
+    says=r"^\d+\.\d+\.\d+",
+    names="Gemini CLI ",
+    needs_node=True,
 )
-
-PACKAGE = "@google/gemini-cli"
-FOLDER = "gemini-cli"
 API_KEY = "corral-standin-gemini-key"
-VERSION = re.compile(r"^\d+\.\d+\.\d+")
-
-
-def version_of(program: Path) -> str | None:
-    """`Gemini CLI <version>`, or None when the program does not run (no node, a stub)."""
-    with tempfile.TemporaryDirectory(prefix="corral-gemini-version-") as home:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
-        line = version_line([str(program), "--version"], ".", env)
-    if line is None or not VERSION.match(line):
-        return None
-    return f"Gemini CLI {line}"
-
-
-def _find_runnable(prefix: Path) -> Located | None:
-    if shutil.which("node") is None:
-        return None
-    for candidate in (
-        prefix / "node_modules" / ".bin" / "gemini",
-        prefix / "node_modules" / "@google" / "gemini-cli" / "bundle" / "gemini.js",
-    ):
-        if candidate.is_file():
-            version = version_of(candidate)
-            if version is not None:
-                return Located(candidate, "", version)
-    return None
-
-
-def install(prefix: Path | None = None, spec: str | None = None) -> Located:
-    if shutil.which("node") is None:
-        return Located(None, f"node is not installed, and {PACKAGE} runs on node")
-    spec = resolve(PACKAGE, spec or wanted_spec(PACKAGE))
-    return install_once(
-        PACKAGE, prefix or install_dir(FOLDER, spec), spec, _find_runnable, version_of
-    )
-
-
-@functools.cache
-def locate_gemini() -> Located:
-    explicit = os.environ.get("CORRAL_GEMINI_BIN")
-    if explicit:
-        path = Path(explicit).expanduser()
-        version = version_of(path)
-        if version is None:
-            return Located(None, f"CORRAL_GEMINI_BIN={explicit} does not run `--version`")
-        return Located(path, "", version)
-    return install()
-
-
-def gemini_binary() -> Path | None:
-    return locate_gemini().path
-
-
-def why_no_gemini() -> str:
-    return locate_gemini().reason
 
 
 def prepare_gemini_home(home: Path, trusted: Sequence[Path] = ()) -> Path:
@@ -127,18 +71,22 @@ def gemini_env(home: Path, base_url: str, extra: Mapping[str, str] | None = None
     into the run. COLORTERM keeps the CLI from printing its true-colour warning on every start.
     """
     env = {
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        "HOME": str(home),
-        "TERM": "xterm-256color",
+        **scratch_env(home),
         "COLORTERM": "truecolor",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "SHELL": "/bin/bash" if Path("/bin/bash").exists() else "/bin/sh",
-        "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
-        "USER": os.environ.get("USER", "tester"),
         "GOOGLE_GEMINI_BASE_URL": base_url,
         "GEMINI_API_KEY": API_KEY,
         "GEMINI_CLI_NO_RELAUNCH": "true",
     }
     env.update(extra or {})
     return env
+
+
+def is_working(screen: str) -> bool:
+    return "esc to cancel" in screen
+
+
+def is_idle(screen: str) -> bool:
+    return "Type your message" in screen and not is_working(screen)
+
+
+LOOKS = Looks(is_idle, is_working)

@@ -4,22 +4,28 @@ Each CLI goes into its own folder under `$CORRAL_TEST_CACHE` (by default
 `~/.cache/corral-tests`), outside the work tree, so that every clone and every test process
 shares one copy. A file lock keeps parallel test processes from installing it twice, and a
 failed install is remembered for a while, so that a machine without npm access pays the
-timeout once rather than in every process. The caller says how to find a runnable program in
-what npm left (`find`), since each package lays its binaries out differently.
+timeout once rather than in every process. Each CLI is an `NpmCli`: its package, where its
+package lays out a runnable program and what its `--version` says; the rest is the same for all.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
+import platform
+import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 INSTALL_TIMEOUT = 100.0  # under pytest-timeout's 120 s, which covers fixture setup
 RETRY_FAILED_AFTER = 600.0
@@ -183,8 +189,8 @@ def npm_install(package: str, prefix: Path, spec: str, find: Finder) -> Located:
     return Located(None, f"`npm install {wanted}` left no runnable program in {prefix}")
 
 
-def version_line(argv: list[str], must_contain: str, env: dict[str, str]) -> str | None:
-    """The first line `argv` prints, or None when it fails or does not say `must_contain`."""
+def version_line(argv: list[str], says: str, env: dict[str, str]) -> str | None:
+    """The first line `argv` prints, or None when it fails or its line does not match `says`."""
     try:
         done = subprocess.run(
             argv, env=env, capture_output=True, text=True, timeout=30, check=False
@@ -192,6 +198,96 @@ def version_line(argv: list[str], must_contain: str, env: dict[str, str]) -> str
     except (OSError, subprocess.TimeoutExpired):
         return None
     line = done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
-    if done.returncode != 0 or must_contain not in line:
+    if done.returncode != 0 or not re.search(says, line):
         return None
     return line
+
+
+def platform_name() -> str:
+    """`linux-x64`, `darwin-arm64`...: how npm's platform packages name this machine."""
+    machine = platform.machine().lower()
+    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(machine, machine)
+    return f"{platform.system().lower()}-{machine}"
+
+
+@dataclass(frozen=True)
+class NpmCli:
+    """One agent CLI from npm: what tells it apart from the others, and the way to a program.
+
+    `places` are glob patterns under the install folder, best first, where the package may
+    leave a program (`{platform}` stands for `platform_name()`): a native binary in a platform
+    package goes before the node wrapper that would need node to run. `says` is a pattern the
+    `--version` line must match, and `names` goes before that line when it is a bare number.
+    """
+
+    title: str
+    package: str
+    folder: str
+    explicit: str  # the variable that names a program to use instead of the install
+    places: tuple[str, ...]
+    says: str
+    names: str = ""
+    needs_node: bool = False
+
+    def version_of(self, program: Path) -> str | None:
+        """The program's version, or None when it does not run (a stub, a wrong platform)."""
+        with tempfile.TemporaryDirectory(prefix=f"corral-{self.folder}-version-") as home:
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
+            line = version_line([str(program), "--version"], self.says, env)
+        return None if line is None else self.names + line
+
+    def candidates(self, prefix: Path) -> list[Path]:
+        """The files an install left at `places`, in their order, each once."""
+        seen: list[Path] = []
+        for place in self.places:
+            for path in sorted(prefix.glob(place.format(platform=platform_name()))):
+                if path.is_file() and path not in seen:
+                    seen.append(path)
+        return seen
+
+    def find_runnable(self, prefix: Path) -> Located | None:
+        if self.needs_node and shutil.which("node") is None:
+            return None
+        for candidate in self.candidates(prefix):
+            version = self.version_of(candidate)
+            if version is not None:
+                return Located(candidate, "", version)
+        return None
+
+    def install(self, prefix: Path | None = None, spec: str | None = None) -> Located:
+        """Install the CLI with npm unless this machine already has it; never raises."""
+        if self.needs_node and shutil.which("node") is None:
+            return Located(None, f"node is not installed, and {self.package} runs on node")
+        spec = resolve(self.package, spec or wanted_spec(self.package))
+        prefix = prefix or install_dir(self.folder, spec)
+        return install_once(self.package, prefix, spec, self.find_runnable, self.version_of)
+
+    def locate(self) -> Located:
+        """The CLI for this test process: an explicit program, else the cached install."""
+        return _located(self)
+
+    def program(self) -> Path | None:
+        return self.locate().path
+
+    def why_not(self) -> str:
+        """One line for a skip message; empty when the CLI is there."""
+        return self.locate().reason
+
+    def program_or_skip(self) -> Path:
+        """The program, or a skip of the test that says why there is none."""
+        program = self.program()
+        if program is None:
+            pytest.skip(f"real {self.title} CLI unavailable: {self.why_not()}")
+        return program
+
+
+@functools.cache
+def _located(cli: NpmCli) -> Located:
+    explicit = os.environ.get(cli.explicit)
+    if explicit:
+        path = Path(explicit).expanduser()
+        version = cli.version_of(path)
+        if version is None:
+            return Located(None, f"{cli.explicit}={explicit} does not run `--version`")
+        return Located(path, "", version)
+    return cli.install()

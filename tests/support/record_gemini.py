@@ -17,32 +17,39 @@ trusted one startup, a slow answer, an Esc interrupt, a shell command that needs
 
 from __future__ import annotations
 
-import argparse
 import json
-import shlex
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.support.claude_cli import ClaudePane, start_claude
-from tests.support.gemini_cli import (
-    gemini_binary,
-    gemini_env,
-    locate_gemini,
-    prepare_gemini_home,
-    why_no_gemini,
-)
+from tests.support.cli_pane import CliPane
+from tests.support.gemini_cli import GEMINI, LOOKS, gemini_env, prepare_gemini_home
 from tests.support.gemini_standin import GeminiStandIn
 from tests.support.npm_cli import cache_root
-from tests.support.record_claude import Placeholders, Recorder, short_folder
+from tests.support.recording import (
+    HOOK_SCRIPT,
+    Hook,
+    Placeholders,
+    Recorder,
+    approve,
+    interrupt_silence,
+    last_said,
+    leave,
+    logging_command,
+    make_worktree,
+    one_line,
+    parser,
+    read_log,
+    refuse,
+    run,
+    slow_answer,
+    startup,
+    write_hooks,
+)
 from tests.support.scripted_api import Call, Tokens, Turn
 
-ROOT = Path(__file__).resolve().parents[2]
 HOOK_EVENTS = (
     "SessionStart",
     "SessionEnd",
@@ -56,17 +63,13 @@ HOOK_EVENTS = (
     "PreCompress",
     "Notification",
 )
-# Gemini CLI reads a hook's stdout as JSON, so the recorder answers `{}`.
-HOOK_SCRIPT = (
-    "import json,sys,time\n"
-    "data=sys.stdin.read()\n"
-    "with open(sys.argv[1],'a') as f: f.write(json.dumps({'at':time.time(),'raw':data})+'\\n')\n"
-    "print('{}')\n"
-)
+# These carry the whole request or response: the recording keeps their keys, not their text.
+WHOLE_EXCHANGE = ("BeforeModel", "AfterModel", "BeforeToolSelection")
 
 
 def hook_defaults(log: Path) -> dict[str, Any]:
-    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(HOOK_SCRIPT)} {shlex.quote(str(log))}"
+    # Gemini CLI reads a hook's stdout as JSON, so the recorder answers `{}`.
+    command = logging_command(HOOK_SCRIPT + "print('{}')\n", log)
     entry = {"name": "recorder", "type": "command", "command": command, "timeout": 10_000}
     hooks = {event: [{"hooks": [entry]}] for event in HOOK_EVENTS}
     return {"hooksConfig": {"enabled": True}, "hooks": hooks}
@@ -84,66 +87,21 @@ def defaults_folder() -> Path:
     return folder
 
 
-def make_worktree(worktree: Path) -> None:
-    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.invalid"]
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=worktree, check=True)
-    (worktree / "README.md").write_text("# demo\n\nA small project.\n")
-    subprocess.run(["git", "add", "README.md"], cwd=worktree, check=True)
-    subprocess.run(["git", *identity, "commit", "-q", "-m", "initial"], cwd=worktree, check=True)
-
-
-def hooks_seen(log: Path) -> list[dict[str, Any]]:
-    if not log.exists():
-        return []
-    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-
-
-def is_working(screen: str) -> bool:
-    return "esc to cancel" in screen
-
-
-def is_idle(screen: str) -> bool:
-    return "Type your message" in screen and not is_working(screen)
-
-
-def trust_session(recorder: Recorder, pane: ClaudePane) -> None:
-    recorder.pane = pane
+def trust_session(recorder: Recorder, pane: CliPane) -> None:
     recorder.mark("untrusted folder: launch")
     pane.wait_for_text("Do you trust", 40)
     time.sleep(1)
     recorder.capture("trust-dialog")
 
 
-def session(recorder: Recorder, api: GeminiStandIn, pane: ClaudePane) -> None:
-    recorder.pane = pane
-    recorder.mark("launch")
-    pane.wait_for(is_idle, 40, "the prompt")
-    time.sleep(2)
-    recorder.capture("startup-idle", colours=True)
+def session(recorder: Recorder, api: GeminiStandIn, pane: CliPane) -> None:
+    startup(recorder, pane, settle=2)
 
     api.push(Turn(text="That took a while, but here it is.", delay=8.0, tokens=Tokens(1200, 9)))
-    recorder.mark("prompt: slow answer (8 s delay)")
-    pane.submit("Answer slowly, please.")
-    pane.wait_for(is_working, 20, "a running turn")
-    time.sleep(2.5)
-    recorder.capture("working-slow", colours=True)
-    pane.wait_for_text("here it is.", 20)
-    pane.wait_for(is_idle, 20, "the prompt")
-    time.sleep(0.5)
-    recorder.capture("idle-after-turn")
+    slow_answer(recorder, pane)
 
     api.push(Turn(text="You will not see this.", delay=20.0))
-    recorder.mark("prompt: silent 20 s wait")
-    pane.submit("Think quietly for a while.")
-    pane.wait_for(is_working, 20, "a running turn")
-    time.sleep(3)
-    recorder.mark("Esc during the silent wait")
-    pane.press("Escape")
-    pane.wait_for(lambda screen: not is_working(screen), 10, "the end of the turn")
-    time.sleep(1)
-    recorder.capture("interrupted")
-    pane.press("C-u")
-    time.sleep(0.5)
+    interrupt_silence(recorder, pane)
 
     shell = {"command": "echo corral > marker.txt", "description": "Write a marker file."}
     api.push(Turn(calls=(Call("run_shell_command", shell),)), Turn(text="Wrote the marker file."))
@@ -151,65 +109,31 @@ def session(recorder: Recorder, api: GeminiStandIn, pane: ClaudePane) -> None:
     pane.submit("Write the marker file.")
     pane.wait_for(lambda screen: "Executing Hooks" in screen, 20, "the BeforeTool hook")
     recorder.capture("working-hooks")
-    pane.wait_for_text("Allow execution of", 20)
-    time.sleep(1)
-    recorder.capture("permission-shell", colours=True)
-    recorder.mark("Enter on the first option (allow once)")
-    pane.press("Enter")
-    pane.wait_for_text("Wrote the marker file.", 20)
-    pane.wait_for(is_idle, 20, "the prompt")
-    time.sleep(0.5)
-    recorder.capture("after-approval")
+    moment = "Enter on the first option (allow once)"
+    approve(
+        recorder, pane, "Allow execution of", "permission-shell", moment, "Wrote the marker file."
+    )
 
     shell = {"command": "rm README.md", "description": "Delete the README."}
     api.push(Turn(calls=(Call("run_shell_command", shell),)), Turn(text="Left it alone."))
     recorder.mark("prompt: another shell command, refused with Esc")
     pane.submit("Delete the README.")
-    pane.wait_for_text("Allow execution of", 20)
-    time.sleep(1)
-    recorder.capture("permission-shell-2")
-    recorder.mark("Esc in the confirmation")
-    pane.press("Escape")
-    time.sleep(2)
-    pane.wait_for(lambda screen: not is_working(screen), 20, "the end of the turn")
-    time.sleep(1)
-    recorder.capture("after-permission-no")
+    refuse(recorder, pane, "Allow execution of", "permission-shell-2", "Esc in the confirmation")
 
-    recorder.mark("/quit")
-    pane.press("C-u")
-    pane.submit("/quit")
-    pane.wait_for(lambda screen: pane.exit_code() is not None, 20, "the CLI to exit")
-    time.sleep(0.5)
-    recorder.capture("after-exit")
+    leave(recorder, pane, "/quit", settle=0.5)
 
 
-def write_hooks(recorder: Recorder, log: Path, clean: Placeholders) -> None:
-    lines: list[str] = []
-    rows = ["line\tmoment\tseconds_after_moment\thook_event_name\tdetail"]
-    for number, entry in enumerate(hooks_seen(log), start=1):
+def hooks(log: Path, clean: Placeholders) -> list[Hook]:
+    kept = []
+    for entry in read_log(log):
         payload = json.loads(str(entry["raw"]))
-        if payload.get("hook_event_name") in ("BeforeModel", "AfterModel", "BeforeToolSelection"):
-            # These carry the whole request or response: keep their keys, not their text.
+        if payload.get("hook_event_name") in WHOLE_EXCHANGE:
             payload = {
                 key: (value if not isinstance(value, dict | list) else f"<{type(value).__name__}>")
                 for key, value in payload.items()
             }
-        lines.append(clean(json.dumps(payload, ensure_ascii=False, separators=(",", ":"))))
-        moment, at = "before launch", 0.0
-        for name, when in recorder.moments:
-            if when <= entry["at"]:
-                moment, at = name, when
-        detail = str(
-            payload.get("tool_name")
-            or payload.get("notification_type")
-            or payload.get("source")
-            or payload.get("reason")
-            or ""
-        )
-        event = payload.get("hook_event_name")
-        rows.append(f"{number}\t{moment}\t{entry['at'] - at:.2f}\t{event}\t{detail}")
-    recorder._write("hooks.jsonl", "\n".join(lines) + "\n")
-    recorder._write("hooks-timeline.tsv", "\n".join(rows) + "\n")
+        kept.append((entry["at"], payload, clean(one_line(payload))))
+    return kept
 
 
 def write_requests(recorder: Recorder, api: GeminiStandIn, clean: Placeholders) -> None:
@@ -217,9 +141,9 @@ def write_requests(recorder: Recorder, api: GeminiStandIn, clean: Placeholders) 
     for request in api.requests:
         body = request.body if isinstance(request.body, dict) else {}
         tools = sum(len(t.get("functionDeclarations") or ()) for t in body.get("tools") or ())
-        said = " ".join(request.last_user_text.split())[-80:]
-        rows.append(f"{request.kind}\t{request.path}\t{tools}\t{clean(said)}")
-    recorder._write("requests.tsv", "\n".join(rows) + "\n")
+        said = clean(last_said(request.last_user_text))
+        rows.append(f"{request.kind}\t{request.path}\t{tools}\t{said}")
+    recorder.write_lines("requests.tsv", rows)
 
 
 def record(recorder: Recorder, program: Path, worktree: Path, root: Path) -> None:
@@ -227,57 +151,33 @@ def record(recorder: Recorder, program: Path, worktree: Path, root: Path) -> Non
     log = root / "hooks.raw.jsonl"
     defaults = defaults_folder() / "system-defaults.json"
     defaults.write_text(json.dumps(hook_defaults(log), indent=2))
-    clean = Placeholders(root, worktree, root / "home")
-    panes: list[ClaudePane] = []
+    home = root / "home"
+    clean = Placeholders(root, worktree, home)
     with GeminiStandIn() as api:
         try:
             untrusted_home = root / "untrusted-home"
             prepare_gemini_home(untrusted_home)
-            pane = start_claude(program, worktree, gemini_env(untrusted_home, api.url))
-            panes.append(pane)
-            trust_session(recorder, pane)
-            pane.kill_server()
-            home = root / "home"
+            env = gemini_env(untrusted_home, api.url)
+            trust_session(recorder, recorder.start(program, worktree, env, LOOKS, ()))
+            recorder.stop()
             prepare_gemini_home(home, [worktree])
             extra = {"GEMINI_CLI_SYSTEM_DEFAULTS_PATH": str(defaults)}
-            pane = start_claude(program, worktree, gemini_env(home, api.url, extra))
-            panes.append(pane)
-            session(recorder, api, pane)
+            env = gemini_env(home, api.url, extra)
+            session(recorder, api, recorder.start(program, worktree, env, LOOKS, ()))
         finally:
-            for pane in panes:
-                pane.kill_server()
+            recorder.stop()
             write_requests(recorder, api, clean)
-    for name in recorder.files:
-        if name.endswith((".txt", ".ansi")):
-            path = recorder.out / name
-            path.write_text(clean(path.read_text()))
+    recorder.clean_screens(clean)
     time.sleep(0.5)
-    write_hooks(recorder, log, clean)
-    chats = sorted((root / "home" / ".gemini" / "tmp").glob("*/chats/session-*"))
+    details = ("tool_name", "notification_type", "source", "reason")
+    write_hooks(recorder, hooks(log, clean), details, 0.0)
+    chats = sorted((home / ".gemini" / "tmp").glob("*/chats/session-*"))
     if chats:
-        recorder._write("chat" + chats[-1].suffix, clean(chats[-1].read_text()))
+        recorder.write("chat" + chats[-1].suffix, clean(chats[-1].read_text()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.support.record_gemini")
-    parser.add_argument("--out", type=Path, default=ROOT / "tests" / "data" / "gemini")
-    args = parser.parse_args(argv)
-    program = gemini_binary()
-    if program is None:
-        print(f"cannot record: {why_no_gemini()}", file=sys.stderr)
-        return 1
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    recorder = Recorder(out)
-    print(f"recording {locate_gemini().version} from {program} into {out}", flush=True)
-    worktree = short_folder()
-    try:
-        with tempfile.TemporaryDirectory(prefix="corral-record-") as temporary:
-            record(recorder, program, worktree, Path(temporary).resolve())
-    finally:
-        shutil.rmtree(worktree, ignore_errors=True)
-    print(f"wrote {', '.join(sorted(set(recorder.files)))}")
-    return 0
+    return run(GEMINI, parser("gemini").parse_args(argv).out, record)
 
 
 if __name__ == "__main__":
