@@ -27,18 +27,14 @@ from typing import Any
 from tests.support.claude_cli import CLAUDE, LOOKS, claude_env, input_box, prepare_home
 from tests.support.cli_pane import CliPane
 from tests.support.recording import (
-    HOOK_SCRIPT,
     Hook,
     Placeholders,
     Recorder,
-    logging_command,
-    make_worktree,
+    hook_command,
     one_line,
     parser,
     read_log,
     run,
-    slow_answer,
-    startup,
     wait,
     write_hooks,
 )
@@ -79,7 +75,7 @@ TOOL_EVENTS = {
 
 
 def hook_settings(log: Path) -> dict[str, Any]:
-    command = logging_command(HOOK_SCRIPT, log)
+    command = hook_command(log)
     hooks: dict[str, Any] = {}
     for event in HOOK_EVENTS:
         entry: dict[str, Any] = {"hooks": [{"type": "command", "command": command, "timeout": 10}]}
@@ -120,8 +116,16 @@ def clear_box(pane: CliPane) -> None:
         print("the `ctrl+y to paste deleted text` hint stayed", flush=True)
 
 
-def hold_for_notification(recorder: Recorder, log: Path, before: int) -> None:
-    """Leave a dialog open until its Notification hook arrives (about 6 s in)."""
+def dialog(
+    recorder: Recorder, log: Path, prompt: str, asks: str, name: str, colours: bool = False
+) -> None:
+    """Submit `prompt`, keep the dialog that `asks` as `name`, and leave it open until its
+    Notification hook arrives (about 6 s in)."""
+    before = len(read_log(log))
+    recorder.pane.submit(prompt)
+    recorder.pane.wait_for_text(asks, 20)
+    time.sleep(0.5)
+    recorder.capture(name, colours)
     try:
         wait_for_hook(log, "Notification", before, 15)
     except TimeoutError:
@@ -131,10 +135,10 @@ def hold_for_notification(recorder: Recorder, log: Path, before: int) -> None:
 def main_session(
     recorder: Recorder, api: StandIn, pane: CliPane, worktree: Path, log: Path, idle: bool
 ) -> None:
-    startup(recorder, pane, settle=1.5)  # the logo animates for a moment after the prompt
+    recorder.startup(settle=1.5)  # the logo animates for a moment after the prompt
 
     api.push(Reply(text="That took a while, but here it is.", delay=8.0))
-    slow_answer(recorder, pane)
+    recorder.slow_answer()
 
     api.push(Reply(text="You will not see this.", delay=20.0))
     recorder.mark("prompt: silent 20 s wait")
@@ -154,12 +158,7 @@ def main_session(
     bash = {"command": "echo corral > bash-out.txt", "description": "Write a marker file"}
     api.push(Reply(tools=(ToolUse("Bash", bash),)))
     recorder.mark("prompt: run a Bash command (manual mode asks)")
-    before = len(read_log(log))
-    pane.submit("Run the marker command.")
-    pane.wait_for_text("Do you want to proceed?", 20)
-    time.sleep(0.5)
-    recorder.capture("permission-bash")
-    hold_for_notification(recorder, log, before)
+    dialog(recorder, log, "Run the marker command.", "Do you want to proceed?", "permission-bash")
     recorder.mark("Esc in the Bash dialog (No)")
     pane.press("Escape")
     pane.wait_idle()
@@ -184,12 +183,7 @@ def main_session(
         Reply(text="pytest it is."),
     )
     recorder.mark("prompt: ask a question (AskUserQuestion)")
-    before = len(read_log(log))
-    pane.submit("Ask me which test runner to use.")
-    pane.wait_for_text("Which test runner", 20)
-    time.sleep(0.5)
-    recorder.capture("question")
-    hold_for_notification(recorder, log, before)
+    dialog(recorder, log, "Ask me which test runner to use.", "Which test runner", "question")
     recorder.mark("Enter on the first option")
     pane.press("Enter")
     pane.wait_for_text("pytest it is.", 20)
@@ -230,12 +224,8 @@ def main_session(
         Reply(text="The README is edited."),
     )
     recorder.mark("prompt: edit README.md (manual mode asks)")
-    before = len(read_log(log))
-    pane.submit("Edit the README, please.")
-    pane.wait_for_text("Do you want to make this edit", 20)
-    time.sleep(0.5)
-    recorder.capture("permission-edit", colours=True)
-    hold_for_notification(recorder, log, before)
+    asks = "Do you want to make this edit"
+    dialog(recorder, log, "Edit the README, please.", asks, "permission-edit", colours=True)
     recorder.mark("Enter on `Yes` in the edit dialog")
     pane.press("Enter")
     pane.wait_for_text("The README is edited.", 20)
@@ -306,7 +296,6 @@ def write_requests(recorder: Recorder, api: StandIn, clean: Placeholders) -> Non
 
 def record(recorder: Recorder, binary: Path, worktree: Path, root: Path, idle: bool) -> None:
     log = root / "hooks.raw.jsonl"
-    make_worktree(worktree)
     add_hooks(worktree, log)
     home = root / "home"
     prepare_home(home, [worktree])

@@ -25,18 +25,11 @@ from tests.support.codex_cli import CODEX, LOOKS, codex_env, prepare_codex_home
 from tests.support.recording import (
     Placeholders,
     Recorder,
-    approve,
-    interrupt_silence,
     last_said,
-    leave,
-    make_worktree,
     one_line,
     parser,
     read_log,
-    refuse,
     run,
-    slow_answer,
-    startup,
     wait,
 )
 from tests.support.responses_standin import ResponsesStandIn
@@ -66,14 +59,14 @@ def escalated(command: str, question: str) -> Call:
 
 
 def session(recorder: Recorder, api: ResponsesStandIn, pane: CliPane, log: Path) -> None:
-    startup(recorder, pane, settle=1.5)
+    recorder.startup(settle=1.5)
 
     api.push(Turn(text="That took a while, but here it is.", delay=8.0, tokens=Tokens(1200, 9)))
-    slow_answer(recorder, pane)
+    recorder.slow_answer()
     wait(lambda: read_log(log), 10, "a notify call")
 
     api.push(Turn(text="You will not see this.", delay=20.0))
-    interrupt_silence(recorder, pane, working="working-silent")
+    recorder.interrupt_silence(working="working-silent")
 
     question = "Do you want to write a marker file?"
     api.push(
@@ -83,15 +76,15 @@ def session(recorder: Recorder, api: ResponsesStandIn, pane: CliPane, log: Path)
     recorder.mark("prompt: a command that asks to leave the sandbox")
     pane.submit("Write the marker file.")
     moment = "Enter on the first option (approve)"
-    approve(recorder, pane, question, "permission-exec", moment, "Wrote the marker file.")
+    recorder.approve(question, "permission-exec", moment, "Wrote the marker file.")
 
     question = "Do you want to delete the README?"
     api.push(Turn(calls=(escalated("rm README.md", question),)), Turn(text="Left it alone."))
     recorder.mark("prompt: another escalation, refused with Esc")
     pane.submit("Delete the README.")
-    refuse(recorder, pane, question, "permission-exec-2", "Esc in the approval")
+    recorder.refuse(question, "permission-exec-2", "Esc in the approval")
 
-    leave(recorder, pane, "/exit")
+    recorder.leave("/exit")
 
 
 def write_requests(recorder: Recorder, api: ResponsesStandIn, clean: Placeholders) -> None:
@@ -119,7 +112,6 @@ def write_notify(recorder: Recorder, log: Path, clean: Placeholders) -> None:
 
 
 def record(recorder: Recorder, binary: Path, worktree: Path, root: Path) -> None:
-    make_worktree(worktree)
     home = root / "home"
     codex_home = home / ".codex"
     log = root / "notify.raw.jsonl"

@@ -29,23 +29,15 @@ from tests.support.gemini_cli import GEMINI, LOOKS, gemini_env, prepare_gemini_h
 from tests.support.gemini_standin import GeminiStandIn
 from tests.support.npm_cli import cache_root
 from tests.support.recording import (
-    HOOK_SCRIPT,
     Hook,
     Placeholders,
     Recorder,
-    approve,
-    interrupt_silence,
+    hook_command,
     last_said,
-    leave,
-    logging_command,
-    make_worktree,
     one_line,
     parser,
     read_log,
-    refuse,
     run,
-    slow_answer,
-    startup,
     write_hooks,
 )
 from tests.support.scripted_api import Call, Tokens, Turn
@@ -69,7 +61,7 @@ WHOLE_EXCHANGE = ("BeforeModel", "AfterModel", "BeforeToolSelection")
 
 def hook_defaults(log: Path) -> dict[str, Any]:
     # Gemini CLI reads a hook's stdout as JSON, so the recorder answers `{}`.
-    command = logging_command(HOOK_SCRIPT + "print('{}')\n", log)
+    command = hook_command(log, answer="{}")
     entry = {"name": "recorder", "type": "command", "command": command, "timeout": 10_000}
     hooks = {event: [{"hooks": [entry]}] for event in HOOK_EVENTS}
     return {"hooksConfig": {"enabled": True}, "hooks": hooks}
@@ -95,13 +87,13 @@ def trust_session(recorder: Recorder, pane: CliPane) -> None:
 
 
 def session(recorder: Recorder, api: GeminiStandIn, pane: CliPane) -> None:
-    startup(recorder, pane, settle=2)
+    recorder.startup(settle=2)
 
     api.push(Turn(text="That took a while, but here it is.", delay=8.0, tokens=Tokens(1200, 9)))
-    slow_answer(recorder, pane)
+    recorder.slow_answer()
 
     api.push(Turn(text="You will not see this.", delay=20.0))
-    interrupt_silence(recorder, pane)
+    recorder.interrupt_silence()
 
     shell = {"command": "echo corral > marker.txt", "description": "Write a marker file."}
     api.push(Turn(calls=(Call("run_shell_command", shell),)), Turn(text="Wrote the marker file."))
@@ -110,17 +102,15 @@ def session(recorder: Recorder, api: GeminiStandIn, pane: CliPane) -> None:
     pane.wait_for(lambda screen: "Executing Hooks" in screen, 20, "the BeforeTool hook")
     recorder.capture("working-hooks")
     moment = "Enter on the first option (allow once)"
-    approve(
-        recorder, pane, "Allow execution of", "permission-shell", moment, "Wrote the marker file."
-    )
+    recorder.approve("Allow execution of", "permission-shell", moment, "Wrote the marker file.")
 
     shell = {"command": "rm README.md", "description": "Delete the README."}
     api.push(Turn(calls=(Call("run_shell_command", shell),)), Turn(text="Left it alone."))
     recorder.mark("prompt: another shell command, refused with Esc")
     pane.submit("Delete the README.")
-    refuse(recorder, pane, "Allow execution of", "permission-shell-2", "Esc in the confirmation")
+    recorder.refuse("Allow execution of", "permission-shell-2", "Esc in the confirmation")
 
-    leave(recorder, pane, "/quit", settle=0.5)
+    recorder.leave("/quit", settle=0.5)
 
 
 def hooks(log: Path, clean: Placeholders) -> list[Hook]:
@@ -147,7 +137,6 @@ def write_requests(recorder: Recorder, api: GeminiStandIn, clean: Placeholders) 
 
 
 def record(recorder: Recorder, program: Path, worktree: Path, root: Path) -> None:
-    make_worktree(worktree)
     log = root / "hooks.raw.jsonl"
     defaults = defaults_folder() / "system-defaults.json"
     defaults.write_text(json.dumps(hook_defaults(log), indent=2))

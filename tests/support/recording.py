@@ -30,12 +30,6 @@ from tests.support.cli_pane import CliPane, Looks, start_cli
 from tests.support.npm_cli import NpmCli
 
 ROOT = Path(__file__).resolve().parents[2]
-# Keeps each call's stdin (a hook's payload) with the time it came, one JSON line each.
-HOOK_SCRIPT = (
-    "import json,sys,time\n"
-    "data=sys.stdin.read()\n"
-    "with open(sys.argv[1],'a') as f: f.write(json.dumps({'at':time.time(),'raw':data})+'\\n')\n"
-)
 HOOK_COLUMNS = "line\tmoment\tseconds_after_moment\thook_event_name\tdetail"
 
 
@@ -44,7 +38,6 @@ class Recorder:
     """Keeps the moments (what was done, when) and writes the captures as it goes."""
 
     out: Path
-    pane: CliPane | None = None
     panes: list[CliPane] = field(default_factory=list)
     moments: list[tuple[str, float]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
@@ -53,9 +46,13 @@ class Recorder:
         self, program: Path, cwd: Path, env: Mapping[str, str], looks: Looks, args: Sequence[str]
     ) -> CliPane:
         """Start the CLI in a pane that the captures read from now on."""
-        self.pane = start_cli(program, cwd, env, looks, args)
-        self.panes.append(self.pane)
+        self.panes.append(start_cli(program, cwd, env, looks, args))
         return self.pane
+
+    @property
+    def pane(self) -> CliPane:
+        """The pane the captures read: the one started last."""
+        return self.panes[-1]
 
     def stop(self) -> None:
         for pane in self.panes:
@@ -74,7 +71,6 @@ class Recorder:
         return moment, when
 
     def capture(self, name: str, colours: bool = False) -> str:
-        assert self.pane is not None
         screen = self.pane.capture()
         self.write(f"{name}.txt", screen)
         if colours:
@@ -94,6 +90,78 @@ class Recorder:
             if name.endswith((".txt", ".ansi")):
                 path = self.out / name
                 path.write_text(clean(path.read_text()))
+
+    # --- moments the scenarios share: the caller has pushed the API's part
+
+    def startup(self, settle: float) -> None:
+        """The first idle screen, once whatever animates at startup has had `settle` seconds."""
+        self.mark("launch")
+        self.pane.wait_idle(40)
+        time.sleep(settle)
+        self.capture("startup-idle", colours=True)
+
+    def slow_answer(self) -> None:
+        """A turn whose answer comes 8 s late: working, then idle."""
+        self.mark("prompt: slow answer (8 s delay)")
+        self.pane.submit("Answer slowly, please.")
+        self.pane.wait_working()
+        time.sleep(2.5)
+        self.capture("working-slow", colours=True)
+        self.pane.wait_for_text("here it is.", 20)
+        self.pane.wait_idle()
+        time.sleep(0.5)
+        self.capture("idle-after-turn")
+
+    def interrupt_silence(self, working: str | None = None) -> None:
+        """A turn whose answer takes 20 s, interrupted with Esc after 3 s;
+        the working screen is kept as `working` when it is named."""
+        self.mark("prompt: silent 20 s wait")
+        self.pane.submit("Think quietly for a while.")
+        self.pane.wait_working()
+        time.sleep(3)
+        if working:
+            self.capture(working)
+        self.mark("Esc during the silent wait")
+        self.pane.press("Escape")
+        self.pane.wait_turn_over()
+        time.sleep(1)
+        self.capture("interrupted")
+        self.pane.press("C-u")
+        time.sleep(0.5)
+
+    def approve(self, question: str, name: str, moment: str, answer: str) -> None:
+        """Keep the dialog that asks `question` as `name`, take its first option, and keep the
+        idle screen once the turn has said `answer`."""
+        self.pane.wait_for_text(question, 20)
+        time.sleep(1)
+        self.capture(name, colours=True)
+        self.mark(moment)
+        self.pane.press("Enter")
+        self.pane.wait_for_text(answer, 20)
+        self.pane.wait_idle(20)
+        time.sleep(0.5)
+        self.capture("after-approval")
+
+    def refuse(self, question: str, name: str, moment: str) -> None:
+        """Keep the dialog that asks `question` as `name`, refuse it with Esc, keep the end."""
+        self.pane.wait_for_text(question, 20)
+        time.sleep(1)
+        self.capture(name)
+        self.mark(moment)
+        self.pane.press("Escape")
+        time.sleep(2)
+        self.pane.wait_turn_over(20)
+        time.sleep(1)
+        self.capture("after-permission-no")
+
+    def leave(self, command: str, settle: float = 0.0) -> None:
+        """Empty the prompt, give the CLI's exit command, and keep the last screen."""
+        self.mark(command)
+        self.pane.press("C-u")
+        self.pane.submit(command)
+        self.pane.wait_exit()
+        time.sleep(settle)
+        self.capture("after-exit")
 
 
 class Placeholders:
@@ -151,8 +219,17 @@ def wait(condition: Callable[[], object], timeout: float, what: str) -> None:
     raise TimeoutError(f"no {what} after {timeout} s")
 
 
-def logging_command(script: str, log: Path) -> str:
-    """A shell command that runs `script` with this Python, keeping what it gets in `log`."""
+def hook_command(log: Path, answer: str = "") -> str:
+    """A hook's shell command that keeps each payload (its stdin) with the time it came in
+    `log`, one JSON line each, and prints `answer`, for a CLI that reads one."""
+    script = (
+        "import json,sys,time\n"
+        "data=sys.stdin.read()\n"
+        "with open(sys.argv[1],'a') as f:"
+        " f.write(json.dumps({'at':time.time(),'raw':data})+'\\n')\n"
+    )
+    if answer:
+        script += f"print({answer!r})\n"
     return f"{shlex.quote(sys.executable)} -c {shlex.quote(script)} {shlex.quote(str(log))}"
 
 
@@ -195,90 +272,10 @@ def write_hooks(
     return timeline
 
 
-# --- moments the scenarios share -------------------------------------------------------------
-
-
-def startup(recorder: Recorder, pane: CliPane, settle: float) -> None:
-    """The first idle screen, once whatever animates at startup has had `settle` seconds."""
-    recorder.mark("launch")
-    pane.wait_idle(40)
-    time.sleep(settle)
-    recorder.capture("startup-idle", colours=True)
-
-
-def slow_answer(recorder: Recorder, pane: CliPane) -> None:
-    """A turn whose answer comes 8 s late (pushed by the caller): working, then idle."""
-    recorder.mark("prompt: slow answer (8 s delay)")
-    pane.submit("Answer slowly, please.")
-    pane.wait_working()
-    time.sleep(2.5)
-    recorder.capture("working-slow", colours=True)
-    pane.wait_for_text("here it is.", 20)
-    pane.wait_idle()
-    time.sleep(0.5)
-    recorder.capture("idle-after-turn")
-
-
-def interrupt_silence(recorder: Recorder, pane: CliPane, working: str | None = None) -> None:
-    """A turn whose answer takes 20 s (pushed by the caller), interrupted with Esc after 3 s;
-    the working screen is kept as `working` when it is named."""
-    recorder.mark("prompt: silent 20 s wait")
-    pane.submit("Think quietly for a while.")
-    pane.wait_working()
-    time.sleep(3)
-    if working:
-        recorder.capture(working)
-    recorder.mark("Esc during the silent wait")
-    pane.press("Escape")
-    pane.wait_turn_over()
-    time.sleep(1)
-    recorder.capture("interrupted")
-    pane.press("C-u")
-    time.sleep(0.5)
-
-
-def approve(
-    recorder: Recorder, pane: CliPane, question: str, name: str, moment: str, answer: str
-) -> None:
-    """Keep the dialog that asks `question` as `name`, take its first option, and keep the
-    idle screen once the turn has said `answer`."""
-    pane.wait_for_text(question, 20)
-    time.sleep(1)
-    recorder.capture(name, colours=True)
-    recorder.mark(moment)
-    pane.press("Enter")
-    pane.wait_for_text(answer, 20)
-    pane.wait_idle(20)
-    time.sleep(0.5)
-    recorder.capture("after-approval")
-
-
-def refuse(recorder: Recorder, pane: CliPane, question: str, name: str, moment: str) -> None:
-    """Keep the dialog that asks `question` as `name`, refuse it with Esc, keep the end."""
-    pane.wait_for_text(question, 20)
-    time.sleep(1)
-    recorder.capture(name)
-    recorder.mark(moment)
-    pane.press("Escape")
-    time.sleep(2)
-    pane.wait_turn_over(20)
-    time.sleep(1)
-    recorder.capture("after-permission-no")
-
-
-def leave(recorder: Recorder, pane: CliPane, command: str, settle: float = 0.0) -> None:
-    """Empty the prompt, give the CLI's exit command, and keep the last screen."""
-    recorder.mark(command)
-    pane.press("C-u")
-    pane.submit(command)
-    pane.wait_exit()
-    time.sleep(settle)
-    recorder.capture("after-exit")
-
-
 # --- the command line ------------------------------------------------------------------------
 
-# Records into the recorder, given the program, the short worktree and a temporary root.
+# Records into the recorder, given the program, the worktree (a git repository with a README
+# and one commit) and a temporary root.
 Record = Callable[[Recorder, Path, Path, Path], None]
 
 
@@ -300,6 +297,7 @@ def run(cli: NpmCli, out: Path, record: Record) -> int:
     worktree = short_folder()
     try:
         with tempfile.TemporaryDirectory(prefix="corral-record-") as temporary:
+            make_worktree(worktree)
             record(recorder, program, worktree, Path(temporary).resolve())
     finally:
         shutil.rmtree(worktree, ignore_errors=True)
