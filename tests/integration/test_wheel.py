@@ -139,12 +139,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
 
 def user_env(installed: Installed, home: Path) -> dict[str, str]:
     """What a user's shell would hand the installed corral: their HOME, no corral of the
-    checkout anywhere."""
+    checkout anywhere. The tmux socket folder is this test's own (the installation was made
+    before any test had one), so the herd's tmux server ends with the test."""
     return {
         key: value
         for key, value in installed.env.items()
-        if not key.startswith(("UV_", "CORRAL_")) and key not in ("TMUX", "TMUX_PANE")
-    } | {"HOME": str(home)}
+        if not key.startswith(("UV_", "CORRAL_", "TMUX"))
+    } | {"HOME": str(home), "TMUX_TMPDIR": os.environ["TMUX_TMPDIR"]}
 
 
 def test_the_wheel_holds_every_file_corral_reads_at_run_time(installed: Installed) -> None:

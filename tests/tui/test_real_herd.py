@@ -132,7 +132,10 @@ def test_corral_in_a_pane_pauses_an_agent_and_quits_leaving_the_herd(sim_herd: P
         learns the exit status a moment later, when it reaps the process."""
         return run("display-message", "-p", "-t", "e2e", "#{pane_dead_status} #{pane_dead_signal}")
 
-    wait_for(lambda: ended().strip() != "", timeout=20, what="corral to quit")
+    try:
+        wait_for(lambda: ended().strip() != "", timeout=20, what="corral to quit")
+    except pytest.fail.Exception:
+        pytest.fail(f"corral did not quit on q; its pane shows:\n{screen()}")
     status = ended()
     assert status.split() == ["0"], f"corral ended with status and signal {status.strip()!r}"
     views = {view.name: view for view in Supervisor.open(sim_herd).look()}
