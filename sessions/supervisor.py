@@ -26,7 +26,7 @@ from sessions.adapters.journal import Journal, latest_records
 from sessions.adapters.processes import ProcessTable
 from sessions.adapters.repo import Repo
 from sessions.adapters.tmux import Tmux, tmux_version
-from sessions.adapters.worktree_diff import WorktreeDiff, read_diff
+from sessions.adapters.worktree_diff import read_diff
 from sessions.commands.attach import AttachPlan, attach_plan
 from sessions.commands.input_box import type_prompt
 from sessions.commands.launcher import interrupted, launch_in_pane
@@ -39,6 +39,7 @@ from sessions.core.outcome import Outcome
 from sessions.core.redact import Redactor
 from sessions.core.rules import CoordinationRules, SummaryRules
 from sessions.core.status import Evidence
+from sessions.core.worktree_values import WorktreeDiff
 from sessions.services.briefs import JOURNAL_TAIL, Brief, checkouts, gather, herd_facts, tail_events
 from sessions.services.coordination import Coordinator
 from sessions.services.history import TAIL as HISTORY_TAIL
@@ -52,8 +53,7 @@ from sessions.services.views import agent_view, located_view
 if TYPE_CHECKING:
     from sessions.services.summaries import Summarizer
 from sessions.adapters.private import open_private
-from sessions.services.worktree_merge import MergePreview
-from sessions.services.worktree_removal import RemovalPlan
+from sessions.core.worktree_values import MergePreview, RemovalPlan
 from sessions.services.worktrees import Ensured, Worktrees
 
 STOP_WAIT = 8.0

@@ -36,8 +36,8 @@ from sessions.commands.attach import AttachPlan
 from sessions.core.errors import CorralError
 from sessions.core.model import AgentView, Snapshot, State, UserSettings
 from sessions.core.outcome import Outcome
+from sessions.core.worktree_values import MergePreview
 from sessions.services.alerts import Alerts, Cause
-from sessions.services.worktree_merge import MergePreview
 from tui.commands import HerdCommands
 from tui.herd import Herd
 from tui.latest import Latest

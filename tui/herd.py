@@ -12,15 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from sessions.adapters.note_texts import NoteText
-from sessions.adapters.worktree_diff import WorktreeDiff
 from sessions.commands.attach import AttachPlan
 from sessions.core.model import AgentSpec, AgentView, Snapshot
 from sessions.core.outcome import Outcome
 from sessions.core.rules import SummaryRules
+from sessions.core.worktree_values import MergePreview, RemovalPlan, WorktreeDiff
 from sessions.services.briefs import Brief
 from sessions.services.history import Recorded
-from sessions.services.worktree_merge import MergePreview
-from sessions.services.worktree_removal import RemovalPlan
 
 if TYPE_CHECKING:
     from sessions.services.summaries import Summarizer

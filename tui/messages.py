@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from sessions.adapters.note_texts import NoteText
-from sessions.adapters.worktree_diff import WorktreeDiff
 from sessions.core.model import AgentView, Snapshot
 from sessions.core.outcome import Outcome
+from sessions.core.worktree_values import RemovalPlan, WorktreeDiff
 from sessions.services.history import Recorded
-from sessions.services.worktree_removal import RemovalPlan
 from tui.herd import Herd
 
 

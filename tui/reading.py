@@ -11,10 +11,9 @@ from __future__ import annotations
 import threading
 
 from sessions.adapters.note_texts import NoteText
-from sessions.adapters.worktree_diff import WorktreeDiff
 from sessions.core.model import Snapshot
+from sessions.core.worktree_values import RemovalPlan, WorktreeDiff
 from sessions.services.history import Recorded
-from sessions.services.worktree_removal import RemovalPlan
 from tui.herd import Herd
 
 HISTORY_LINES = 500

@@ -7,32 +7,12 @@ files are listed. The dashboard's Diff tab asks for it through `Supervisor.diff`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from sessions.adapters.repo import git
+from sessions.core.worktree_values import FileChange, WorktreeDiff
 
 MAX_PATCH = 400_000
-
-
-@dataclass(frozen=True)
-class FileChange:
-    path: str
-    added: int | None  # None for binary files
-    removed: int | None
-    untracked: bool = False
-
-
-@dataclass(frozen=True)
-class WorktreeDiff:
-    """What one agent changed since it forked from the base."""
-
-    agent: str
-    merge_base: str
-    files: tuple[FileChange, ...]
-    patch: str
-    cut: bool = False
-    error: str | None = None
 
 
 def read_diff(agent: str, worktree: str, base: str) -> WorktreeDiff:

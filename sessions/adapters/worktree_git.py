@@ -32,8 +32,6 @@ FALLBACK_IDENT = {
     "GIT_COMMITTER_EMAIL": "corral@localhost",
 }
 
-Command = tuple[str, ...]
-
 
 @dataclass(frozen=True)
 class WorktreeEntry:
@@ -243,16 +241,6 @@ def free_path(path: Path) -> Path:
 
 def quoted(path: Path) -> str:
     return shlex.quote(str(path))
-
-
-def plural(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
-def listing(paths: Sequence[str], shown: int = 3) -> str:
-    if len(paths) <= shown:
-        return ", ".join(paths)
-    return f"{', '.join(paths[:shown])} and {len(paths) - shown} more"
 
 
 def stamp() -> str:

@@ -15,7 +15,6 @@ from pathlib import Path
 from sessions.adapters.repo import Repo, git
 from sessions.adapters.worktree_git import (
     FALLBACK_IDENT,
-    Command,
     absolute,
     check_ref,
     commit_of,
@@ -25,6 +24,7 @@ from sessions.adapters.worktree_git import (
     set_ref,
 )
 from sessions.core.errors import AgentError
+from sessions.core.worktree_values import Command
 
 # For commits that only stand for a worktree's current files: the same files, the same id.
 FIXED_IDENT = {

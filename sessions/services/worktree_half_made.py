@@ -26,8 +26,6 @@ from sessions.adapters.worktree_git import (
     branch_ref,
     commit_of,
     free_path,
-    listing,
-    plural,
     quoted,
     read_text,
     rev_count,
@@ -35,6 +33,7 @@ from sessions.adapters.worktree_git import (
     scratch_folder,
 )
 from sessions.core.errors import AgentError
+from sessions.core.worktree_values import listing, plural
 
 # What `git worktree add` writes into the new worktree's `locked` file until it is done (in the C
 # locale corral runs git in). A kill before the end leaves it there, with part of the files.

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from sessions.adapters.repo import Repo, git
 from sessions.adapters.worktree_git import (
-    Command,
     branch_ref,
     by_branch,
     check_ref,
@@ -23,8 +21,6 @@ from sessions.adapters.worktree_git import (
     free_ref,
     ident_env,
     list_worktrees,
-    listing,
-    plural,
     quoted,
     reason,
     rev_count,
@@ -33,124 +29,11 @@ from sessions.adapters.worktree_git import (
     stamp,
 )
 from sessions.core.errors import AgentError
+from sessions.core.worktree_values import Command, FileChange, Merged, MergePreview, listing, plural
 
 BEFORE_MERGE_PREFIX = "refs/corral/before-merge"
 # A preview lists this many of the commits a merge brings, newest first; `ahead` counts them all.
 PREVIEW_COMMITS = 20
-
-
-@dataclass(frozen=True)
-class FileChange:
-    """One file an agent's branch changed since it left the base; no counts for binary files."""
-
-    path: str
-    added: int | None
-    removed: int | None
-
-
-@dataclass(frozen=True)
-class MergePreview:
-    """What merging an agent's branch into the base would do, found without changing anything.
-
-    Only commits are merged: `uncommitted` counts the files in the agent's worktree that stay
-    behind, because corral never commits for an agent. `refusal` is the sentence `merge` would
-    stop with right now (None when it would go ahead), so a preview and a merge never disagree.
-    `files` are the branch's own changes since it left the base, as a review would show them.
-    """
-
-    agent: str
-    branch: str
-    base: str
-    base_tip: str
-    tip: str
-    merge_base: str | None
-    ahead: int
-    behind: int
-    fast_forward: bool
-    commits: tuple[tuple[str, str], ...]
-    files: tuple[FileChange, ...]
-    conflicts: tuple[str, ...]
-    worktree: Path | None
-    uncommitted: int
-    refusal: str | None
-
-    @property
-    def can_merge(self) -> bool:
-        return self.refusal is None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "agent": self.agent,
-            "branch": self.branch,
-            "base": self.base,
-            "base_tip": self.base_tip,
-            "tip": self.tip,
-            "merge_base": self.merge_base,
-            "ahead": self.ahead,
-            "behind": self.behind,
-            "fast_forward": self.fast_forward,
-            "commits": [{"commit": commit, "subject": subject} for commit, subject in self.commits],
-            "files": [
-                {"path": item.path, "added": item.added, "removed": item.removed}
-                for item in self.files
-            ],
-            "conflicts": list(self.conflicts),
-            "worktree": str(self.worktree) if self.worktree else None,
-            "uncommitted": self.uncommitted,
-            "can_merge": self.can_merge,
-            "refusal": self.refusal,
-        }
-
-    def describe(self) -> str:
-        """The preview as the command line prints it; the app can show the same lines."""
-        if self.fast_forward:
-            how = "a fast-forward"
-        elif self.ahead == 0:
-            how = "nothing to merge"
-        elif self.conflicts:
-            how = f"a merge that stops on {plural(len(self.conflicts), 'conflict')}"
-        else:
-            how = "a merge commit, no conflicts"
-        lines = [
-            f"{self.branch} into {self.base}: {plural(self.ahead, 'commit')} ahead, "
-            f"{self.behind} behind; {how}"
-        ]
-        lines += [f"  {commit[:12]} {subject}" for commit, subject in self.commits]
-        if self.ahead > len(self.commits):
-            lines.append(f"  ... and {self.ahead - len(self.commits)} older")
-        if self.files:
-            lines.append(f"{plural(len(self.files), 'file')} changed:")
-            lines += [f"  {_numbers(item):<12} {item.path}" for item in self.files]
-        if self.conflicts:
-            lines.append(f"would conflict in {plural(len(self.conflicts), 'file')}:")
-            lines += [f"  {path}" for path in self.conflicts]
-        if self.uncommitted:
-            lines.append(
-                f"{plural(self.uncommitted, 'uncommitted file')} in {self.worktree} stay behind: "
-                f"`corral merge {self.agent}` merges only what {self.agent} has committed"
-            )
-        if self.refusal is not None:
-            lines.append(f"corral would not merge now: {self.refusal}")
-        else:
-            lines.append(f"`corral merge {self.agent}` merges it")
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class Merged:
-    """A merge that happened: `before` is kept at `ref`, and `undo` are the commands that
-    `message` shows for taking it back."""
-
-    agent: str
-    branch: str
-    base: str
-    before: str
-    after: str
-    fast_forward: bool
-    ref: str
-    undo: tuple[Command, ...]
-    message: str
-    preview: MergePreview
 
 
 def merge_preview(repo: Repo, name: str, branch: str, base: str) -> MergePreview:
@@ -415,12 +298,6 @@ def _in_the_way(root: Path, base_tip: str, merged: str) -> list[str]:
                 found.append(str(parent))
                 break
     return sorted(set(found))
-
-
-def _numbers(change: FileChange) -> str:
-    if change.added is None or change.removed is None:
-        return "binary"
-    return f"+{change.added} -{change.removed}"
 
 
 def _merged_message(

@@ -21,7 +21,6 @@ from pathlib import Path, PurePosixPath
 from sessions.adapters.private import FOLDER_MODE, private_folder
 from sessions.adapters.repo import Repo, git
 from sessions.adapters.worktree_git import (
-    Command,
     WorktreeEntry,
     absolute,
     branch_ref,
@@ -32,8 +31,6 @@ from sessions.adapters.worktree_git import (
     free_ref,
     is_merged,
     list_worktrees,
-    listing,
-    plural,
     quoted,
     read_text,
     reason,
@@ -42,6 +39,7 @@ from sessions.adapters.worktree_git import (
     stamp,
 )
 from sessions.core.errors import AgentError, CorralError
+from sessions.core.worktree_values import Command, Leftover, Leftovers, RemovalPlan, plural
 from sessions.services import saved_work
 from sessions.services.saved_work import SavedWork, restore_commands
 from sessions.services.worktree_half_made import (
@@ -62,68 +60,6 @@ REGENERABLE = frozenset(
 )
 # Folders that are only let go when they are Python virtual environments (a pyvenv.cfg).
 VENVS = frozenset({".venv", "venv"})
-
-
-@dataclass(frozen=True)
-class Leftover:
-    """Something in a worktree that no ref can hold, by its path in the worktree.
-
-    `how` is how git sees it: "ignored", or for a nested repository "untracked" or "tracked"
-    (a gitlink, such as a submodule). A ref holds an ignored file not at all and a nested
-    repository only as a gitlink to a commit that lives in that repository's own history.
-    """
-
-    path: str
-    folder: bool
-    repository: bool
-    how: str
-
-    @property
-    def shown(self) -> str:
-        name = self.path + ("/" if self.folder else "")
-        return f"{name} (a git repository, with its history)" if self.repository else name
-
-
-@dataclass(frozen=True)
-class Leftovers:
-    """What `remove` moves aside (`kept`) and what it lets go (`dropped`: dependency and cache
-    folders that an install or a run makes again)."""
-
-    kept: tuple[Leftover, ...] = ()
-    dropped: tuple[Leftover, ...] = ()
-
-    def lines(self, where: str, done: bool) -> list[str]:
-        """Sentences for the removal's message (`done`) or for the question before it."""
-        lines = []
-        if self.kept:
-            verb = "Moved aside to" if done else "Moved aside first, to"
-            names = listing([item.shown for item in self.kept], shown=8)
-            lines.append(f"{verb} {where}, since no ref can hold them: {names}.")
-        if self.dropped:
-            verb = "Deleted" if done else "Deleted with the worktree"
-            names = listing([item.shown for item in self.dropped], shown=8)
-            lines.append(f"{verb}, since an install or a build makes them again: {names}.")
-        return lines
-
-
-@dataclass(frozen=True)
-class RemovalPlan:
-    """What `remove` would move aside before deleting a worktree, found without changing
-    anything; `kept_in` names the folder with `<time>` for the moment of the removal, and
-    `problem` says why the worktree could not be looked at (the removal looks again)."""
-
-    worktree: Path | None
-    leftovers: Leftovers
-    kept_in: str
-    problem: str | None = None
-
-    def lines(self) -> list[str]:
-        if self.problem is not None:
-            return [
-                f"corral could not list its ignored files and nested repositories now "
-                f"({self.problem}); the removal moves them aside to {self.kept_in} all the same."
-            ]
-        return self.leftovers.lines(self.kept_in, done=False)
 
 
 @dataclass(frozen=True)

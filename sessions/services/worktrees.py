@@ -35,6 +35,7 @@ from sessions.adapters.worktree_git import (
     run,
 )
 from sessions.core.errors import AgentError
+from sessions.core.worktree_values import Leftovers, Merged, MergePreview, RemovalPlan
 from sessions.services import saved_work, worktree_merge, worktree_removal
 from sessions.services.saved_work import SavedWork
 from sessions.services.worktree_half_made import (
@@ -44,8 +45,7 @@ from sessions.services.worktree_half_made import (
     note_making,
     read_making,
 )
-from sessions.services.worktree_merge import Merged, MergePreview
-from sessions.services.worktree_removal import Leftovers, Removal, RemovalPlan
+from sessions.services.worktree_removal import Removal
 
 
 @dataclass(frozen=True)

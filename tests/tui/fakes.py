@@ -19,7 +19,7 @@ from sessions.adapters.feed import Feed, Follower
 from sessions.adapters.journal import Journal
 from sessions.adapters.repo import Repo
 from sessions.adapters.tmux import Tmux
-from sessions.adapters.worktree_diff import WorktreeDiff, read_diff
+from sessions.adapters.worktree_diff import read_diff
 from sessions.commands.attach import AttachPlan, attach_plan
 from sessions.core.conflict_values import Conflict
 from sessions.core.events import Event
@@ -41,10 +41,15 @@ from sessions.core.note_changes import LastChange, NoteFile
 from sessions.core.outcome import Outcome
 from sessions.core.prices import DEFAULT_PRICES
 from sessions.core.rules import SummaryRules
+from sessions.core.worktree_values import (
+    FileChange,
+    Leftovers,
+    MergePreview,
+    RemovalPlan,
+    WorktreeDiff,
+)
 from sessions.services.briefs import Brief
 from sessions.services.history import TAIL, History, Recorded
-from sessions.services.worktree_merge import FileChange, MergePreview
-from sessions.services.worktree_removal import Leftovers, RemovalPlan
 
 if TYPE_CHECKING:
     from sessions.services.summaries import Summarizer

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Input, TabbedContent, TextArea
 
 from sessions.core.model import State
-from sessions.services.worktree_removal import Leftover, Leftovers
+from sessions.core.worktree_values import Leftover, Leftovers
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import FakeHerd, make_herd, view
 from tui.screens.confirm import ConfirmScreen

@@ -13,7 +13,7 @@ from textual.widgets import DataTable
 
 from sessions.core.lock_values import LockReport
 from sessions.core.model import Snapshot
-from sessions.services.worktree_merge import FileChange, MergePreview
+from sessions.core.worktree_values import FileChange, MergePreview
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import FakeHerd
 from tui.screens.confirm import ConfirmScreen

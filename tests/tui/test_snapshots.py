@@ -16,8 +16,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
-from sessions.adapters.worktree_diff import FileChange, WorktreeDiff
 from sessions.core.model import State, UserSettings
+from sessions.core.worktree_values import FileChange, WorktreeDiff
 from tests.tui.conftest import corral, until
 from tests.tui.fakes import NOW, FakeHerd, make_herd, progress_note, view
 from tui.app import CorralApp

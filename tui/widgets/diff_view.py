@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from sessions.adapters.worktree_diff import WorktreeDiff
+from sessions.core.worktree_values import WorktreeDiff
 
 FILE_WIDTH = 60
 
