@@ -33,8 +33,10 @@ from sessions.commands.launcher import interrupted, launch_in_pane
 from sessions.core.errors import AgentError, CorralError, JournalError
 from sessions.core.explain import explanation
 from sessions.core.fold import FOLD_VERSION, AgentRecord, Fold
+from sessions.core.history_values import Recorded
 from sessions.core.lock_values import LockReport
 from sessions.core.model import AgentSpec, AgentView, Config, PaneInfo, Snapshot, State, Summary
+from sessions.core.note_changes import NoteText
 from sessions.core.outcome import Outcome
 from sessions.core.redact import Redactor
 from sessions.core.rules import CoordinationRules, SummaryRules
@@ -43,7 +45,7 @@ from sessions.core.worktree_values import WorktreeDiff
 from sessions.services.briefs import JOURNAL_TAIL, Brief, checkouts, gather, herd_facts, tail_events
 from sessions.services.coordination import Coordinator
 from sessions.services.history import TAIL as HISTORY_TAIL
-from sessions.services.history import History, Recorded
+from sessions.services.history import History
 from sessions.services.lock_release import release
 from sessions.services.lock_tax import Tax, coordination_tax
 from sessions.services.notes import Notes
@@ -682,9 +684,7 @@ class Supervisor:
             self.observer.tap = history.hooked
         return self._history
 
-    def read_notes(
-        self, worktrees: Mapping[str, str], since: float
-    ) -> tuple[note_texts.NoteText, ...]:
+    def read_notes(self, worktrees: Mapping[str, str], since: float) -> tuple[NoteText, ...]:
         """Every notes file with its text, and the changes to it after `since`; `worktrees`
         maps each agent to its checkout, as the snapshot the screen shows has them."""
         notes = self.notes()

@@ -11,14 +11,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from sessions.adapters.note_texts import NoteText
 from sessions.commands.attach import AttachPlan
+from sessions.core.history_values import Recorded
 from sessions.core.model import AgentSpec, AgentView, Snapshot
+from sessions.core.note_changes import NoteText
 from sessions.core.outcome import Outcome
 from sessions.core.rules import SummaryRules
 from sessions.core.worktree_values import MergePreview, RemovalPlan, WorktreeDiff
 from sessions.services.briefs import Brief
-from sessions.services.history import Recorded
 
 if TYPE_CHECKING:
     from sessions.services.summaries import Summarizer

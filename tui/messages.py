@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from sessions.adapters.note_texts import NoteText
+from sessions.core.history_values import Recorded
 from sessions.core.model import AgentView, Snapshot
+from sessions.core.note_changes import NoteText
 from sessions.core.outcome import Outcome
 from sessions.core.worktree_values import RemovalPlan, WorktreeDiff
-from sessions.services.history import Recorded
 from tui.herd import Herd
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import threading
 
-from sessions.adapters.note_texts import NoteText
+from sessions.core.history_values import Recorded
 from sessions.core.model import Snapshot
+from sessions.core.note_changes import NoteText
 from sessions.core.worktree_values import RemovalPlan, WorktreeDiff
-from sessions.services.history import Recorded
 from tui.herd import Herd
 
 HISTORY_LINES = 500

@@ -10,23 +10,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from sessions.adapters.private import write_private
 from sessions.core.events import Event
-from sessions.core.note_changes import NoteFile
+from sessions.core.note_changes import NoteFile, NoteText
 
 SEEN = "notes-seen"
-
-
-@dataclass(frozen=True)
-class NoteText:
-    """One notes file with its text, and the changes to it since the user last looked."""
-
-    file: NoteFile
-    text: str | None
-    changes: tuple[Event, ...]
 
 
 def read(

@@ -1,5 +1,5 @@
 """A change to a note and what changes add up to: the trimmed diff a change journals, how fast
-a file grows, and the warnings a file earns.
+a file grows, the warnings a file earns, and a file with its text as the Notes tab shows it.
 
 Values and pure functions only; the tracker (`notes`) feeds them from disk and the journal.
 """
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sessions.core.events import Event
 from sessions.core.note_markdown import PassRate
 from sessions.core.rules import NoteRules
 
@@ -70,6 +71,15 @@ class NoteFile:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class NoteText:
+    """One notes file with its text, and the changes to it since the user last looked."""
+
+    file: NoteFile
+    text: str | None
+    changes: tuple[Event, ...]
 
 
 # -- growth and warnings ----------------------------------------------------------------------

@@ -11,23 +11,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sessions.core.events import Event
+from sessions.core.history_values import Entry, Recorded
 
 TAIL = 256 * 1024
 KEPT = 400
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One line of history: a journal event, or a tool call an agent's hooks reported."""
-
-    t: float
-    agent: str | None
-    source: str  # "journal" or "hook"
-    event: str
-    detail: str
 
 
 class History:
@@ -115,20 +104,6 @@ def _time(value: object) -> float:
 def _short(value: object, limit: int = 80) -> str:
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """History as one immutable value, to hand from the worker to the screen."""
-
-    journal: tuple[Entry, ...] = ()
-    agents: tuple[tuple[str, tuple[Entry, ...]], ...] = ()
-
-    def of(self, agent: str) -> tuple[Entry, ...]:
-        for name, entries in self.agents:
-            if name == agent:
-                return entries
-        return ()
 
 
 def freeze(history: History) -> Recorded:

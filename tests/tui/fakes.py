@@ -25,6 +25,7 @@ from sessions.core.conflict_values import Conflict
 from sessions.core.events import Event
 from sessions.core.fingerprint import Fingerprint
 from sessions.core.fold import Fold
+from sessions.core.history_values import Recorded
 from sessions.core.lock_values import Lock, LockReport, LockVerdict
 from sessions.core.model import (
     AgentRole,
@@ -37,7 +38,7 @@ from sessions.core.model import (
     State,
     Summary,
 )
-from sessions.core.note_changes import LastChange, NoteFile
+from sessions.core.note_changes import LastChange, NoteFile, NoteText
 from sessions.core.outcome import Outcome
 from sessions.core.prices import DEFAULT_PRICES
 from sessions.core.rules import SummaryRules
@@ -49,7 +50,7 @@ from sessions.core.worktree_values import (
     WorktreeDiff,
 )
 from sessions.services.briefs import Brief
-from sessions.services.history import TAIL, History, Recorded
+from sessions.services.history import TAIL, History
 
 if TYPE_CHECKING:
     from sessions.services.summaries import Summarizer
@@ -253,9 +254,7 @@ class FakeHerd:
             kept.hooked(agent.name, reader.read_new())
         return kept.read()
 
-    def read_notes(
-        self, worktrees: Mapping[str, str], since: float
-    ) -> tuple[note_texts.NoteText, ...]:
+    def read_notes(self, worktrees: Mapping[str, str], since: float) -> tuple[NoteText, ...]:
         """`notes_items` and `notes_events` as the notes; their text is read from disk."""
         return note_texts.read(
             self.notes_items, self.notes_events, self.repo.root, worktrees, since

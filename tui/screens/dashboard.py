@@ -19,11 +19,11 @@ from textual.widgets import DataTable, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from sessions.core.events import QUIET_EVENTS
+from sessions.core.history_values import Recorded
 from sessions.core.lock_values import LockVerdict
 from sessions.core.model import AgentView, Snapshot, State
 from sessions.core.outcome import Outcome
 from sessions.core.worktree_values import RemovalPlan, WorktreeDiff
-from sessions.services.history import Recorded
 from tui.herd import Herd
 from tui.latest import Latest
 from tui.messages import (

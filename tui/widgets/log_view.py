@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import RichLog
 
-from sessions.services.history import Entry
+from sessions.core.history_values import Entry
 from tui.format import clock
 
 

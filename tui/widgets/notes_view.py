@@ -10,7 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from sessions.adapters.note_texts import NoteText
+from sessions.core.note_changes import NoteText
 from tui.format import age
 
 MAX_DIFF_LINES = 12
