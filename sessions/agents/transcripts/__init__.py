@@ -78,7 +78,7 @@ class Response:
 
 
 @dataclass(frozen=True)
-class Summary:
+class TranscriptState:
     """Everything read so far, folded: totals, identity and the state of the conversation."""
 
     kind: str
@@ -135,7 +135,7 @@ class Update:
 
     tool_uses: tuple[ToolUse, ...]
     responses: tuple[Response, ...]
-    summary: Summary
+    summary: TranscriptState
     restarted: tuple[str, ...] = ()
 
 
@@ -486,9 +486,9 @@ class Transcript:
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             self.tally.unknown += 1
 
-    def summary(self) -> Summary:
+    def summary(self) -> TranscriptState:
         tally = self.tally
-        return Summary(
+        return TranscriptState(
             kind=self.kind,
             session_id=tally.session_id,
             cwd=tally.cwd,
