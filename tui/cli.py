@@ -21,6 +21,7 @@ from sessions.commands.attach import attach_plan
 from sessions.core.errors import CorralError
 from sessions.core.model import AgentRole, AgentView, Snapshot, State, Summary
 from sessions.core.outcome import Outcome
+from sessions.core.summary_values import Skipped
 from sessions.supervisor import Supervisor
 
 STATE_MARKS = {
@@ -544,8 +545,6 @@ def cmd_doctor(args: argparse.Namespace, repo: Path) -> int:
 
 def cmd_summarize(args: argparse.Namespace, repo: Path) -> int:
     import asyncio
-
-    from sessions.services.summaries import Skipped
 
     supervisor = Supervisor.open(repo)
     summarizer = supervisor.summarizer()

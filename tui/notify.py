@@ -27,8 +27,8 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from sessions.core.alert_values import Alert
 from sessions.core.model import UserSettings
-from sessions.services.alerts import Alert
 
 if TYPE_CHECKING:
     from textual.app import App

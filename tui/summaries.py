@@ -15,6 +15,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sessions.core.model import AgentView, Snapshot
+from sessions.core.summary_values import Skipped
 
 if TYPE_CHECKING:
     from sessions.services.summaries import Summarizer
@@ -146,8 +147,6 @@ class Summaries:
         done(said)
 
     async def _ask(self, views: Sequence[AgentView]) -> str:
-        from sessions.services.summaries import Skipped
-
         summarizer = await self.ready()
         if (problem := summarizer.problem()) is not None:
             return problem
@@ -169,8 +168,6 @@ class Summaries:
         since: float,
         done: Callable[[str, str], None],
     ) -> None:
-        from sessions.services.summaries import Skipped
-
         try:
             summarizer = await self.ready()
             facts = await asyncio.to_thread(self.herd.herd_facts, views, before, since)

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
+from sessions.core.alert_values import CAUSES, Alert, Cause, Item
 from sessions.core.conflict_values import LEVELS, Conflict, Level
 from sessions.core.model import Snapshot, State
 
@@ -43,18 +43,6 @@ LISTED = 4
 DETAIL_MAX = 100
 
 
-class Cause(StrEnum):
-    """Why an item is worth telling, in the order the user should read them."""
-
-    NEEDS_INPUT = "needs_input"
-    CRASH_LOOPING = "crash_looping"
-    EXITED = "exited"
-    STALLED = "stalled"
-    MERGE = "merge"
-    CONFLICT = "conflict"
-
-
-CAUSES: frozenset[Cause] = frozenset(Cause)
 _ORDER = {cause: i for i, cause in enumerate(Cause)}
 _STATE_CAUSE = {
     State.NEEDS_INPUT: Cause.NEEDS_INPUT,
@@ -67,32 +55,6 @@ _VERB = {
     Cause.EXITED: "exited",
     Cause.STALLED: "stalled",
 }
-
-
-@dataclass(frozen=True)
-class Item:
-    """One thing to tell: `text` names it, `detail` says why in the agent's own terms."""
-
-    cause: Cause
-    agents: tuple[str, ...]
-    text: str
-    detail: str = ""
-    path: str | None = None
-
-    @property
-    def line(self) -> str:
-        return f"{self.text} ({self.detail})" if self.detail else self.text
-
-
-@dataclass(frozen=True)
-class Alert:
-    """Everything one snapshot has to tell, as one notification: `title` is the headline,
-    `body` the headline with its items, `summary` marks the baseline's catch-up line."""
-
-    title: str
-    body: str
-    items: tuple[Item, ...]
-    summary: bool = False
 
 
 ConflictKey = tuple[str, tuple[str, ...]]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from sessions.adapters.journal import Journal
@@ -20,21 +19,13 @@ from sessions.core.events import DIGEST, QUIET_EVENTS, Event
 from sessions.core.model import AgentView
 from sessions.core.redact import Redactor
 from sessions.core.status import ago, clock
+from sessions.core.summary_values import Brief
 
 TAIL_BYTES = 256 * 1024
 SCREEN_LINES = 40
 CALLS = 25
 HISTORY = 15
 NOTE_LINES = 30
-
-
-@dataclass(frozen=True)
-class Brief:
-    """What one agent's summary is written from: its facts as redacted sections."""
-
-    agent: str
-    state: str
-    sections: tuple[str, ...]
 
 
 def tail_events(path: Path, count: int) -> list[Event]:

@@ -34,8 +34,8 @@ from sessions.core.events import (
 from sessions.core.model import Summary
 from sessions.core.prices import PriceTable
 from sessions.core.rules import SummaryRules
+from sessions.core.summary_values import Brief, Digest, Skipped
 from sessions.core.usage import Tokens
-from sessions.services.briefs import Brief
 
 HOUR = 3600.0
 ANSWER_TOKENS = 120  # one line, and a digest of a few
@@ -57,22 +57,6 @@ DIGEST_PROMPT = (
     "conflicts, commits, PROGRESS.md and notes. Most important first; name the agents. No "
     "preamble, no markdown headings."
 )
-
-
-@dataclass(frozen=True)
-class Digest:
-    text: str
-    since: float
-    t: float
-    cost_usd: float | None = None
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """No summary this time, and the sentence that says why."""
-
-    agent: str | None
-    reason: str
 
 
 @dataclass

@@ -18,8 +18,8 @@ from sessions.core.fold import Fold
 from sessions.core.model import Summary
 from sessions.core.prices import DEFAULT_PRICES
 from sessions.core.rules import SummaryRules
-from sessions.services.briefs import Brief
-from sessions.services.summaries import Digest, Skipped, Summarizer
+from sessions.core.summary_values import Brief, Digest, Skipped
+from sessions.services.summaries import Summarizer
 from sessions.supervisor import Supervisor
 from tests.helpers import wait_for
 from tests.support.standin import Failure, Reply, StandIn, Usage

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sessions.core.alert_values import Alert, Cause
 from sessions.core.conflict_values import Conflict, Level
 from sessions.core.fingerprint import fingerprint, stall
 from sessions.core.model import AgentRole, AgentView, Coordination, Snapshot, State
 from sessions.core.rules import RoleRules
-from sessions.services.alerts import LISTED, Alert, Alerts, Cause, batch
+from sessions.services.alerts import LISTED, Alerts, batch
 
 T0 = 1_700_000_000.0
 RULES = RoleRules()

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from textual.app import App
 
+from sessions.core.alert_values import Alert, Cause, Item
 from sessions.core.model import UserSettings
-from sessions.services.alerts import Alert, Cause, Item
 from tui.notify import (
     BODY_MAX,
     Notifier,
