@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sessions.adapters import note_texts, processes
+from sessions.adapters import config_writer, note_texts, processes
 from sessions.adapters.config import CONFIG_NAME, DEFAULT_WORKTREES, find_config, load_config
 from sessions.adapters.feed import Feed, Follower
 from sessions.adapters.journal import Journal, latest_records
@@ -27,9 +27,11 @@ from sessions.adapters.processes import ProcessTable
 from sessions.adapters.repo import Repo
 from sessions.adapters.tmux import Tmux, tmux_version
 from sessions.adapters.worktree_diff import read_diff
-from sessions.commands.attach import AttachPlan, attach_plan
+from sessions.commands.attach import attach_plan
 from sessions.commands.input_box import type_prompt
 from sessions.commands.launcher import interrupted, launch_in_pane
+from sessions.core.agent_fields import AgentFields
+from sessions.core.attach_values import AttachPlan
 from sessions.core.errors import AgentError, CorralError, JournalError
 from sessions.core.explain import explanation
 from sessions.core.fold import FOLD_VERSION, AgentRecord, Fold
@@ -41,8 +43,9 @@ from sessions.core.outcome import Outcome
 from sessions.core.redact import Redactor
 from sessions.core.rules import CoordinationRules, SummaryRules
 from sessions.core.status import Evidence
-from sessions.core.worktree_values import WorktreeDiff
-from sessions.services.briefs import JOURNAL_TAIL, Brief, checkouts, gather, herd_facts, tail_events
+from sessions.core.summary_values import Brief
+from sessions.core.worktree_values import MergePreview, RemovalPlan, WorktreeDiff
+from sessions.services.briefs import JOURNAL_TAIL, checkouts, gather, herd_facts, tail_events
 from sessions.services.coordination import Coordinator
 from sessions.services.history import TAIL as HISTORY_TAIL
 from sessions.services.history import History
@@ -55,7 +58,6 @@ from sessions.services.views import agent_view, located_view
 if TYPE_CHECKING:
     from sessions.services.summaries import Summarizer
 from sessions.adapters.private import open_private
-from sessions.core.worktree_values import MergePreview, RemovalPlan
 from sessions.services.worktrees import Ensured, Worktrees
 
 STOP_WAIT = 8.0
@@ -260,9 +262,7 @@ class Supervisor:
 
     def briefs(self, views: Sequence[AgentView]) -> list[Brief]:
         """What each agent's summary is written from, every secret redacted."""
-        redactor = Redactor.for_checkouts(
-            checkouts(views, self.repo.root), self.summary_rules.redact
-        )
+        redactor = self._redactor(views)
         base = self._base_or_none()
         events = self.repo.state_dir / "events"
         journal = tail_events(self.journal.path, JOURNAL_TAIL)
@@ -272,10 +272,10 @@ class Supervisor:
         self, views: Sequence[AgentView], before: Mapping[str, str], since: float
     ) -> list[str]:
         """What a "while you were away" digest is written from, redacted."""
-        redactor = Redactor.for_checkouts(
-            checkouts(views, self.repo.root), self.summary_rules.redact
-        )
-        return herd_facts(views, dict(before), self.journal.path, since, redactor)
+        return herd_facts(views, dict(before), self.journal.path, since, self._redactor(views))
+
+    def _redactor(self, views: Sequence[AgentView]) -> Redactor:
+        return Redactor.for_checkouts(checkouts(views, self.repo.root), self.summary_rules.redact)
 
     def explain(self, name: str) -> list[tuple[str, str]]:
         """The evidence behind an agent's state, as (source, what it says) lines."""
@@ -649,6 +649,10 @@ class Supervisor:
         """Where the repository's corral.toml is, or would be once an agent is added to it."""
         return self.repo.root / CONFIG_NAME
 
+    def add_agent(self, fields: AgentFields) -> str:
+        """Write the agent into corral.toml and say where; `reload_config` then reads it."""
+        return config_writer.add_agent(self.config_path(), fields)
+
     def capture(self, pane: str, history: int = 0) -> str:
         """The pane's screen with its colours (ANSI), and `history` lines above it."""
         return self.tmux.capture(pane, ansi=True, history=history)
@@ -659,10 +663,7 @@ class Supervisor:
 
     def diff(self, name: str, worktree: str, base: str | None) -> WorktreeDiff:
         """The agent's worktree (as its view names it) against its merge base with `base`
-        (None: the repository could not say which); what went wrong is in the value, for the
-        screen to say."""
-        if base is None:
-            return WorktreeDiff(name, "", (), "", error="no base branch to compare with")
+        (None: the repository could not say which); what went wrong is in the value."""
         return read_diff(name, worktree, base)
 
     def keep_history(self) -> None:

@@ -30,14 +30,14 @@ from textual.screen import ModalScreen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
-from sessions.adapters.config_writer import add_agent
 from sessions.adapters.user_settings import load_user_settings, user_config_path
-from sessions.commands.attach import AttachPlan
+from sessions.core.alert_values import Cause
+from sessions.core.attach_values import AttachPlan
 from sessions.core.errors import CorralError
 from sessions.core.model import AgentView, Snapshot, State, UserSettings
 from sessions.core.outcome import Outcome
 from sessions.core.worktree_values import MergePreview
-from sessions.services.alerts import Alerts, Cause
+from sessions.services.alerts import Alerts
 from tui.commands import HerdCommands
 from tui.herd import Herd
 from tui.latest import Latest
@@ -558,9 +558,7 @@ class CorralApp(App[None]):
 
             self.act(f"starting {name}", start)
 
-        self.push_screen(
-            NewAgentScreen(path, taken, lambda fields: add_agent(path, fields)), written
-        )
+        self.push_screen(NewAgentScreen(path, taken, self.herd.add_agent), written)
 
     # -- merging --------------------------------------------------------------------------
 

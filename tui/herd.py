@@ -11,14 +11,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from sessions.commands.attach import AttachPlan
+from sessions.core.agent_fields import AgentFields
+from sessions.core.attach_values import AttachPlan
 from sessions.core.history_values import Recorded
 from sessions.core.model import AgentSpec, AgentView, Snapshot
 from sessions.core.note_changes import NoteText
 from sessions.core.outcome import Outcome
 from sessions.core.rules import SummaryRules
+from sessions.core.summary_values import Brief
 from sessions.core.worktree_values import MergePreview, RemovalPlan, WorktreeDiff
-from sessions.services.briefs import Brief
 
 if TYPE_CHECKING:
     from sessions.services.summaries import Summarizer
@@ -30,6 +31,9 @@ class Herd(Protocol):
     def herd_name(self) -> str: ...
 
     def config_path(self) -> Path: ...
+
+    def add_agent(self, fields: AgentFields) -> str:
+        """Write a new agent into corral.toml and say where it went (`reload_config` reads it)."""
 
     def snapshot(self, fresh_locks: bool = False) -> Snapshot: ...
 

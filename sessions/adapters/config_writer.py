@@ -26,8 +26,7 @@ from __future__ import annotations
 import re
 import threading
 import tomllib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +35,9 @@ import tomlkit
 from sessions.adapters.atomic import write_atomically
 from sessions.adapters.config import parse_config
 from sessions.adapters.toml_check import Locator
+from sessions.core.agent_fields import AgentFields
 from sessions.core.errors import ConfigError
-from sessions.core.model import NAME_PATTERN, Config, Restart
+from sessions.core.model import Config
 
 HEADER = (
     "# corral.toml: the agents corral runs in this repository, one [[agent]] table each.\n"
@@ -46,55 +46,6 @@ HEADER = (
 
 _HEADER_LINE = re.compile(r"\s*\[")
 _WRITING = threading.Lock()  # two adds at once would each start from the same old text
-
-
-@dataclass(frozen=True)
-class AgentFields:
-    """What a new `[[agent]]` table says. Values are written as given and judged by the parser,
-    so a mistyped kind or restart policy gets the same sentence a hand-edited file would.
-
-    `command` is a string (split like a shell would, never run through one) or an argv; None
-    leaves it out, so the kind's usual command runs. Empty `args` and a None `prompt` are left
-    out too. A prompt's line ends are written as newlines, which is how TOML reads them back.
-    """
-
-    name: str
-    kind: str
-    command: str | Sequence[str] | None = None
-    args: Sequence[str] = ()
-    prompt: str | None = None
-    restart: str = Restart.NEVER.value
-
-    def table(self) -> dict[str, Any]:
-        """The table as plain values: what tomllib must find once it is written."""
-        values: dict[str, Any] = {"name": self.name, "kind": str(self.kind)}
-        if self.command is not None:
-            values["command"] = self.command if isinstance(self.command, str) else [*self.command]
-        if self.args:
-            values["args"] = list(self.args)
-        if self.prompt is not None:
-            values["prompt"] = _newlines(self.prompt)
-        values["restart"] = str(self.restart)
-        return values
-
-
-def _newlines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def suggest_name(kind: str, existing: Iterable[str]) -> str:
-    """`<kind>-N`, one past the highest N in use for that kind: a gap left by a removed agent is
-    not reused, since its branch `corral/<name>` may still hold work a new agent would adopt."""
-    prefix = f"{kind}-"
-    taken = set(existing)
-    numbers = [
-        int(name[len(prefix) :]) for name in taken if re.fullmatch(rf"{re.escape(prefix)}\d+", name)
-    ]
-    number = max(numbers, default=0) + 1
-    while f"{prefix}{number}" in taken:  # only a name such as "claude-007" could be in the way
-        number += 1
-    name = f"{prefix}{number}"
-    return name if NAME_PATTERN.match(name) else f"agent-{number}"
 
 
 def render_agent(fields: AgentFields, newline: str = "\n") -> str:

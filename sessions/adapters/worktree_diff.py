@@ -15,9 +15,11 @@ from sessions.core.worktree_values import FileChange, WorktreeDiff
 MAX_PATCH = 400_000
 
 
-def read_diff(agent: str, worktree: str, base: str) -> WorktreeDiff:
-    """The worktree against its merge base with `base`; an error is a value, not an exception,
-    so the tab can say what went wrong."""
+def read_diff(agent: str, worktree: str, base: str | None) -> WorktreeDiff:
+    """The worktree against its merge base with `base` (None: the repository could not say
+    which); an error is a value, not an exception, so the tab can say what went wrong."""
+    if base is None:
+        return WorktreeDiff(agent, "", (), "", error="no base branch to compare with")
     cwd = Path(worktree)
     if not worktree or not cwd.is_dir():
         return WorktreeDiff(agent, "", (), "", error=f"{agent} has no worktree on disk")

@@ -8,23 +8,9 @@ switches to the pane.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 
 from sessions.adapters.tmux import Tmux
-
-
-@dataclass(frozen=True)
-class AttachPlan:
-    """How to show an agent's pane in the user's terminal, and how they get back.
-
-    `fallback` runs when `argv` fails: a popup needs a client on the user's server, a new
-    window does not.
-    """
-
-    argv: tuple[str, ...]
-    how: str
-    back: str
-    fallback: tuple[str, ...] = ()
+from sessions.core.attach_values import AttachPlan
 
 
 def attach_plan(tmux: Tmux, pane_id: str, name: str, environ: dict[str, str]) -> AttachPlan:

@@ -26,16 +26,11 @@ from pathlib import Path
 import tomlkit
 
 from sessions.adapters.config import CONFIG_NAME, parse_config
-from sessions.adapters.config_writer import (
-    HEADER,
-    AgentFields,
-    render_agent,
-    suggest_name,
-    write_text,
-)
+from sessions.adapters.config_writer import HEADER, render_agent, write_text
 from sessions.adapters.private import write_private
 from sessions.adapters.repo import Repo
 from sessions.agents import kind_of
+from sessions.core.agent_fields import AgentFields, suggest_name
 from sessions.core.errors import ConfigError, CorralError
 from sessions.core.model import Config, Kind, Restart
 from sessions.core.rules import RoleRules

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sessions.adapters import note_texts
+from sessions.adapters import config_writer, note_texts
 from sessions.adapters.config import CONFIG_NAME, load_config
 from sessions.adapters.feed import Feed, Follower
 from sessions.adapters.journal import Journal
 from sessions.adapters.repo import Repo
 from sessions.adapters.tmux import Tmux
 from sessions.adapters.worktree_diff import read_diff
-from sessions.commands.attach import AttachPlan, attach_plan
+from sessions.commands.attach import attach_plan
+from sessions.core.agent_fields import AgentFields
+from sessions.core.attach_values import AttachPlan
 from sessions.core.conflict_values import Conflict
 from sessions.core.events import Event
 from sessions.core.fingerprint import Fingerprint
@@ -42,6 +44,7 @@ from sessions.core.note_changes import LastChange, NoteFile, NoteText
 from sessions.core.outcome import Outcome
 from sessions.core.prices import DEFAULT_PRICES
 from sessions.core.rules import SummaryRules
+from sessions.core.summary_values import Brief
 from sessions.core.worktree_values import (
     FileChange,
     Leftovers,
@@ -49,7 +52,6 @@ from sessions.core.worktree_values import (
     RemovalPlan,
     WorktreeDiff,
 )
-from sessions.services.briefs import Brief
 from sessions.services.history import TAIL, History
 
 if TYPE_CHECKING:
@@ -220,6 +222,10 @@ class FakeHerd:
     def config_path(self) -> Path:
         return self.repo.root / CONFIG_NAME
 
+    def add_agent(self, fields: AgentFields) -> str:
+        """Real corral.toml, written as the supervisor's."""
+        return config_writer.add_agent(self.config_path(), fields)
+
     def capture(self, pane: str, history: int = 0) -> str:
         return self.tmux_fake.capture(pane, ansi=True, history=history)
 
@@ -228,8 +234,6 @@ class FakeHerd:
 
     def diff(self, name: str, worktree: str, base: str | None) -> WorktreeDiff:
         """Real git, read-only, as the supervisor's."""
-        if base is None:
-            return WorktreeDiff(name, "", (), "", error="no base branch to compare with")
         return read_diff(name, worktree, base)
 
     def keep_history(self) -> None:

@@ -14,7 +14,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TextArea
 
 from sessions.adapters.config import load_config
-from sessions.adapters.config_writer import HEADER, AgentFields, render_agent
+from sessions.adapters.config_writer import HEADER, render_agent
+from sessions.core.agent_fields import AgentFields
 from sessions.core.model import Kind
 from tests.tui.conftest import Notes, corral, until
 from tests.tui.fakes import FakeHerd, make_herd

@@ -11,16 +11,10 @@ from pathlib import Path
 import pytest
 
 from sessions.adapters.config import load_config
-from sessions.adapters.config_writer import (
-    HEADER,
-    AgentFields,
-    add_agent,
-    render_agent,
-    suggest_name,
-    with_agent,
-)
+from sessions.adapters.config_writer import HEADER, add_agent, render_agent, with_agent
 from sessions.adapters.repo import Repo
 from sessions.adapters.tmux import Tmux
+from sessions.core.agent_fields import AgentFields, suggest_name
 from sessions.core.errors import ConfigError
 from sessions.core.model import AgentSpec, Kind, Restart
 from sessions.supervisor import Supervisor

@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from sessions.adapters.config_writer import AgentFields, suggest_name
+from sessions.core.agent_fields import AgentFields, suggest_name
 from sessions.core.errors import ConfigError, CorralError
 from sessions.core.model import Kind, Restart
 
