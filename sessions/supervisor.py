@@ -27,12 +27,13 @@ from sessions.adapters.processes import ProcessTable
 from sessions.adapters.repo import Repo
 from sessions.adapters.tmux import Tmux, tmux_version
 from sessions.adapters.worktree_diff import read_diff
+from sessions.commands import pausing
 from sessions.commands.attach import attach_plan
 from sessions.commands.input_box import type_prompt
 from sessions.commands.launcher import interrupted, launch_in_pane
 from sessions.core.agent_fields import AgentFields
 from sessions.core.attach_values import AttachPlan
-from sessions.core.errors import AgentError, CorralError, JournalError
+from sessions.core.errors import AgentError, CorralError
 from sessions.core.explain import explanation
 from sessions.core.fold import FOLD_VERSION, AgentRecord, Fold
 from sessions.core.history_values import Recorded
@@ -421,45 +422,27 @@ class Supervisor:
 
     def _running(self, name: str, views: Sequence[AgentView]) -> AgentView:
         view = self.view(name, views)
-        if view.runner_pid is None or view.pid is None:
-            raise AgentError(f"{name} is not running ({view.state.value}: {view.reason}).")
+        pausing.running(view)
         return view
 
     def pause(self, names: Iterable[str]) -> list[Outcome]:
-        names = list(names)
-        with self.acting():
-            views = self.locate(names)
-            return [self._guarded(name, partial(self._pause, name, views)) for name in names]
-
-    def _pause(self, name: str, views: Sequence[AgentView]) -> Outcome:
-        view = self._running(name, views)
-        assert view.pid is not None and view.runner_pid is not None
-        if view.state is State.PAUSED:
-            return Outcome(name, "pause", f"{name} is already paused")
-        processes.refuse_job_control(name, view.runner_pid)
-        count = processes.freeze(view.pid)
-        if count == 0:
-            raise AgentError(f"{name} is not running: its process ended before it could pause.")
-        try:
-            self.journal.append("pause", name, pid=view.pid, processes=count)
-        except JournalError as error:
-            # A pause the journal does not know of would show as working, stopped for good.
-            processes.thaw(view.pid)
-            raise AgentError(f"{name} was left running: {error}") from error
-        return Outcome(name, "pause", f"{name} paused ({count} processes stopped)")
+        return self._each(names, pausing.pause)
 
     def resume(self, names: Iterable[str]) -> list[Outcome]:
+        return self._each(names, pausing.resume)
+
+    def _each(
+        self, names: Iterable[str], act: Callable[[Journal, AgentView], Outcome]
+    ) -> list[Outcome]:
+        """`act` on every named agent, all located at once; one refusal never stops the rest."""
         names = list(names)
         with self.acting():
             views = self.locate(names)
-            return [self._guarded(name, partial(self._resume, name, views)) for name in names]
 
-    def _resume(self, name: str, views: Sequence[AgentView]) -> Outcome:
-        view = self._running(name, views)
-        assert view.pid is not None
-        count = processes.thaw(view.pid)
-        self.journal.append("resume", name, pid=view.pid, processes=count)
-        return Outcome(name, "resume", f"{name} resumed ({count} processes)")
+            def one(name: str) -> Outcome:
+                return act(self.journal, self.view(name, views))
+
+            return [self._guarded(name, partial(one, name)) for name in names]
 
     def live_names(self) -> list[str]:
         return [view.name for view in self.locate() if view.pid is not None]
