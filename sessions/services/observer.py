@@ -239,15 +239,15 @@ class Observer:
             save_checkpoint(self.cache_dir, name, transcript)
         if not hook_part(kind).tool_events:
             self._collect_transcript(watched, update.tool_uses, worktree, now)
-        summary = update.summary
-        cost = self.prices.cost(summary.usage)
+        state = update.state
+        cost = self.prices.cost(state.usage)
         return Spend(
-            tokens=summary.usage.tokens,
+            tokens=state.usage.tokens,
             cost_usd=cost.usd,
             cost_note=cost.reason,
-            context_fill=summary.context_fill,
-            model=summary.model,
-            runs=self._run_spends(record, dict(summary.runs)),
+            context_fill=state.context_fill,
+            model=state.model,
+            runs=self._run_spends(record, dict(state.runs)),
         )
 
     def _collect_transcript(

@@ -57,16 +57,16 @@ def names(update: Update) -> list[str]:
 
 def test_claude_session_totals_tools_and_identity(tmp_path: Path) -> None:
     update = Transcript("claude", [copy(tmp_path, "claude-session.jsonl")]).read()
-    summary = update.summary
-    assert summary.usage.tokens == Tokens(input=6, output=590, cache_read=73820, cache_write=7170)
-    assert summary.responses == 4
-    assert summary.usage.models == ("claude-opus-5",)
-    assert summary.session_id == "5f0c3a9e-7b1d-4c2e-9a8f-3d6e1b2c4a10"
-    assert summary.cwd == "/WORKTREE"
-    assert summary.model == "claude-opus-5"
-    assert summary.tail is Tail.ASSISTANT
-    assert not summary.awaiting_tool and not summary.interrupted
-    assert (summary.lines, summary.garbage, summary.unknown, summary.restarts) == (12, 0, 0, 0)
+    state = update.state
+    assert state.usage.tokens == Tokens(input=6, output=590, cache_read=73820, cache_write=7170)
+    assert state.responses == 4
+    assert state.usage.models == ("claude-opus-5",)
+    assert state.session_id == "5f0c3a9e-7b1d-4c2e-9a8f-3d6e1b2c4a10"
+    assert state.cwd == "/WORKTREE"
+    assert state.model == "claude-opus-5"
+    assert state.tail is Tail.ASSISTANT
+    assert not state.awaiting_tool and not state.interrupted
+    assert (state.lines, state.garbage, state.unknown, state.restarts) == (12, 0, 0, 0)
     assert [(t.name, t.call.cls, t.call.paths, t.call.command) for t in update.tool_uses] == [
         ("Read", "read", ("/WORKTREE/src/cli.py",), None),
         ("Edit", "edit", ("/WORKTREE/src/cli.py",), None),
@@ -74,18 +74,18 @@ def test_claude_session_totals_tools_and_identity(tmp_path: Path) -> None:
     ]
     assert update.tool_uses[0].id == "toolu_01Read"
     assert update.tool_uses[0].at == timestamp("2026-11-20T09:00:04.400Z")
-    assert summary.last_assistant_at == timestamp("2026-11-20T09:00:18.000Z")
-    assert summary.last_user_at == timestamp("2026-11-20T09:00:00.000Z")  # results are tool lines
-    assert summary.last_tool_at == timestamp("2026-11-20T09:00:15.500Z")
-    assert summary.last_at == summary.last_assistant_at
+    assert state.last_assistant_at == timestamp("2026-11-20T09:00:18.000Z")
+    assert state.last_user_at == timestamp("2026-11-20T09:00:00.000Z")  # results are tool lines
+    assert state.last_tool_at == timestamp("2026-11-20T09:00:15.500Z")
+    assert state.last_at == state.last_assistant_at
 
 
 def test_the_latest_response_fills_the_context_window(tmp_path: Path) -> None:
-    summary = Transcript("claude", [copy(tmp_path, "claude-session.jsonl")]).read().summary
-    assert summary.last_response is not None
-    assert summary.last_response.tokens.prompt == 1 + 650 + 20520
-    assert summary.window == 1_000_000
-    assert summary.context_fill == pytest.approx(21171 / 1_000_000)
+    state = Transcript("claude", [copy(tmp_path, "claude-session.jsonl")]).read().state
+    assert state.last_response is not None
+    assert state.last_response.tokens.prompt == 1 + 650 + 20520
+    assert state.window == 1_000_000
+    assert state.context_fill == pytest.approx(21171 / 1_000_000)
 
 
 def test_a_response_written_as_several_lines_counts_once_with_its_largest_copy(
@@ -100,27 +100,27 @@ def test_a_response_written_as_several_lines_counts_once_with_its_largest_copy(
     append(path, source[4])  # the third copy says 96
     grown = transcript.read()
     assert [(r.id, r.tokens.output) for r in grown.responses] == [("msg_01AbCdEf", 96)]
-    assert grown.summary.responses == 1
-    assert grown.summary.usage.tokens == Tokens(
+    assert grown.state.responses == 1
+    assert grown.state.usage.tokens == Tokens(
         input=3, output=96, cache_read=14000, cache_write=5200
     )
     append(path, source[3])  # a smaller copy again changes nothing
     again = transcript.read()
     assert again.responses == ()
-    assert again.summary.usage == grown.summary.usage
+    assert again.state.usage == grown.state.usage
 
 
 def test_a_resumed_session_repeating_old_messages_counts_them_once(tmp_path: Path) -> None:
     first = copy(tmp_path, "claude-session.jsonl")
     second = copy(tmp_path, "claude-resumed.jsonl")
     update = Transcript("claude", [first, second]).read()
-    summary = update.summary
-    assert summary.responses == 6
-    assert summary.usage.tokens == Tokens(input=10, output=760, cache_read=75920, cache_write=9570)
+    state = update.state
+    assert state.responses == 6
+    assert state.usage.tokens == Tokens(input=10, output=760, cache_read=75920, cache_write=9570)
     assert names(update) == ["Read", "Edit", "Bash", "Write"]
-    assert summary.session_id == "5f0c3a9e-7b1d-4c2e-9a8f-3d6e1b2c4a11"
-    reversed_order = Transcript("claude", [second, first]).read().summary
-    assert reversed_order.usage == summary.usage
+    assert state.session_id == "5f0c3a9e-7b1d-4c2e-9a8f-3d6e1b2c4a11"
+    reversed_order = Transcript("claude", [second, first]).read().state
+    assert reversed_order.usage == state.usage
 
 
 def test_a_resumed_file_found_later_adds_only_what_is_new(tmp_path: Path) -> None:
@@ -135,28 +135,28 @@ def test_a_resumed_file_found_later_adds_only_what_is_new(tmp_path: Path) -> Non
 
 
 def test_an_interrupt_marker_ends_the_turn(tmp_path: Path) -> None:
-    summary = Transcript("claude", [copy(tmp_path, "claude-interrupted.jsonl")]).read().summary
-    assert summary.tail is Tail.INTERRUPTED
-    assert summary.interrupted
-    assert summary.open_tools == ()
+    state = Transcript("claude", [copy(tmp_path, "claude-interrupted.jsonl")]).read().state
+    assert state.tail is Tail.INTERRUPTED
+    assert state.interrupted
+    assert state.open_tools == ()
 
 
 def test_an_unanswered_tool_call_is_the_last_thing(tmp_path: Path) -> None:
     path = copy(tmp_path, "claude-waiting.jsonl")
-    summary = Transcript("claude", [path]).read().summary
-    assert summary.tail is Tail.TOOL_USE
-    assert summary.awaiting_tool
-    assert summary.open_tools == ("toolu_01Ren",)
-    assert summary.usage.tokens.output == 88
+    state = Transcript("claude", [path]).read().state
+    assert state.tail is Tail.TOOL_USE
+    assert state.awaiting_tool
+    assert state.open_tools == ("toolu_01Ren",)
+    assert state.usage.tokens.output == 88
     # The slash command and its caveat were typed, but were not prompts for the model.
-    assert summary.last_user_at == timestamp("2026-11-20T17:00:05.000Z")
+    assert state.last_user_at == timestamp("2026-11-20T17:00:05.000Z")
 
 
 def test_a_slash_command_is_local(tmp_path: Path) -> None:
     lines = (SAMPLES / "claude-waiting.jsonl").read_bytes().splitlines(keepends=True)
     path = tmp_path / "t.jsonl"
     path.write_bytes(lines[0])
-    assert Transcript("claude", [path]).read().summary.tail is Tail.LOCAL
+    assert Transcript("claude", [path]).read().state.tail is Tail.LOCAL
 
 
 def test_subagent_lines_count_tokens_and_tools_but_not_the_main_state(tmp_path: Path) -> None:
@@ -176,9 +176,9 @@ def test_subagent_lines_count_tokens_and_tools_but_not_the_main_state(tmp_path: 
     path.write_bytes(b"".join(lines) + line(sidechain))
     update = Transcript("claude", [path]).read()
     assert names(update) == ["Edit", "Grep"]
-    assert update.summary.usage.models == ("claude-haiku-4-5-20251001", "claude-opus-5")
-    assert update.summary.model == "claude-opus-5"
-    assert update.summary.open_tools == ("toolu_01Ren",)
+    assert update.state.usage.models == ("claude-haiku-4-5-20251001", "claude-opus-5")
+    assert update.state.model == "claude-opus-5"
+    assert update.state.open_tools == ("toolu_01Ren",)
 
 
 def test_garbage_is_skipped_and_counted_never_raised(tmp_path: Path) -> None:
@@ -201,11 +201,11 @@ def test_garbage_is_skipped_and_counted_never_raised(tmp_path: Path) -> None:
         + b"\n"
         + b"".join(good[1:3])
     )
-    summary = Transcript("claude", [path]).read().summary
-    assert summary.garbage == 4
-    assert summary.unknown == 3
-    assert summary.lines == 5
-    assert summary.responses == 1
+    state = Transcript("claude", [path]).read().state
+    assert state.garbage == 4
+    assert state.unknown == 3
+    assert state.lines == 5
+    assert state.responses == 1
 
 
 def test_a_half_written_last_line_waits_for_its_end(tmp_path: Path) -> None:
@@ -216,24 +216,24 @@ def test_a_half_written_last_line_waits_for_its_end(tmp_path: Path) -> None:
     transcript = Transcript("claude", [path])
     before = transcript.read()
     assert before.tool_uses == ()
-    assert before.summary.tail is Tail.ASSISTANT
+    assert before.state.tail is Tail.ASSISTANT
     append(path, whole[cut:])
     after = transcript.read()
     assert names(after) == ["Edit"]
-    assert after.summary.tail is Tail.TOOL_USE
-    assert after.summary.garbage == 0
+    assert after.state.tail is Tail.TOOL_USE
+    assert after.state.garbage == 0
 
 
 def test_a_truncated_file_is_read_again_and_says_so(tmp_path: Path) -> None:
     path = copy(tmp_path, "claude-session.jsonl")
     transcript = Transcript("claude", [path])
-    whole = transcript.read().summary
+    whole = transcript.read().state
     lines = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join(lines[:3]))
     update = transcript.read()
     assert update.restarted and "truncated" in update.restarted[0]
-    assert update.summary.restarts == 1
-    assert update.summary.usage == whole.usage  # nothing counted twice
+    assert update.state.restarts == 1
+    assert update.state.usage == whole.usage  # nothing counted twice
     assert transcript.read().restarted == ()
 
 
@@ -249,7 +249,7 @@ def test_a_replaced_file_is_read_again_and_says_so(tmp_path: Path) -> None:
     update = transcript.read()
     assert update.restarted and "replaced" in update.restarted[0]
     assert names(update) == ["Write"]
-    assert update.summary.responses == 6
+    assert update.state.responses == 6
 
 
 def test_a_file_rewritten_in_place_past_the_offset_is_read_again(tmp_path: Path) -> None:
@@ -260,16 +260,16 @@ def test_a_file_rewritten_in_place_past_the_offset_is_read_again(tmp_path: Path)
         handle.write((SAMPLES / "claude-session.jsonl").read_bytes())
     update = transcript.read()
     assert update.restarted and "rewritten" in update.restarted[0]
-    assert update.summary.responses == 1 + 4
+    assert update.state.responses == 1 + 4
 
 
 def test_a_missing_file_reads_as_empty_until_it_appears(tmp_path: Path) -> None:
     path = tmp_path / "later.jsonl"
     transcript = Transcript("claude", [path])
     empty = transcript.read()
-    assert empty.summary.lines == 0 and empty.summary.tail is Tail.NONE
+    assert empty.state.lines == 0 and empty.state.tail is Tail.NONE
     shutil.copyfile(SAMPLES / "claude-interrupted.jsonl", path)
-    assert transcript.read().summary.tail is Tail.INTERRUPTED
+    assert transcript.read().state.tail is Tail.INTERRUPTED
 
 
 def test_the_recorded_claude_transcript_costs_what_claude_code_says() -> None:
@@ -278,19 +278,19 @@ def test_the_recorded_claude_transcript_costs_what_claude_code_says() -> None:
     records = [json.loads(raw) for raw in RECORDED.read_text().splitlines()]
     states = [r for r in records if r.get("type") == "cost-state"]
     update = Transcript("claude", [RECORDED]).read()
-    summary = update.summary
-    assert (summary.garbage, summary.unknown) == (0, 0)
+    state = update.state
+    assert (state.garbage, state.unknown) == (0, 0)
     assert [(t.name, t.call.cls) for t in update.tool_uses] == [("Write", "edit")]
-    assert summary.tail is Tail.ASSISTANT
+    assert state.tail is Tail.ASSISTANT
     model_usage = states[-1]["modelUsage"]
-    assert summary.usage.models == tuple(model_usage)
-    tokens = summary.usage.tokens
+    assert state.usage.models == tuple(model_usage)
+    tokens = state.usage.tokens
     usage = next(iter(model_usage.values()))
     assert tokens.input == usage["inputTokens"]
     assert tokens.output == usage["outputTokens"]
     assert tokens.cache_read == usage["cacheReadInputTokens"]
     assert tokens.cache_write == usage["cacheCreationInputTokens"]
-    assert DEFAULT_PRICES.cost(summary.usage).usd == pytest.approx(states[-1]["totalCostUSD"])
+    assert DEFAULT_PRICES.cost(state.usage).usd == pytest.approx(states[-1]["totalCostUSD"])
 
 
 # --- Codex ------------------------------------------------------------------------------------
@@ -298,15 +298,15 @@ def test_the_recorded_claude_transcript_costs_what_claude_code_says() -> None:
 
 def test_codex_rollout_tokens_tools_and_window(tmp_path: Path) -> None:
     update = Transcript("codex", [copy(tmp_path, "codex-rollout.jsonl")]).read()
-    summary = update.summary
-    assert summary.usage.tokens == Tokens(input=6700, output=700, cache_read=19800, reasoning=300)
-    assert summary.responses == 3  # a token_count without info and a repeated one add nothing
-    assert summary.model == "gpt-5.3-codex"
-    assert summary.usage.models == ("gpt-5.3-codex",)
-    assert summary.session_id == "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a50"
-    assert summary.cwd == "/WORKTREE"
-    assert summary.reported_window == 272_000
-    assert summary.context_fill == pytest.approx(9500 / 272_000)
+    state = update.state
+    assert state.usage.tokens == Tokens(input=6700, output=700, cache_read=19800, reasoning=300)
+    assert state.responses == 3  # a token_count without info and a repeated one add nothing
+    assert state.model == "gpt-5.3-codex"
+    assert state.usage.models == ("gpt-5.3-codex",)
+    assert state.session_id == "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a50"
+    assert state.cwd == "/WORKTREE"
+    assert state.reported_window == 272_000
+    assert state.context_fill == pytest.approx(9500 / 272_000)
     assert [(t.name, t.call.cls, t.call.paths, t.call.command) for t in update.tool_uses] == [
         ("shell", "read", (), "bash -lc 'sed -n 1,80p tests/test_cli.py'"),
         ("apply_patch", "edit", ("src/cli.py",), None),
@@ -314,9 +314,9 @@ def test_codex_rollout_tokens_tools_and_window(tmp_path: Path) -> None:
         ("exec_command", "exec", (), "git status --short"),
     ]
     assert [t.id for t in update.tool_uses] == ["call_A1", "call_A2", "call_A3", "call_A4"]
-    assert summary.tail is Tail.ASSISTANT
-    assert summary.last_user_at == timestamp("2026-11-20T10:00:05.002Z")
-    assert (summary.garbage, summary.unknown) == (0, 0)
+    assert state.tail is Tail.ASSISTANT
+    assert state.last_user_at == timestamp("2026-11-20T10:00:05.002Z")
+    assert (state.garbage, state.unknown) == (0, 0)
 
 
 def test_codex_turn_aborted_is_an_interrupt(tmp_path: Path) -> None:
@@ -324,13 +324,13 @@ def test_codex_turn_aborted_is_an_interrupt(tmp_path: Path) -> None:
     lines = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join(lines[:-1]))
     transcript = Transcript("codex", [path])
-    running = transcript.read().summary
+    running = transcript.read().state
     assert running.tail is Tail.TOOL_USE and running.open_tools == ("call_B1",)
     append(path, lines[-1])
-    summary = transcript.read().summary
-    assert summary.tail is Tail.INTERRUPTED
-    assert summary.reported_window is None
-    assert summary.window == 1_050_000  # from the model table for gpt-5.6-terra
+    state = transcript.read().state
+    assert state.tail is Tail.INTERRUPTED
+    assert state.reported_window is None
+    assert state.window == 1_050_000  # from the model table for gpt-5.6-terra
 
 
 def test_codex_older_rollouts_without_the_wrapper(tmp_path: Path) -> None:
@@ -342,10 +342,10 @@ def test_codex_older_rollouts_without_the_wrapper(tmp_path: Path) -> None:
         + line({"type": "function_call_output", "call_id": "c", "output": "ok"})
     )
     update = Transcript("codex", [path]).read()
-    assert update.summary.session_id == "old-session"
+    assert update.state.session_id == "old-session"
     assert [(t.name, t.call.cls) for t in update.tool_uses] == [("shell", "exec")]
-    assert update.summary.tail is Tail.TOOL_RESULT
-    assert update.summary.unknown == 0
+    assert update.state.tail is Tail.TOOL_RESULT
+    assert update.state.unknown == 0
 
 
 # --- Gemini -----------------------------------------------------------------------------------
@@ -356,17 +356,17 @@ GEMINI_TOKENS = Tokens(input=13200, output=405, cache_read=24300, reasoning=240)
 
 def test_gemini_chat_counts_each_message_once_with_its_tokens(tmp_path: Path) -> None:
     update = Transcript("gemini", [copy(tmp_path, "gemini-session.jsonl")]).read()
-    summary = update.summary
-    assert summary.usage.tokens == GEMINI_TOKENS
-    assert summary.responses == 3
-    assert summary.model == "gemini-3.1-pro-preview"
-    assert summary.session_id == "7c1e4d2a-9b3f-4e6d-8a1c-2f5e7d9b0c31"
+    state = update.state
+    assert state.usage.tokens == GEMINI_TOKENS
+    assert state.responses == 3
+    assert state.model == "gemini-3.1-pro-preview"
+    assert state.session_id == "7c1e4d2a-9b3f-4e6d-8a1c-2f5e7d9b0c31"
     assert [(t.name, t.call.cls, t.call.paths) for t in update.tool_uses] == [
         ("list_directory", "read", ()),
         ("replace", "edit", ("/WORKTREE/README.md",)),
     ]
-    assert summary.tail is Tail.ASSISTANT
-    assert (summary.garbage, summary.unknown) == (0, 0)
+    assert state.tail is Tail.ASSISTANT
+    assert (state.garbage, state.unknown) == (0, 0)
 
 
 def test_gemini_tool_call_awaiting_approval_is_unanswered(tmp_path: Path) -> None:
@@ -374,16 +374,16 @@ def test_gemini_tool_call_awaiting_approval_is_unanswered(tmp_path: Path) -> Non
     path = tmp_path / "chat.jsonl"
     path.write_bytes(b"".join(lines[:7]))
     transcript = Transcript("gemini", [path])
-    waiting = transcript.read().summary
+    waiting = transcript.read().state
     assert waiting.tail is Tail.TOOL_USE and waiting.open_tools == ("replace-2",)
     append(path, b"".join(lines[7:]))
-    assert transcript.read().summary.tail is Tail.ASSISTANT
+    assert transcript.read().state.tail is Tail.ASSISTANT
 
 
 def test_gemini_cancelled_tool_call_is_an_interrupt(tmp_path: Path) -> None:
-    summary = Transcript("gemini", [copy(tmp_path, "gemini-cancelled.jsonl")]).read().summary
-    assert summary.tail is Tail.INTERRUPTED
-    assert summary.usage.tokens == Tokens(input=9000, output=70, reasoning=50)
+    state = Transcript("gemini", [copy(tmp_path, "gemini-cancelled.jsonl")]).read().state
+    assert state.tail is Tail.INTERRUPTED
+    assert state.usage.tokens == Tokens(input=9000, output=70, reasoning=50)
 
 
 def test_gemini_whole_file_chat_rewritten_in_place(tmp_path: Path) -> None:
@@ -395,14 +395,14 @@ def test_gemini_whole_file_chat_rewritten_in_place(tmp_path: Path) -> None:
         shutil.copyfile(SAMPLES / f"gemini-session.{version}.json", path)
         update = transcript.read()
         found += names(update)
-        tails.append(update.summary.tail)
+        tails.append(update.state.tail)
         assert transcript.read().tool_uses == ()  # unchanged: not read again
-    summary = transcript.summary()
+    state = transcript.state()
     assert found == ["list_directory", "replace"]
     assert tails == [Tail.TOOL_USE, Tail.TOOL_USE, Tail.ASSISTANT]
-    assert summary.usage.tokens == GEMINI_TOKENS
-    assert summary.responses == 3
-    assert summary.restarts == 0
+    assert state.usage.tokens == GEMINI_TOKENS
+    assert state.responses == 3
+    assert state.restarts == 0
 
 
 def test_gemini_half_written_whole_file_is_counted_and_read_again_later(tmp_path: Path) -> None:
@@ -410,9 +410,9 @@ def test_gemini_half_written_whole_file_is_counted_and_read_again_later(tmp_path
     whole = (SAMPLES / "gemini-session.3.json").read_bytes()
     path.write_bytes(whole[: len(whole) // 2])
     transcript = Transcript("gemini", [path])
-    assert transcript.read().summary.garbage == 1
+    assert transcript.read().state.garbage == 1
     path.write_bytes(whole)
-    assert transcript.read().summary.usage.tokens == GEMINI_TOKENS
+    assert transcript.read().state.usage.tokens == GEMINI_TOKENS
 
 
 def test_gemini_metadata_updates_and_rewinds(tmp_path: Path) -> None:
@@ -424,9 +424,9 @@ def test_gemini_metadata_updates_and_rewinds(tmp_path: Path) -> None:
         + line({"$rewindTo": "m3-gemini"})
         + line({"$set": "nonsense"})
     )
-    summary = Transcript("gemini", [path]).read().summary
-    assert summary.usage.tokens == GEMINI_TOKENS  # a rewind does not refund tokens
-    assert summary.unknown == 1
+    state = Transcript("gemini", [path]).read().state
+    assert state.usage.tokens == GEMINI_TOKENS  # a rewind does not refund tokens
+    assert state.unknown == 1
 
 
 # --- Reading in pieces, checkpoints, runs -----------------------------------------------------
@@ -478,7 +478,7 @@ def test_any_split_into_appends_reads_the_same_as_the_whole(
                 restored = load_checkpoint(folder, "key")
                 assert restored is not None
                 transcript = restored
-    assert transcript.summary() == whole.summary
+    assert transcript.state() == whole.state
     assert tool_uses == list(whole.tool_uses)
     assert responses == {r.id: r.tokens for r in whole.responses}
 
@@ -498,8 +498,8 @@ def test_a_checkpoint_goes_on_where_the_last_process_stopped(tmp_path: Path) -> 
     restored = load_checkpoint(cache, str(path))
     assert restored is not None
     update = restored.read()
-    assert update.summary == Transcript("claude", [path]).read().summary
-    assert update.tool_uses and before.summary.lines > 0
+    assert update.state == Transcript("claude", [path]).read().state
+    assert update.tool_uses and before.state.lines > 0
     assert names(before) + names(update) == ["Read", "Edit", "Bash"]
 
 
@@ -537,11 +537,11 @@ def test_runs_split_the_agent_total_by_start_time(tmp_path: Path) -> None:
     assert start_1 is not None and start_2 is not None
     transcript.note_run(1, start_1)
     transcript.note_run(2, start_2)
-    summary = transcript.read().summary
-    runs = dict(summary.runs)
+    state = transcript.read().state
+    runs = dict(state.runs)
     assert runs[1].tokens.output == 590
     assert runs[2].tokens.output == 170
-    assert runs[1] + runs[2] == summary.usage
+    assert runs[1] + runs[2] == state.usage
 
 
 def test_an_unknown_kind_is_refused() -> None:

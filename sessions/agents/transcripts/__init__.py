@@ -135,7 +135,7 @@ class Update:
 
     tool_uses: tuple[ToolUse, ...]
     responses: tuple[Response, ...]
-    summary: TranscriptState
+    state: TranscriptState
     restarted: tuple[str, ...] = ()
 
 
@@ -478,7 +478,7 @@ class Transcript:
             if reason is not None:
                 restarted.append(f"{cursor.path} was {reason}: read again from the start")
         tool_uses, responses = self.tally.drain()
-        return Update(tool_uses, responses, self.summary(), tuple(restarted))
+        return Update(tool_uses, responses, self.state(), tuple(restarted))
 
     def _record(self, record: Record) -> None:
         try:
@@ -486,7 +486,7 @@ class Transcript:
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             self.tally.unknown += 1
 
-    def summary(self) -> TranscriptState:
+    def state(self) -> TranscriptState:
         tally = self.tally
         return TranscriptState(
             kind=self.kind,
