@@ -6,10 +6,12 @@ new lines) and hands each agent's share of it here.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sessions.adapters.processes import ProcessTable
 from sessions.core.fold import AgentRecord
 from sessions.core.model import AgentSpec, AgentView, PaneInfo, ProcFacts, Summary
-from sessions.core.status import Evidence, derive
+from sessions.core.status import Evidence, Verdict, derive
 from sessions.services.observer import Observer
 
 
@@ -27,36 +29,19 @@ def agent_view(
     runner_pid, agent_pid, facts = agent_processes(record, pane, table)
     kind = spec.kind.value if spec else "unknown"
     evidence = observer.evidence(name, kind, record, pane, facts, now)
-    verdict = derive(evidence)
     usage = observer.resources(facts, now)
     worktree = record.worktree if record and record.worktree else ""
     spend = observer.spend(name, kind, record, worktree, now)
-    view = AgentView(
-        name=name,
-        kind=kind,
-        state=verdict.state,
-        reason=verdict.reason,
-        since=verdict.since,
-        branch=(record.branch if record and record.branch else f"corral/{name}"),
-        worktree=(record.worktree if record and record.worktree else ""),
-        pane=pane.pane_id if pane else None,
+    view = replace(
+        _view(name, spec, record, pane, runner_pid, agent_pid, derive(evidence)),
         screen_mark=(pane.activity, pane.cursor, pane.history) if pane else None,
         summary=summary,
-        pid=agent_pid,
-        runner_pid=runner_pid,
-        runs=record.runs if record else 0,
-        exit_code=record.exit_code if record else None,
-        session_id=record.session_id if record else None,
-        paused=bool(record and record.paused),
-        shelved=bool(record and record.shelved),
-        in_config=spec is not None,
         cpu_percent=usage.cpu_percent,
         rss_bytes=usage.rss_bytes,
         tokens=spend.tokens.as_dict() if spend else None,
         run_spends=spend.runs if spend else (),
         cost_usd=spend.cost_usd if spend else None,
         context_fill=spend.context_fill if spend else None,
-        run_started=record.run_started if record else None,
     )
     return view, evidence
 
@@ -74,6 +59,19 @@ def located_view(
     agent's working, idle or needs input is not judged (no screen or hook is read)."""
     runner_pid, agent_pid, facts = agent_processes(record, pane, table)
     verdict = derive(Evidence(name, now, record, pane, facts))
+    return _view(name, spec, record, pane, runner_pid, agent_pid, verdict)
+
+
+def _view(
+    name: str,
+    spec: AgentSpec | None,
+    record: AgentRecord | None,
+    pane: PaneInfo | None,
+    runner_pid: int | None,
+    agent_pid: int | None,
+    verdict: Verdict,
+) -> AgentView:
+    """What both views know: the agent's state, its place and its runs."""
     return AgentView(
         name=name,
         kind=spec.kind.value if spec else "unknown",
