@@ -19,17 +19,16 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sessions.adapters import config_writer, note_texts, processes
+# What only the dashboard or one action needs is imported where used: see test_boundaries.
+from sessions.adapters import processes
 from sessions.adapters.config import CONFIG_NAME, DEFAULT_WORKTREES, find_config, load_config
 from sessions.adapters.feed import Feed, Follower
 from sessions.adapters.journal import Journal, latest_records
+from sessions.adapters.private import open_private
 from sessions.adapters.processes import ProcessTable
 from sessions.adapters.repo import Repo
 from sessions.adapters.tmux import Tmux, tmux_version
-from sessions.adapters.worktree_diff import read_diff
 from sessions.commands import pausing
-from sessions.commands.attach import attach_plan
-from sessions.commands.input_box import type_prompt
 from sessions.commands.launcher import interrupted, launch_in_pane
 from sessions.core.agent_fields import AgentFields
 from sessions.core.attach_values import AttachPlan
@@ -48,18 +47,15 @@ from sessions.core.summary_values import Brief
 from sessions.core.worktree_values import MergePreview, RemovalPlan, WorktreeDiff
 from sessions.services.briefs import JOURNAL_TAIL, checkouts, gather, herd_facts, tail_events
 from sessions.services.coordination import Coordinator
-from sessions.services.history import TAIL as HISTORY_TAIL
-from sessions.services.history import History
-from sessions.services.lock_release import release
 from sessions.services.lock_tax import Tax, coordination_tax
 from sessions.services.notes import Notes
 from sessions.services.observer import Observer
 from sessions.services.views import agent_view, located_view
+from sessions.services.worktrees import Ensured, Worktrees
 
 if TYPE_CHECKING:
+    from sessions.services.history import History
     from sessions.services.summaries import Summarizer
-from sessions.adapters.private import open_private
-from sessions.services.worktrees import Ensured, Worktrees
 
 STOP_WAIT = 8.0
 
@@ -195,6 +191,8 @@ class Supervisor:
             if report is None:
                 raise CorralError(snapshot.coordination.errors.get("locks", "no base branch"))
             checkouts = self.coordinator.checkouts(snapshot.agents)
+            from sessions.services.lock_release import release
+
             released = release(
                 self.repo.root, self.base(), checkouts, report.verdicts, path, force=force
             )
@@ -618,6 +616,8 @@ class Supervisor:
             if view.state is State.PAUSED:
                 raise AgentError(f"{name} is paused: `corral resume {name}` first, then send.")
             assert view.pane is not None
+            from sessions.commands.input_box import type_prompt
+
             replaced = type_prompt(self.tmux, name, view.kind, view.pane, text, replace)
             self.journal.append("send", name, chars=len(text), replaced=replaced)
         return Outcome(name, "send", f"sent {len(text)} characters to {name}")
@@ -634,6 +634,10 @@ class Supervisor:
 
     def add_agent(self, fields: AgentFields) -> str:
         """Write the agent into corral.toml and say where; `reload_config` then reads it."""
+        # tomlkit, which writes the file back with its comments, costs every `corral ls` a
+        # tenth of its start-up; only adding an agent needs it.
+        from sessions.adapters import config_writer
+
         return config_writer.add_agent(self.config_path(), fields)
 
     def capture(self, pane: str, history: int = 0) -> str:
@@ -642,11 +646,15 @@ class Supervisor:
 
     def attach_plan(self, name: str, pane: str, environ: dict[str, str]) -> AttachPlan:
         """How to show the agent's pane in the user's terminal, from where they run corral."""
+        from sessions.commands.attach import attach_plan
+
         return attach_plan(self.tmux, pane, name, environ)
 
     def diff(self, name: str, worktree: str, base: str | None) -> WorktreeDiff:
         """The agent's worktree (as its view names it) against its merge base with `base`
         (None: the repository could not say which); what went wrong is in the value."""
+        from sessions.adapters.worktree_diff import read_diff
+
         return read_diff(name, worktree, base)
 
     def keep_history(self) -> None:
@@ -663,6 +671,9 @@ class Supervisor:
 
     def _kept_history(self) -> History:
         if self._history is None:
+            from sessions.services.history import TAIL as HISTORY_TAIL
+            from sessions.services.history import History
+
             history = self._history = History()
             self.feed.join(Follower(apply=history.journaled, near_end=HISTORY_TAIL))
             self.observer.tap = history.hooked
@@ -673,11 +684,17 @@ class Supervisor:
         maps each agent to its checkout, as the snapshot the screen shows has them."""
         notes = self.notes()
         files, changes = notes.files(time.time()), notes.changes()
+        from sessions.adapters import note_texts
+
         return note_texts.read(files, changes, self.repo.root, worktrees, since)
 
     def notes_seen(self) -> float:
         """When the user last looked at the notes (0 when never), kept across sessions."""
+        from sessions.adapters import note_texts
+
         return note_texts.seen(self.repo.state_dir / "cache")
 
     def mark_notes_seen(self, when: float) -> None:
+        from sessions.adapters import note_texts
+
         note_texts.mark_seen(self.repo.state_dir / "cache", when)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from sessions.adapters.journal import Journal
 from sessions.adapters.repo import Repo
-from sessions.commands.attach import attach_plan
 from sessions.core.errors import CorralError
 from sessions.core.model import AgentRole, AgentView, Snapshot, State, Summary
 from sessions.core.outcome import Outcome
@@ -333,7 +332,7 @@ def cmd_attach(args: argparse.Namespace, repo: Path) -> int:
     view = supervisor.view(args.name)
     if view.pane is None:
         raise CorralError(f"{args.name} has no pane ({view.reason}).")
-    plan = attach_plan(supervisor.tmux, view.pane, args.name, dict(os.environ))
+    plan = supervisor.attach_plan(args.name, view.pane, dict(os.environ))
     print(f"attaching to {args.name} ({plan.back})", flush=True)
     result = subprocess.run(plan.argv, check=False, capture_output=plan.how != "attach")
     if result.returncode != 0 and plan.fallback:

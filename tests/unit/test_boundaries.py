@@ -31,13 +31,13 @@ def test_sessions_imports_neither_textual_nor_rich() -> None:
 
 
 def test_what_corral_ls_loads_leaves_the_heavy_libraries_out() -> None:
-    """`corral ls` and every other command load the supervisor; the SDK, libtmux and Textual
-    cost start-up time a script polling `ls` pays on every call, so only the paths that use
-    them import them."""
+    """`corral ls` and every other command load the supervisor; the SDK, libtmux, Textual and
+    tomlkit cost start-up time a script polling `ls` pays on every call, so only the paths that
+    use them import them."""
     code = (
         "import sys\n"
         "import sessions.supervisor, tui.cli\n"
-        "heavy = ('anthropic', 'libtmux', 'textual', 'rich')\n"
+        "heavy = ('anthropic', 'libtmux', 'textual', 'rich', 'tomlkit')\n"
         "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & set(heavy))))\n"
     )
     result = subprocess.run(
@@ -70,3 +70,26 @@ def test_reading_corral_toml_loads_no_service() -> None:
         "sessions.adapters.repo",
     }
     assert loaded & services == set()
+
+
+def test_what_only_the_dashboard_or_one_action_needs_waits_until_it_is_used() -> None:
+    """Each module `corral ls` loads costs its start-up about half a millisecond and more; the
+    dashboard's reads (notes text, diffs, history) and the actions that are not a look (typing
+    into an agent, attaching, releasing a lock) load theirs when first used."""
+    waiting = (
+        "sessions.adapters.note_texts",
+        "sessions.adapters.worktree_diff",
+        "sessions.services.history",
+        "sessions.commands.input_box",
+        "sessions.commands.attach",
+        "sessions.services.lock_release",
+    )
+    code = (
+        "import sys\n"
+        "import sessions.supervisor, tui.cli\n"
+        f"print(','.join(sorted(set({waiting!r}) & set(sys.modules))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
