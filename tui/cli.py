@@ -12,8 +12,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from sessions.adapters.journal import Journal
 from sessions.adapters.repo import Repo
@@ -82,6 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("names", nargs="*", metavar="NAME")
     ls = command("ls", "list the herd: state, reason, branch, pane, process")
     ls.add_argument("--json", action="store_true", help="print JSON for scripts")
+    watch = command(
+        "watch",
+        "list the herd again whenever it changes, until interrupted: an agent's state, process, "
+        "role, conflicts or summary (not a reason's wording, CPU or tokens alone)",
+    )
+    watch.add_argument(
+        "--json", action="store_true", help="one `ls --json` object per line, for scripts"
+    )
+    watch.add_argument(
+        "--every",
+        type=seconds,
+        default=0.5,
+        metavar="SECONDS",
+        help="how often to look (default 0.5, the dashboard's pace)",
+    )
     for name, verb in (("pause", "freeze"), ("resume", "thaw")):
         sub = command(name, f"{verb} agents' whole process trees")
         sub.add_argument("names", nargs="*", metavar="NAME")
@@ -190,6 +206,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def seconds(text: str) -> float:
+    """A time between looks: a number above zero (argparse turns the error into its usage line)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -235,15 +262,43 @@ def cmd_ls(args: argparse.Namespace, repo: Path) -> int:
     snapshot = supervisor.snapshot()
     views = snapshot.agents
     supervisor.observer.save_cpu_samples()
-    started = {view.name for view in views}
-    waiting = [spec.name for spec in supervisor.specs() if spec.name not in started]
+    waiting = _not_started(supervisor, snapshot)
     if args.json:
-        payload = snapshot.to_json() | {"not_started": waiting}
-        print(json.dumps(payload, indent=2))
+        print(json.dumps(snapshot.to_json() | {"not_started": waiting}, indent=2))
         return 0
     print(format_table(views, snapshot))
     if waiting:
         print(f"not started: {', '.join(waiting)} (`corral up` starts them)")
+    return 0
+
+
+def _not_started(supervisor: Supervisor, snapshot: Snapshot) -> list[str]:
+    started = {view.name for view in snapshot.agents}
+    return [spec.name for spec in supervisor.specs() if spec.name not in started]
+
+
+def cmd_watch(args: argparse.Namespace, repo: Path) -> int:
+    """Like `ls`, written again on every change until interrupted (Ctrl-C ends it cleanly)."""
+    from sessions.commands.watch import changes, transitions
+
+    supervisor = Supervisor.open(repo)
+
+    def look() -> dict[str, object]:
+        snapshot = supervisor.snapshot()
+        return snapshot.to_json() | {"not_started": _not_started(supervisor, snapshot)}
+
+    before: Mapping[str, Any] | None = None
+    try:
+        for payload in changes(look, every=args.every):
+            if args.json:
+                print(json.dumps(payload), flush=True)
+            else:
+                stamp = time.strftime("%H:%M:%S")
+                for line in transitions(before, payload):
+                    print(f"{stamp}  {line}", flush=True)
+            before = payload
+    except KeyboardInterrupt:
+        return 0
     return 0
 
 
@@ -572,6 +627,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "up": cmd_up,
     "init": cmd_init,
     "ls": cmd_ls,
+    "watch": cmd_watch,
     "pause": cmd_pause,
     "resume": cmd_resume,
     "shelve": _single(Supervisor.shelve),
