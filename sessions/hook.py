@@ -5,9 +5,10 @@ passes its `notify` payload as the last argument; Aider's `--notifications-comma
 nothing. Each call appends one trimmed line to `$CORRAL_HOME/events/$CORRAL_AGENT.jsonl`.
 
 It runs on every tool call, synchronously, so it must cost the agent as little as possible:
-it imports only json, os, sys and time, plus the kind's small hook part (how its CLI calls,
-`sessions/agents/<kind>_hook.py`) and `sessions.agents.tools` only for tool events; it keeps no file
-contents or tool output (only their sizes), and it always exits 0 without a word on stdout,
+it imports only os, sys and time, reads and writes JSON with CPython's C part of `json`
+(`sessions/agents/hook_json.py`), and loads the kind's small hook part (how its CLI calls,
+`sessions/agents/<kind>_hook.py`) and `sessions.agents.tools` only for tool events; it keeps no
+file contents or tool output (only their sizes), and it always exits 0 without a word on stdout,
 because Claude Code hands stdout of some events to the model and a failing hook must never
 stop an agent. A kind's hook part may ask for more: Gemini CLI wants JSON on stdout, so in
 its mode the entry prints `{}` and nothing else; and with `[conflicts] tell` on, a Claude
@@ -17,10 +18,16 @@ to the user) on PreToolUse.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
+
+if __name__ == "__main__" and not __package__:
+    # Run as a file under `python -I -S`, without site-packages: corral's own folder goes
+    # first, so `sessions.agents` is corral's whatever the agent's cwd holds.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from sessions.agents import hook_json
 
 # `typing` costs milliseconds at start-up; mypy treats this name as true, Python as false.
 TYPE_CHECKING = False
@@ -124,7 +131,7 @@ def _payload(stdin: bool, argument: str | None) -> dict[str, Any]:
         return {}
     if not raw.strip():
         return {}
-    value = json.loads(raw)
+    value = hook_json.loads(raw)
     if not isinstance(value, dict):
         raise ValueError(f"expected a JSON object, got {type(value).__name__}")
     return value
@@ -179,7 +186,7 @@ def _size(value: object) -> int:
     if isinstance(value, str):
         return len(value)
     try:
-        return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+        return len(hook_json.dumps(value, ensure_ascii=False, separators=(",", ":")))
     except (TypeError, ValueError, RecursionError):
         return -1
 
@@ -232,7 +239,7 @@ def append(record: dict[str, Any], environ: Environ) -> None:
         raise ValueError(f"CORRAL_AGENT={agent!r} is not an agent name")
     folder = os.path.join(home, "events")
     path = os.path.join(folder, f"{agent}.jsonl")
-    line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
+    line = (hook_json.dumps(record, separators=(",", ":")) + "\n").encode()
     flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
     try:
         fd = os.open(path, flags, 0o600)
@@ -265,7 +272,7 @@ def tell(record: dict[str, Any], environ: Environ, now: float) -> str | None:
         if now - os.stat(where).st_mtime > HOLDS_TTL:
             return None
         with open(where, encoding="utf-8") as handle:
-            data = json.load(handle)
+            data = hook_json.loads(handle.read())
     except (OSError, ValueError):
         return None
     holds = data.get("holds") if isinstance(data, dict) else None
@@ -289,7 +296,7 @@ def tell(record: dict[str, Any], environ: Environ, now: float) -> str | None:
         output.update(permissionDecision="ask", permissionDecisionReason=message)
     else:
         output["additionalContext"] = message
-    return json.dumps({"hookSpecificOutput": output})
+    return hook_json.dumps({"hookSpecificOutput": output})
 
 
 def _write(text: str) -> None:
@@ -319,7 +326,7 @@ def _complain(error: BaseException, kind: str, environ: Environ) -> None:
     except OSError:
         return
     try:
-        os.write(fd, (json.dumps(entry) + "\n").encode())
+        os.write(fd, (hook_json.dumps(entry) + "\n").encode())
     except OSError:
         pass
     finally:
@@ -327,8 +334,4 @@ def _complain(error: BaseException, kind: str, environ: Environ) -> None:
 
 
 if __name__ == "__main__":
-    if not __package__:
-        # Run as a file under `python -I -S`, without site-packages: corral's own folder
-        # goes first, so `sessions.agents.tools` is corral's whatever the agent's cwd holds.
-        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     sys.exit(main())

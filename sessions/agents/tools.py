@@ -8,30 +8,54 @@ relative to the agent's worktree.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
-
 from sessions.agents.hook_part import hook_part
 
+# The hook entry imports this module on every tool call, so it imports nothing at start-up:
+# `typing` alone (with the `re` and `collections` it pulls in) costs 3 to 15 ms of each call,
+# and `re`, `shlex` and `dataclasses` more (bench/bench_hook.py); they load where they are used.
+TYPE_CHECKING = False  # mypy reads this as true
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any, NamedTuple
 
     from sessions.agents.hook_part import Cls
-
-# The hook entry imports this module on every tool call, so it keeps its imports to `typing`:
-# `re`, `shlex` and `dataclasses` would add about 15 ms to each call (bench/bench_hook.py).
 
 READ_ONLY_COMMANDS = frozenset({"cat", "sed", "rg", "grep", "ls", "nl", "head", "tail", "wc"})
 _PATCH_FILE = r"^\*\*\* (?:Update|Add|Delete) File: (.+)$|^\*\*\* Move to: (.+)$"
 _PATH_KEYS = ("file_path", "notebook_path", "path", "absolute_path")
 
+if TYPE_CHECKING:
 
-class ToolCall(NamedTuple):
-    """One tool call, reduced to what fingerprints and conflicts need."""
+    class ToolCall(NamedTuple):
+        """One tool call, reduced to what fingerprints and conflicts need."""
 
-    tool: str
-    cls: Cls
-    paths: tuple[str, ...] = ()
-    command: str | None = None
+        tool: str
+        cls: Cls
+        paths: tuple[str, ...] = ()
+        command: str | None = None
+
+else:
+
+    class ToolCall(tuple):
+        """One tool call, reduced to what fingerprints and conflicts need: the named tuple
+        above, written out, since making one takes `typing` or `collections`."""
+
+        __slots__ = ()
+
+        def __new__(klass, tool, cls, paths=(), command=None):
+            return tuple.__new__(klass, (tool, cls, paths, command))
+
+        def __getnewargs__(self):
+            return tuple(self)
+
+        def __repr__(self):
+            tool, cls, paths, command = self
+            return f"ToolCall(tool={tool!r}, cls={cls!r}, paths={paths!r}, command={command!r})"
+
+        tool = property(lambda self: self[0])
+        cls = property(lambda self: self[1])
+        paths = property(lambda self: self[2])
+        command = property(lambda self: self[3])
 
 
 def classify(kind: str, tool: str, arguments: Mapping[str, Any] | None = None) -> ToolCall:

@@ -46,3 +46,21 @@ def test_classify(
 
 def test_unbalanced_quotes_never_raise() -> None:
     assert classify("codex", "shell", {"command": "cat 'a"}).cls == "exec"
+
+
+def test_a_tool_call_is_a_named_tuple_without_typing() -> None:
+    """The hook entry's ToolCall is written out by hand (no `typing` on every tool call); it
+    must behave as the named tuple the rest of corral reads."""
+    import pickle
+
+    call = classify("claude", "Edit", {"file_path": "src/app.py"})
+    assert (call.tool, call.cls, call.paths, call.command) == (
+        "Edit",
+        "edit",
+        ("src/app.py",),
+        None,
+    )
+    assert call == ("Edit", "edit", ("src/app.py",), None)
+    assert pickle.loads(pickle.dumps(call)) == call
+    assert type(pickle.loads(pickle.dumps(call))) is type(call)
+    assert repr(call) == "ToolCall(tool='Edit', cls='edit', paths=('src/app.py',), command=None)"
