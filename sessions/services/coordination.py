@@ -33,6 +33,7 @@ from sessions.services.conflicts import git_touches as changed_against_base
 from sessions.services.locks import survey
 
 LOCK_EVERY = 2.0
+LIST_EVERY = 2.0  # seconds between listings of a builder that keeps writing on one tip
 CHANGES_FILE = "changes.json"
 
 
@@ -66,6 +67,7 @@ class Coordinator:
         self._changed_path = repo.state_dir / "cache" / CHANGES_FILE
         self._changed: dict[str, tuple[str, tuple[Touch, ...]]] = _load_changes(self._changed_path)
         self._changed_dirty = False
+        self._listed: dict[str, float] = {}  # when each builder's changes were last listed
         self._locks: tuple[float, LockReport | None] = (0.0, None)
         self._holds: tuple[str, float] = ("", 0.0)
         self._tips_read: tuple[object, dict[str, tuple[str, float]]] | None = None
@@ -87,7 +89,7 @@ class Coordinator:
         conflicts: tuple[Conflict, ...] = ()
         if base is not None:
             builders = [
-                self._builder(view, prints[view.name], activity, tips, base, errors)
+                self._builder(view, prints[view.name], activity, tips, base, now, errors)
                 for view in views
                 if prints[view.name].role == BUILDER and view.worktree and _active(view)
             ]
@@ -150,15 +152,32 @@ class Coordinator:
         activity: Mapping[str, tuple[Sequence[Call], Sequence[Write]]],
         tips: Mapping[str, tuple[str, float]],
         base: str,
+        now: float,
         errors: dict[str, str],
     ) -> Builder:
         """The builder as conflicts see it; its git changes are listed again only when its
-        tip, the base's tip or its latest change moved."""
+        tip, the base's tip or its latest change moved.
+
+        An agent at work writes files on almost every look; listing its changes (and reading
+        its diffs for the line and merge levels) each time was most of what following a
+        working herd cost. While it keeps writing on the same tip, they are listed again at
+        most every `LIST_EVERY` seconds. The file level does not wait: the writes its hooks
+        and file events report are touches of their own, on every look."""
         tip = tips.get(view.branch, ("", 0.0))[0]
         base_tip = tips.get(base, ("", 0.0))[0]
         key = f"{tip}:{base_tip}:{printed.last_change}"
         known = self._changed.get(view.name)
+        listed = self._listed.get(view.name)
+        if (
+            known is not None
+            and known[0] != key
+            and known[0].startswith(f"{tip}:{base_tip}:")
+            and listed is not None
+            and 0 <= now - listed < LIST_EVERY
+        ):
+            key = known[0]  # the same tip, still writing: the last listing stands a while
         if known is None or known[0] != key:
+            self._listed[view.name] = now
             try:
                 changed = changed_against_base(self.repo.root, base, Path(view.worktree))
             except CorralError as error:

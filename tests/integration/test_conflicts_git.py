@@ -18,6 +18,9 @@ from sessions.adapters.journal import Journal
 from sessions.adapters.repo import Repo
 from sessions.adapters.repo import git as run_git
 from sessions.core.conflict_values import ALL_LINES, Builder, LineRange, Touch
+from sessions.core.fingerprint import Call
+from sessions.core.model import AgentView, State
+from sessions.core.rules import CoordinationRules
 from sessions.services.conflicts import (
     ConflictFinder,
     ConflictTracker,
@@ -25,6 +28,7 @@ from sessions.services.conflicts import (
     line_ranges,
     merge_conflicts,
 )
+from sessions.services.coordination import Coordinator
 from sessions.services.worktrees import Worktrees
 from tests.helpers import git
 
@@ -263,3 +267,47 @@ def test_a_vanished_worktree_leaves_level_one_and_says_why(root: Path) -> None:
     finder = ConflictFinder(root, "main")
     assert [c.level for c in finder.find(herd, now=0.0)] == ["file"]
     assert list(finder.errors) == ["b"]
+
+
+def test_a_builder_that_keeps_writing_is_listed_again_at_most_every_few_seconds(
+    root: Path,
+) -> None:
+    """Listing a builder's changes runs git; an agent at work writes on almost every look, so
+    while it keeps writing on one tip the listing stands for `LIST_EVERY` seconds. A commit
+    (its tip moves) is listed at once, and so is the latest write once the time is up."""
+    repo = Repo.discover(root)
+    coordinator = Coordinator(repo, Journal(repo.journal_path), CoordinationRules())
+    view = AgentView(
+        name="a",
+        kind="shell",
+        state=State.WORKING,
+        reason="",
+        since=None,
+        branch="corral/a",
+        worktree=str(worktree(root, "a")),
+        pane=None,
+        pid=None,
+        runner_pid=None,
+        runs=1,
+        exit_code=None,
+        session_id=None,
+        paused=False,
+        shelved=False,
+        in_config=True,
+    )
+    edits: list[Call] = []
+
+    def look(now: float, *paths: str) -> set[str]:
+        edits.extend(Call(now - 0.1, "edit", (path,)) for path in paths)
+        coordinator.look([view], {"a": (edits, [])}, "main", now)
+        return {touch.path for touch in coordinator._changed["a"][1]}
+
+    change(root, "a", {1: "first"})
+    assert look(100.0, FILE) == {FILE}
+    (worktree(root, "a") / "README.md").write_text("# changed\n")
+    assert look(100.5, "README.md") == {FILE}  # still writing: the listing stands
+    assert look(102.1, "README.md") == {FILE, "README.md"}  # time is up: listed again
+    (worktree(root, "a") / "NOTES.txt").write_text("x\n")
+    git(worktree(root, "a"), "add", "NOTES.txt")
+    commit(root, "a")
+    assert look(102.3, "NOTES.txt") == {FILE, "README.md", "NOTES.txt"}  # the tip moved
