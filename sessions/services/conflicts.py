@@ -283,9 +283,12 @@ class ConflictFinder:
         self._ranges: dict[tuple[str, str, str], tuple[LineRange, ...]] = {}
         self._merges: dict[tuple[str, str], dict[str, str]] = {}
 
-    def find(self, builders: Sequence[Builder], now: float) -> tuple[Conflict, ...]:
+    def find(
+        self, builders: Sequence[Builder], now: float, base_tip: str | None = None
+    ) -> tuple[Conflict, ...]:
         """Every conflict that holds now, at each level it reaches; see `highest` for one per
-        pair and path."""
+        pair and path. `base_tip` is the base's commit when the caller has just read it (the
+        coordinator reads every branch tip in one call), saving a `rev-parse` a look."""
         self.errors = {}
         files = file_level(builders, self.window, now, self.ignore)
         if not files:
@@ -293,8 +296,16 @@ class ConflictFinder:
             return files
         by_agent = {builder.agent: builder for builder in builders}
         try:
-            base_tip = _read(self.repo_root, "rev-parse", "--verify", f"{self.base}^{{commit}}",
-                             doing=f"read {self.base}").strip()  # fmt: skip
+            base_tip = (
+                base_tip
+                or _read(
+                    self.repo_root,
+                    "rev-parse",
+                    "--verify",
+                    f"{self.base}^{{commit}}",
+                    doing=f"read {self.base}",
+                ).strip()
+            )
         except AgentError as error:
             self.errors[self.base] = str(error)
             return files

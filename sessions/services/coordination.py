@@ -93,7 +93,8 @@ class Coordinator:
                 for view in views
                 if prints[view.name].role == BUILDER and view.worktree and _active(view)
             ]
-            conflicts = self._conflicts(builders, base, now, errors)
+            base_tip = tips.get(base, ("", 0.0))[0] or None
+            conflicts = self._conflicts(builders, base, base_tip, now, errors)
             if self._changed_dirty:
                 _save_changes(self._changed_path, self._changed)
                 self._changed_dirty = False
@@ -194,7 +195,12 @@ class Coordinator:
         )
 
     def _conflicts(
-        self, builders: Sequence[Builder], base: str, now: float, errors: dict[str, str]
+        self,
+        builders: Sequence[Builder],
+        base: str,
+        base_tip: str | None,
+        now: float,
+        errors: dict[str, str],
     ) -> tuple[Conflict, ...]:
         finder = self._finder
         if finder is None or finder.base != base:
@@ -207,7 +213,7 @@ class Coordinator:
         # Both builders writing PROGRESS.md or notes is coordination, even when their edits
         # would not merge cleanly: the herd's notes are not its code.
         coordination = self.rules.roles.is_coordination
-        found = tuple(c for c in finder.find(builders, now) if not coordination(c.path))
+        found = tuple(c for c in finder.find(builders, now, base_tip) if not coordination(c.path))
         errors.update(finder.errors)
         with self._writing():
             self.tracker.update(found, now)
