@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 # What only the dashboard or one action needs is imported where used: see test_boundaries.
 from sessions.adapters import processes
 from sessions.adapters.config import CONFIG_NAME, DEFAULT_WORKTREES, find_config, load_config
-from sessions.adapters.feed import Feed, Follower
-from sessions.adapters.journal import Journal, latest_records
+from sessions.adapters.feed import Feed, Follower, latest_records
+from sessions.adapters.journal import Journal
 from sessions.adapters.private import open_private
 from sessions.adapters.processes import ProcessTable
 from sessions.adapters.repo import Repo

@@ -6,17 +6,22 @@ now the feed reads what was appended once and hands each event to every follower
 that joins late (a tracker made on first use) catches up with a reader of its own, from its
 checkpoint, from the first byte or from near the end, up to where the feed is, and is fed from
 there on. A checkpoint is saved at the feed's position.
+
+An action needs no feed: `latest_records` reads the agents it acts on back from the journal's
+end, as far as their latest start.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 from sessions.adapters.checkpoint import Checkpoint
 from sessions.adapters.journal import Journal
 from sessions.core.events import Event
+from sessions.core.fold import AgentRecord, Fold
 
 
 @dataclass(frozen=True)
@@ -95,3 +100,24 @@ def _place(reader: Journal, follower: Follower) -> Checkpoint | None:
         if saved is not None and follower.restore is not None:
             follower.restore(saved)
     return checkpoint
+
+
+def latest_records(journal: Journal, names: Collection[str]) -> dict[str, AgentRecord]:
+    """Each named agent's record as its events since its latest `start` make it, read back from
+    the journal's end: what an action needs to know of an agent (its run's process, paused,
+    shelved, its branch), for what the agents' current launches take to read rather than the
+    whole history. `start` resets every fact an action judges by; counts over all runs (`runs`,
+    `ended_runs`) cover the current launch only."""
+    wanted = set(names)
+    mine: list[Event] = []
+    with contextlib.closing(journal.back()) as events:
+        for event in events:
+            name = event.get("agent")
+            if name not in wanted:
+                continue
+            mine.append(event)
+            if event.get("event") == "start":
+                wanted.discard(name)
+                if not wanted:
+                    break
+    return Fold().apply_all(reversed(mine)).agents

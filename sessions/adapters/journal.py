@@ -35,14 +35,13 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from sessions.adapters.private import private_folder
 from sessions.core.errors import JournalError
 from sessions.core.events import Event
-from sessions.core.fold import AgentRecord, Fold
 
 Ident = tuple[int, int]  # (st_dev, st_ino): which file, whatever its name now
 
@@ -538,24 +537,3 @@ def _is_current(path: Path, fd: int) -> bool:
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def latest_records(journal: Journal, names: Collection[str]) -> dict[str, AgentRecord]:
-    """Each named agent's record as its events since its latest `start` make it, read back from
-    the journal's end: what an action needs to know of an agent (its run's process, paused,
-    shelved, its branch), for what the agents' current launches take to read rather than the
-    whole history. `start` resets every fact an action judges by; counts over all runs (`runs`,
-    `ended_runs`) cover the current launch only."""
-    wanted = set(names)
-    mine: list[Event] = []
-    with contextlib.closing(journal.back()) as events:
-        for event in events:
-            name = event.get("agent")
-            if name not in wanted:
-                continue
-            mine.append(event)
-            if event.get("event") == "start":
-                wanted.discard(name)
-                if not wanted:
-                    break
-    return Fold().apply_all(reversed(mine)).agents
