@@ -28,11 +28,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from sessions.adapters.journal import Journal
 from sessions.adapters.launch import LaunchPlan
-from sessions.adapters.processes import terminate_tree
+from sessions.adapters.processes import DEAD, ZOMBIE, state, terminate_tree, tree
 from sessions.agents.kind import SESSION_TOKEN
 from sessions.core.errors import JournalError
 from sessions.core.model import Restart
@@ -104,6 +102,14 @@ class OwnPane:
         self._run("set-buffer", "-b", buffer, "--", prompt)
         self._run("paste-buffer", "-p", "-d", "-b", buffer, "-t", self.pane)
         self._run("send-keys", "-t", self.pane, "Enter")
+
+
+SWEEP_WAIT = 2.0  # seconds what an agent left behind gets to end after SIGTERM
+
+
+def _running(pid: int) -> bool:
+    """Still running: neither gone nor a zombie waiting for the reaper."""
+    return state(pid) not in (None, ZOMBIE, DEAD)
 
 
 class TerminalModes:
@@ -209,22 +215,21 @@ class Runner:
 
     @staticmethod
     def _kill_below() -> None:
-        with contextlib.suppress(psutil.Error):
-            for proc in psutil.Process().children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    proc.kill()
+        for pid in tree(os.getpid())[1:]:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
 
     def _sweep(self) -> None:
         """Stop what the agent left behind (it was reparented to this subreaper), then reap."""
-        with contextlib.suppress(psutil.Error):
-            left = psutil.Process().children(recursive=True)
-            for proc in left:
-                with contextlib.suppress(psutil.Error):
-                    terminate_tree(proc.pid)
-            _, alive = psutil.wait_procs(left, timeout=2.0)
-            for proc in alive:
-                with contextlib.suppress(psutil.Error):
-                    proc.kill()
+        left = tree(os.getpid())[1:]
+        for pid in left:
+            terminate_tree(pid)
+        end = time.monotonic() + SWEEP_WAIT
+        while (alive := [pid for pid in left if _running(pid)]) and time.monotonic() < end:
+            time.sleep(0.02)
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         self.reaper.reap()
 
     def argv_for_run(self) -> tuple[list[str], str]:

@@ -3,6 +3,10 @@
 The pane's own process is corral's runner. tmux continues a stopped pane process at once, so a
 freeze stops the agent and everything below it, never the runner. The whole process table is
 read once per look (`ProcessTable`), from the runners down.
+
+Trees are read from /proc's per-thread `children` lists and `stat` files. psutil, which would
+do the same, is loaded only where a kernel lacks those lists or a process's name is wanted: it
+costs every runner (one per pane, living as long as the agent) 7 MiB of memory.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-import psutil
-
 from sessions.core.errors import AgentError
 from sessions.core.model import ProcFacts
 
@@ -23,6 +25,7 @@ SHELLS = frozenset({"bash", "sh", "zsh", "fish", "dash", "ksh", "tcsh", "csh"})
 
 _STATES = {"R": "running", "S": "sleeping", "D": "disk-sleep", "T": "stopped", "t": "tracing-stop"}
 _STATES.update({"Z": "zombie", "X": "dead", "I": "idle", "P": "parked", "W": "waking"})
+ZOMBIE, DEAD, STOPPED = "zombie", "dead", "stopped"  # as psutil names them too
 _TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -71,6 +74,8 @@ class ProcessTable:
         return True
 
     def _scan_all(self) -> None:
+        import psutil
+
         fields = ["pid", "ppid", "status", "cpu_times", "memory_info", "create_time"]
         for proc in psutil.process_iter(fields):
             info = proc.info
@@ -91,7 +96,7 @@ class ProcessTable:
         """
         if run_pid is None or run_pid not in self.children.get(runner_pid, []):
             return None
-        return run_pid if self.status.get(run_pid) != psutil.STATUS_ZOMBIE else None
+        return run_pid if self.status.get(run_pid) != ZOMBIE else None
 
     def first_child(self, runner_pid: int) -> int | None:
         """The runner's oldest live child: while a run goes on, that is its agent.
@@ -104,7 +109,7 @@ class ProcessTable:
         live = [
             pid
             for pid in self.children.get(runner_pid, [])
-            if self.status.get(pid) not in (None, psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+            if self.status.get(pid) not in (None, ZOMBIE, DEAD)
         ]
         return min(live, key=lambda pid: (self.started.get(pid, 0), pid), default=None)
 
@@ -119,12 +124,12 @@ class ProcessTable:
 
     def facts(self, pid: int) -> ProcFacts:
         tree = [p for p in self.descendants(pid) if p in self.status]
-        live = [p for p in tree if self.status[p] != psutil.STATUS_ZOMBIE]
+        live = [p for p in tree if self.status[p] != ZOMBIE]
         statuses = [self.status[p] for p in live]
         return ProcFacts(
             pid=pid,
             alive=bool(statuses),
-            stopped=bool(statuses) and all(s == psutil.STATUS_STOPPED for s in statuses),
+            stopped=bool(statuses) and all(s == STOPPED for s in statuses),
             processes=len(statuses),
             cpu_seconds=sum(self.cpu.get(p, 0.0) for p in live),
             rss_bytes=sum(self.rss.get(p, 0) for p in live),
@@ -158,25 +163,59 @@ def _signal_tree(pid: int, sig: signal.Signals, rounds: int = 5) -> tuple[int, l
     sent = 0
     refused: list[int] = []
     for _ in range(rounds):
-        try:
-            root = psutil.Process(pid)
-            tree = [root, *root.children(recursive=True)]
-        except psutil.Error:
+        found = tree(pid)
+        if not found:
             break
-        fresh = [proc for proc in tree if proc.pid not in seen]
+        fresh = [each for each in found if each not in seen]
         if not fresh:
             break
-        for proc in fresh:
-            seen.add(proc.pid)
+        for each in fresh:
+            seen.add(each)
+            if state(each) in (None, ZOMBIE, DEAD):
+                continue
             try:
-                if proc.status() != psutil.STATUS_ZOMBIE:
-                    proc.send_signal(sig)
-                    sent += 1
-            except psutil.AccessDenied:
-                refused.append(proc.pid)
-            except psutil.Error:
+                os.kill(each, sig)
+                sent += 1
+            except PermissionError:
+                refused.append(each)
+            except ProcessLookupError:
                 continue
     return sent, refused
+
+
+def state(pid: int) -> str | None:
+    """The process's state as /proc says it (`running`, `stopped`, `zombie`...), None when
+    it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            letter = handle.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
+    return _STATES.get(letter, "unknown")
+
+
+def tree(pid: int) -> list[int]:
+    """`pid` and every process below it, parents first; empty when `pid` is gone."""
+    if state(pid) is None:
+        return []
+    if not Path(f"/proc/{pid}/task/{pid}/children").exists():
+        return _tree_without_children_lists(pid)
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop(0)
+        found.append(current)
+        stack.extend(child for child in children(current) if child not in found)
+    return found
+
+
+def _tree_without_children_lists(pid: int) -> list[int]:
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        return [pid, *(proc.pid for proc in root.children(recursive=True))]
+    except psutil.Error:
+        return []
 
 
 def freeze(agent_pid: int) -> int:
@@ -208,13 +247,8 @@ def terminate_tree(pid: int, sig: signal.Signals = signal.SIGTERM) -> None:
 
 
 def is_frozen(agent_pid: int) -> bool:
-    try:
-        root = psutil.Process(agent_pid)
-        statuses = [p.status() for p in (root, *root.children(recursive=True))]
-    except psutil.Error:
-        return False
-    live = [status for status in statuses if status != psutil.STATUS_ZOMBIE]
-    return bool(live) and all(status == psutil.STATUS_STOPPED for status in live)
+    live = [s for s in map(state, tree(agent_pid)) if s not in (None, ZOMBIE, DEAD)]
+    return bool(live) and all(s == STOPPED for s in live)
 
 
 def job_control_owner(runner_pid: int) -> str | None:
@@ -229,6 +263,8 @@ def job_control_owner(runner_pid: int) -> str | None:
     except OSError:
         return None
     foreground = int(fields[5])
+    import psutil
+
     try:
         if foreground <= 0 or foreground == os.getpgid(runner_pid):
             return None

@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from sessions.adapters.processes import children
 
 
@@ -113,6 +111,8 @@ def _children_of_self() -> list[int]:
     pid = os.getpid()
     if Path(f"/proc/{pid}/task/{pid}/children").exists():
         return children(pid)
+    import psutil  # only where the kernel keeps no children lists: it costs 7 MiB
+
     with contextlib.suppress(psutil.Error):
         return [child.pid for child in psutil.Process(pid).children()]
     return []

@@ -93,3 +93,13 @@ def test_what_only_the_dashboard_or_one_action_needs_waits_until_it_is_used() ->
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_a_runner_lives_without_psutil() -> None:
+    """One runner lives in every pane as long as its agent; psutil would cost each of them
+    memory (and start-up) for what /proc answers directly."""
+    code = "import sys\nimport sessions.runner\nprint('psutil' in sys.modules)\n"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
