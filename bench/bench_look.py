@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from bench_herd import wait_running
 
 from sessions.commands.sandbox import create
 from sessions.supervisor import Supervisor
@@ -92,16 +93,6 @@ class Counted:
         for path in OPENED:
             counts[f"open {file_kind(path)}"] += 1
         return elapsed, counts
-
-
-def wait_running(supervisor: Supervisor, size: int, timeout: float = 120.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        views = supervisor.look()
-        if len(views) == size and all(view.pid for view in views):
-            return
-        time.sleep(0.05)
-    raise SystemExit(f"the herd of {size} did not start within {timeout} s")
 
 
 def table(title: str, samples: list[tuple[float, Counter[str]]]) -> list[str]:

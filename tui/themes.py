@@ -35,7 +35,7 @@ from textual.theme import Theme
 from tomlkit.exceptions import TOMLKitError
 
 from sessions.adapters.atomic import write_atomically
-from sessions.adapters.toml_check import Locator, key_name
+from sessions.adapters.toml_check import Locator, describe, key_name
 from sessions.adapters.user_settings import user_config_path
 from sessions.core.errors import ConfigError, CorralError
 from sessions.core.model import State, UserSettings
@@ -233,12 +233,12 @@ def parse_theme(
     if "name" in data and not (isinstance(name, str) and NAME_PATTERN.match(name)):
         check.fail(
             ("name",),
-            f'is {_describe(name)}: write a name without spaces or commas, such as "my-dark"',
+            f'is {describe(name)}: write a name without spaces or commas, such as "my-dark"',
         )
     colours = {key: check.colour((key,), data[key]) for key in COLOUR_KEYS if key in data}
     dark = data.get("dark", True)
     if not isinstance(dark, bool):
-        check.fail(("dark",), f"is {_describe(dark)}: write true or false")
+        check.fail(("dark",), f"is {describe(dark)}: write true or false")
     variables = _variables(check, data.get("variables", {}), defaults)
     if check.problems:
         return None, tuple(check.problems)
@@ -283,7 +283,7 @@ def _variables(check: _Check, value: object, defaults: Mapping[str, str]) -> dic
     cannot parse would otherwise fail only when the theme is switched on. Any other name is a
     typo that nothing reads, so it is reported like an unknown key."""
     if not isinstance(value, dict):
-        check.fail(("variables",), f"is {_describe(value)}: write a [variables] table")
+        check.fail(("variables",), f"is {describe(value)}: write a [variables] table")
         return {}
     variables: dict[str, str] = {}
     for key, text in value.items():
@@ -300,7 +300,7 @@ def _variables(check: _Check, value: object, defaults: Mapping[str, str]) -> dic
                 f"corral's are {', '.join(CORRAL_VARIABLES)}",
             )
         elif not isinstance(text, str):
-            check.fail(where, f"is {_describe(text)}: a theme variable is a string")
+            check.fail(where, f"is {describe(text)}: a theme variable is a string")
         elif problem := _css_problem(key, text):
             check.fail(where, f"is {json.dumps(text)}, which Textual cannot use: {problem}")
         else:
@@ -353,7 +353,7 @@ class _Check:
 
     def colour(self, where: tuple[str, ...], value: object) -> str:
         if not isinstance(value, str):
-            self.fail(where, f"is {_describe(value)}, not a colour: {COLOUR_HINT}")
+            self.fail(where, f"is {describe(value)}, not a colour: {COLOUR_HINT}")
             return ""
         try:
             Color.parse(value)
@@ -362,20 +362,6 @@ class _Check:
             hint = f' (did you mean "{suggestion}"?)' if suggestion else ""
             self.fail(where, f"is {json.dumps(value)}, not a colour{hint}: {COLOUR_HINT}")
         return value
-
-
-def _describe(value: object) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {json.dumps(value)}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the string {json.dumps(value)}"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return "a date or time"
 
 
 # --- using them in the app ----------------------------------------------------------------------
@@ -480,7 +466,7 @@ def with_theme(text: str, name: str, path: Path) -> str:
         current = document["theme"]
         if not isinstance(current, str):
             raise ThemeChoiceError(
-                f"{path}: theme: is {_describe(current.unwrap())}, not a theme name, so the "
+                f"{path}: theme: is {describe(current.unwrap())}, not a theme name, so the "
                 'choice was not saved: make it a line such as theme = "corral-dark".'
             )
         document["theme"] = name
