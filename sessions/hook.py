@@ -1,10 +1,17 @@
-"""The hook entry point every agent calls: one short line per event, and never a failure.
+"""The hook's Python entry: one short line per event, and never a failure.
+
+Claude Code, Gemini CLI and the simulated agent call a shell line first
+(`hook_settings.spool_command`) that only leaves the payload in the agent's spool, where the
+runner or a looking corral trims it with `build` below (sessions/agents/hook_spool.py); it hands
+over to this entry when an answer may be due or the spool is missing, and this entry then keeps
+the payload in the same spool, so the order holds.
 
 Claude Code, Gemini CLI and the simulated agent pipe one JSON object per event on stdin; Codex
 passes its `notify` payload as the last argument; Aider's `--notifications-command` passes
-nothing. Each call appends one trimmed line to `$CORRAL_HOME/events/$CORRAL_AGENT.jsonl`.
+nothing. Without a spool, each call appends one trimmed line to
+`$CORRAL_HOME/events/$CORRAL_AGENT.jsonl`.
 
-It runs on every tool call, synchronously, so it must cost the agent as little as possible:
+The agent waits for it, so it must cost as little as possible:
 it imports only os, sys and time, reads and writes JSON with CPython's C part of `json`
 (`sessions/agents/hook_json.py`), and loads the kind's small hook part (how its CLI calls,
 `sessions/agents/<kind>_hook.py`) and `sessions.agents.tools` only for tool events; it keeps no
@@ -77,6 +84,9 @@ SIZED = (
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 # Which files other builders hold, written by corral while it looks; older than this, ignored.
 HOLDS_FILE = "holds.json"
+# Where the shell entry leaves each payload as it came, one file per event, for corral to trim:
+# `$CORRAL_HOME/spool/$CORRAL_AGENT/` (sessions/agents/hook_spool.py).
+SPOOL = "spool"
 HOLDS_TTL = 120.0
 
 
@@ -90,16 +100,41 @@ def main(argv: list[str] | None = None) -> int:
     part = hook_part(kind)
     answer = part.answer
     try:
-        payload = _payload(part.stdin, argument)
-        record = build(payload, kind, event, received, os.environ)
-        append(record, os.environ)
-        if part.tells and record.get("cls") == "edit" and record["event"] == "PreToolUse":
+        raw = _raw(part.stdin, argument)
+        spool = _spool(os.environ) if part.spools else None
+        record = None
+        if spool is None:
+            record = build(payload_of(raw), kind, event, received, os.environ)
+            append(record, os.environ)
+        else:
+            # The shell entry stepped aside (a name taken, or an answer may be due): the
+            # payload joins the spool as it came, so events keep their order, and whoever
+            # drains the spool trims it (and complains if it is not JSON).
+            keep(spool, kind, raw or b"")
+            if part.tells:
+                record = _before_edit(raw, kind, event, received)
+        if part.tells and record is not None and _edit_before(record):
             answer = tell(record, os.environ, received)
     except Exception as error:
-        _complain(error, kind, os.environ)
+        complain(error, kind, os.environ)
     if answer is not None:
         _write(answer)
     return 0
+
+
+def _edit_before(record: dict[str, Any]) -> bool:
+    """An edit's PreToolUse, the one moment an answer can still change the tool call."""
+    return record["event"] == "PreToolUse" and record.get("cls") == "edit"
+
+
+def _before_edit(
+    raw: bytes | None, kind: str, event: str | None, received: float
+) -> dict[str, Any] | None:
+    """The record to answer from, when the payload reads; the spool's drain reports it if not."""
+    try:
+        return build(payload_of(raw), kind, event, received, os.environ)
+    except ValueError:
+        return None
 
 
 def _options(args: list[str]) -> tuple[str, str | None, str | None]:
@@ -121,15 +156,18 @@ def _options(args: list[str]) -> tuple[str, str | None, str | None]:
     return kind, event, argument
 
 
-def _payload(stdin: bool, argument: str | None) -> dict[str, Any]:
-    """The event's JSON object; stdin is read only from kinds that pipe one (`HookPart.stdin`)."""
+def _raw(stdin: bool, argument: str | None) -> bytes | None:
+    """The event as it came; stdin is read only from kinds that pipe one (`HookPart.stdin`)."""
     if argument is not None:
-        raw: str | bytes = argument
-    elif stdin and not os.isatty(0):
-        raw = sys.stdin.buffer.read()
-    else:
-        return {}
-    if not raw.strip():
+        return argument.encode("utf-8", "surrogateescape")
+    if stdin and not os.isatty(0):
+        return sys.stdin.buffer.read()
+    return None
+
+
+def payload_of(raw: bytes | None) -> dict[str, Any]:
+    """The event's JSON object: {} for nothing at all, an error for anything but an object."""
+    if raw is None or not raw.strip():
         return {}
     value = hook_json.loads(raw)
     if not isinstance(value, dict):
@@ -229,6 +267,38 @@ def _inside(path: str, root: str) -> str | None:
     return path[len(prefix) :] if path.startswith(prefix) else None
 
 
+def _spool(environ: Environ) -> str | None:
+    """The agent's spool folder, when corral made one for it (its runner does at start)."""
+    home = environ.get("CORRAL_HOME")
+    agent = environ.get("CORRAL_AGENT")
+    if not home or not agent or not set(agent) <= NAME_CHARS:
+        return None
+    folder = os.path.join(home, SPOOL, agent)
+    return folder if os.path.isdir(folder) else None
+
+
+def keep(folder: str, kind: str, raw: bytes) -> str:
+    """The payload, as it came, in a file of its own in the spool, named as no shell entry
+    names one (`<pid>.p<n>.<kind>`); returns the name."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    number = 0
+    while True:
+        name = f"{os.getpid()}.p{number}.{kind}"
+        try:
+            fd = os.open(os.path.join(folder, name), flags, 0o600)
+        except FileExistsError:
+            number += 1
+            continue
+        break
+    try:
+        view = memoryview(raw)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+    return name
+
+
 def append(record: dict[str, Any], environ: Environ) -> None:
     """One line, one `write` on an O_APPEND descriptor, so concurrent hooks never interleave."""
     home = environ.get("CORRAL_HOME")
@@ -237,9 +307,14 @@ def append(record: dict[str, Any], environ: Environ) -> None:
         raise LookupError("CORRAL_HOME or CORRAL_AGENT is not set: not run by corral")
     if not set(agent) <= NAME_CHARS:
         raise ValueError(f"CORRAL_AGENT={agent!r} is not an agent name")
+    line = (hook_json.dumps(record, separators=(",", ":")) + "\n").encode()
+    append_lines(home, agent, line)
+
+
+def append_lines(home: str, agent: str, line: bytes) -> None:
+    """Whole lines, in one `write` on an O_APPEND descriptor, after any torn last line."""
     folder = os.path.join(home, "events")
     path = os.path.join(folder, f"{agent}.jsonl")
-    line = (hook_json.dumps(record, separators=(",", ":")) + "\n").encode()
     flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
     try:
         fd = os.open(path, flags, 0o600)
@@ -306,7 +381,7 @@ def _write(text: str) -> None:
         pass
 
 
-def _complain(error: BaseException, kind: str, environ: Environ) -> None:
+def complain(error: BaseException, kind: str, environ: Environ) -> None:
     """A line in `hook-errors.log` when corral's folder is there; silence otherwise."""
     home = environ.get("CORRAL_HOME")
     if not home or isinstance(error, LookupError):

@@ -31,10 +31,12 @@ from typing import Any
 from sessions.adapters.journal import Journal
 from sessions.adapters.launch import LaunchPlan
 from sessions.adapters.processes import DEAD, ZOMBIE, state, terminate_tree, tree
+from sessions.agents.hook_spool import Spool
 from sessions.agents.kind import SESSION_TOKEN
 from sessions.core.errors import JournalError
 from sessions.core.model import Restart
 from sessions.core.rules import Backoff
+from sessions.hook import complain
 from sessions.services.reaper import Reaper
 
 RATE_LIMIT = re.compile(r"rate[ -]?limit|too many requests|quota|\b429\b", re.IGNORECASE)
@@ -43,6 +45,8 @@ NOT_FOUND_CODE = 127
 STOP_GRACE = 5.0
 PR_SET_CHILD_SUBREAPER = 36
 WATCH_SETTLE = 0.5
+# How often the runner trims its agent's hook payloads when no corral does.
+SPOOL_EVERY = 1.0
 
 
 def say(text: str) -> None:
@@ -453,13 +457,32 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(plan.environ)
     runner = Runner(plan, resume="--resume" in args[1:])
     runner.install_signals()
+    spool = Spool(plan.home, plan.agent, plan.cwd)
+    with contextlib.suppress(OSError):
+        spool.make()
+    threading.Thread(target=_drain_every, args=(spool,), name="spool", daemon=True).start()
     if plan.watch_files:
         from sessions.adapters import filewatch
 
         events = Path(plan.home) / "events" / f"{plan.agent}.jsonl"
         filewatch.start(Path(plan.cwd), events, plan.agent, runner.wrote)
         runner.watching = True
-    return runner.loop()
+    try:
+        return runner.loop()
+    finally:
+        spool.drain()
+
+
+def _drain_every(spool: Spool) -> None:
+    """Trim the agent's hook payloads even when no corral looks, so the spool stays small and
+    the events file tells the whole story; a corral that looks drains first anyway."""
+    while True:
+        time.sleep(SPOOL_EVERY)
+        try:
+            spool.drain()
+        except Exception as error:  # evidence is optional; the runner must go on
+            with contextlib.suppress(Exception):
+                complain(error, "runner", {"CORRAL_HOME": spool.home, "CORRAL_AGENT": spool.agent})
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ on, so each event's line is written before the next event fires: the events file
 order things happened, and the status engine may take the newest line as the truth. An async
 PostToolUse could land after the turn's Stop and make a finished agent look busy; PreToolUse
 has to be sync anyway to warn about conflicts before an edit. The price is the hook's own run
-time (about 30 ms, bench/bench_hook.py) on each of PreToolUse, PostToolUse and PostToolBatch.
+time on each of PreToolUse, PostToolUse and PostToolBatch: about 2 ms for the shell entry that
+leaves the payload in the spool (bench/bench_hook.py), the order kept by its file's time.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from pathlib import Path
 from sessions.adapters.repo import git
 from sessions.agents.hook_settings import (
     agent_env,
-    hook_command,
     merge_hooks,
     read_settings,
+    spool_command,
     write_json,
 )
 from sessions.agents.kind import SESSION_TOKEN, AgentKind, Prepared
@@ -87,8 +88,15 @@ def install_hooks(worktree: Path) -> tuple[str, ...]:
             "without corral's hooks and its status comes from its screen",
         )
     settings, notes = read_settings(path)
-    entry = {"type": "command", "command": hook_command("claude"), "timeout": TIMEOUT_SECONDS}
-    write_json(path, merge_hooks(settings, EVENTS, entry))
+    entries = {
+        event: {
+            "type": "command",
+            "command": spool_command("claude", asks=event == "PreToolUse"),
+            "timeout": TIMEOUT_SECONDS,
+        }
+        for event in EVENTS
+    }
+    write_json(path, merge_hooks(settings, entries))
     return notes
 
 

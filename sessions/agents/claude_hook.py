@@ -22,4 +22,4 @@ TOOLS: dict[str, Cls] = {
     "Task": "delegate",
     "Agent": "delegate",
 }
-PART = HookPart(stdin=True, tools=TOOLS, tool_events=True, tells=True)
+PART = HookPart(stdin=True, tools=TOOLS, tool_events=True, tells=True, spools=True)

@@ -39,7 +39,13 @@ from typing import Any
 
 from sessions.adapters.repo import git
 from sessions.agents.claude import LOCK_WAIT, _locked
-from sessions.agents.hook_settings import Settings, agent_env, hook_command, merge_hooks, write_json
+from sessions.agents.hook_settings import (
+    Settings,
+    agent_env,
+    merge_hooks,
+    spool_command,
+    write_json,
+)
 from sessions.agents.kind import AgentKind, Prepared
 from sessions.core.model import AgentSpec, Kind
 
@@ -124,10 +130,10 @@ def install_hooks(worktree: Path, environ: dict[str, str]) -> tuple[str, ...]:
     entry = {
         "name": HOOK_NAME,
         "type": "command",
-        "command": hook_command("gemini"),
+        "command": spool_command("gemini"),
         "timeout": TIMEOUT_MS,
     }
-    write_json(path, merge_hooks(settings, EVENTS, entry))
+    write_json(path, merge_hooks(settings, dict.fromkeys(EVENTS, entry)))
     return _switched_off(settings, path, gemini_home(environ) / ".gemini" / "settings.json")
 
 

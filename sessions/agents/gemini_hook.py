@@ -17,4 +17,5 @@ PART = HookPart(
     },
     tool_events=True,
     answer="{}",
+    spools=True,
 )

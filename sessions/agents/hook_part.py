@@ -20,7 +20,16 @@ if TYPE_CHECKING:
 class HookPart:
     """One CLI's hook calls: how they arrive, what they are called, and its tool names."""
 
-    __slots__ = ("answer", "shell_reads", "stdin", "tells", "tool_events", "tools", "translate")
+    __slots__ = (
+        "answer",
+        "shell_reads",
+        "spools",
+        "stdin",
+        "tells",
+        "tool_events",
+        "tools",
+        "translate",
+    )
 
     def __init__(
         self,
@@ -32,6 +41,7 @@ class HookPart:
         tool_events: bool = False,
         tells: bool = False,
         answer: str | None = None,
+        spools: bool = False,
     ) -> None:
         # It pipes one JSON object per event on stdin; the others leave the terminal there,
         # and reading it would block and eat keystrokes.
@@ -48,6 +58,9 @@ class HookPart:
         self.tells = tells
         # What it wants on stdout after every call, whatever happened.
         self.answer = answer
+        # It calls hooks on every tool call, through `/bin/sh -c`: its entry is a shell line
+        # that leaves the payload in the spool (sessions/agents/hook_spool.py), not a Python.
+        self.spools = spools
 
 
 _NONE = HookPart()

@@ -3,4 +3,4 @@
 from sessions.agents.claude_hook import TOOLS
 from sessions.agents.hook_part import HookPart
 
-PART = HookPart(stdin=True, tools=TOOLS, tool_events=True)
+PART = HookPart(stdin=True, tools=TOOLS, tool_events=True, spools=True)

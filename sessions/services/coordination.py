@@ -33,6 +33,8 @@ from sessions.services.conflicts import git_touches as changed_against_base
 from sessions.services.locks import survey
 
 LOCK_EVERY = 2.0
+# What `_holds` says once the holds file is gone because telling is off.
+OFF = ("off", 0.0)
 LIST_EVERY = 2.0  # seconds between listings of a builder that keeps writing on one tip
 CHANGES_FILE = "changes.json"
 
@@ -281,8 +283,13 @@ class Coordinator:
     ) -> None:
         """The files each builder holds, for the PreToolUse hook to warn another agent about
         to edit one of them. Written when telling is on and the holds changed, or often
-        enough that the hook knows a corral is still looking."""
+        enough that the hook knows a corral is still looking. With telling off the file goes:
+        while it exists, every PreToolUse pays for the Python hook entry."""
         if self.rules.tell == "off":
+            if self._holds != OFF:
+                self._holds = OFF
+                with contextlib.suppress(OSError):
+                    (self.repo.state_dir / HOLDS_FILE).unlink(missing_ok=True)
             return
         holds: dict[str, list[str]] = {}
         for view in views:

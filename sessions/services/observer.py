@@ -22,6 +22,7 @@ from sessions.adapters.journal import Journal
 from sessions.adapters.private import write_private
 from sessions.adapters.tmux import Tmux
 from sessions.agents.hook_part import hook_part
+from sessions.agents.hook_spool import Spool
 from sessions.agents.transcripts import (
     ToolUse,
     Transcript,
@@ -74,6 +75,7 @@ class _Watched:
     """What the observer remembers about one agent between looks."""
 
     events: Journal
+    spool: Spool
     activity: Activity = field(default_factory=Activity)
     calls: deque[Call] = field(default_factory=deque)
     writes: deque[Write] = field(default_factory=deque)
@@ -113,6 +115,12 @@ class Observer:
         now: float,
     ) -> Evidence:
         watched = self._watched(name)
+        if record is not None and record.worktree:
+            watched.spool.root = record.worktree
+        try:
+            watched.spool.drain(now)
+        except OSError:
+            pass  # what stays in the spool is drained by the next look or the runner
         events = watched.events.read_new()
         for event in events:
             watched.activity = fold(watched.activity, event)
@@ -160,7 +168,8 @@ class Observer:
         if watched is None:
             events = Journal(self.state_dir / "events" / f"{name}.jsonl")
             events.start_near_end(COLD_TAIL)
-            watched = self.watched[name] = _Watched(events=events)
+            spool = Spool(str(self.state_dir), name)
+            watched = self.watched[name] = _Watched(events=events, spool=spool)
         return watched
 
     def look_at_screens(

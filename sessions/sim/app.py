@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sessions.adapters.journal import Journal
-from sessions.agents.hook_settings import hook_argv
+from sessions.agents.hook_settings import spool_command
 from sessions.sim.console import Console, Exit
 from sessions.sim.plan import VERBS, plan_turn
 from sessions.sim.scenario import Scenario, Step
@@ -87,7 +87,7 @@ class Hooks:
     def __init__(self, cwd: Path) -> None:
         self._cwd = cwd
         self._env = {**os.environ, "CLAUDE_PROJECT_DIR": str(cwd)}
-        self._argv = hook_argv("sim")
+        self._argv = ("/bin/sh", "-c", spool_command("sim"))
         self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._pending = 0

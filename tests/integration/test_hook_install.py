@@ -31,7 +31,8 @@ from sessions.agents import kind_of
 from sessions.agents.claude import EVENTS as CLAUDE_EVENTS
 from sessions.agents.gemini import EVENTS as GEMINI_EVENTS
 from sessions.agents.gemini import SETTINGS as GEMINI_SETTINGS
-from sessions.agents.hook_settings import hook_argv, is_corral_hook
+from sessions.agents.hook_settings import hook_argv, is_corral_hook, spool_command
+from sessions.agents.hook_spool import Spool
 from sessions.agents.kind import Prepared
 from sessions.core.model import AgentSpec, Kind
 from sessions.supervisor import Supervisor
@@ -109,7 +110,7 @@ def test_claude_gets_one_sync_hook_per_event_and_git_stays_clean(
         [entry] = corral_entries(settings, event)
         assert entry == {
             "type": "command",
-            "command": shlex.join(hook_argv("claude")),
+            "command": spool_command("claude", asks=event == "PreToolUse"),
             "timeout": 10,
         }
     assert git(worktree, "status", "--porcelain", "--ignored=no").strip() == ""
@@ -306,7 +307,7 @@ def test_gemini_hooks_are_merged_into_the_workspace_settings_and_git_stays_clean
         [entry] = corral_entries(settings, event)
         assert set(entry) == {"name", "type", "command", "timeout"}
         assert (entry["name"], entry["type"], entry["timeout"]) == ("corral", "command", 10_000)
-        assert shlex.split(entry["command"]) == list(hook_argv("gemini"))
+        assert entry["command"] == spool_command("gemini")
     assert git(worktree, "status", "--porcelain", "--ignored=no").strip() == ""
     assert git(worktree, "check-ignore", str(GEMINI_SETTINGS)).strip() == str(GEMINI_SETTINGS)
 
@@ -663,6 +664,8 @@ def test_real_claude_code_reports_through_the_installed_hooks(
     assert install_claude(worktree, home) == Prepared()
     state = tmp_path / "state"
     state.mkdir()
+    spool = Spool(str(state), "alpha", str(worktree))
+    spool.make()  # as the agent's runner does: the shell entry's payloads wait there
     target = worktree / "notes.md"
     write = ToolUse("Write", {"file_path": str(target), "content": "# Notes\n"})
     with StandIn([Reply(text="Writing it.", tools=(write,)), Reply(text="Written.")]) as api:
@@ -675,6 +678,7 @@ def test_real_claude_code_reports_through_the_installed_hooks(
             log = state / "events" / "alpha.jsonl"
 
             def events() -> list[dict[str, Any]]:
+                spool.drain()
                 lines = log.read_text().splitlines() if log.exists() else []
                 return [json.loads(line) for line in lines]
 
@@ -693,4 +697,5 @@ def test_real_claude_code_reports_through_the_installed_hooks(
     assert names.index("PreToolUse") < names.index("PostToolUse") < names.index("Stop")
     assert target.read_text() == "# Notes\n"
     assert not (state / "hook-errors.log").exists()
+    assert not os.listdir(spool.folder)
     assert git(worktree, "status", "--porcelain").strip() == "?? notes.md"
