@@ -1,17 +1,24 @@
-"""How long one hook call costs the agent, for each way of starting corral's hook entry.
+"""What one hook call costs the agent, for each way of starting corral's hook entry.
 
 Claude Code runs its command hooks synchronously on every tool call (PreToolUse, PostToolUse,
-PostToolBatch), so each call's wall time is added to the agent's turn. This spawns the hook as
-the CLI does, a new process with a realistic PostToolUse payload on stdin, about 200 times per
-variant, interleaved so that a noisy moment hurts every variant alike, and prints the median
-and 95th percentile. Floors (`/bin/true`, bare interpreters) show what process start-up alone
-costs; `bash -c` shows what the shell Claude Code puts in front of a `command` hook adds; a
-Stop event shows the cost without the tool classes (`sessions.agents.tools` is imported only for
-tool events); two PreToolUse edits show what telling an agent about a file another builder
-holds costs (`[conflicts] tell = "warn"`): one of a held file, answered on stdout, one of a
-free file.
+PostToolBatch) through `/bin/sh -c` (Gemini CLI through `bash -c`), so each call's wall time is
+added to the agent's turn and its CPU to the machine's load. This spawns the hook as the CLI
+does, a new process with a realistic PostToolUse payload on stdin, about 200 times per variant,
+interleaved so that a noisy moment hurts every variant alike, and prints the median and 95th
+percentile of the wall time and of the CPU time (user + system of the process and whatever it
+ran, from the kernel's accounting of waited-for children).
 
-Every call is checked: exit code 0, nothing on stdout, one new line in the events file.
+- Floors: `/bin/true`, a shell handing stdin to `cat`, a bare interpreter.
+- **spool line** (what corral installs): the shell line that leaves the payload in the agent's
+  spool; the trimming then happens in a running process, measured as **drain**: CPU per event
+  of `Spool.drain()` over each round's payloads, as the runner or a looking corral pays it.
+- **python entry**: the Python entry corral installed before, through the same shell.
+- A Stop event; and PreToolUse edits while corral tells agents about held files
+  (`[conflicts] tell = "warn"`, so `holds.json` exists and the line hands over to the Python
+  entry): of a held file (answered on stdout) and of a free one.
+
+Every call is checked: exit code 0, stdout as expected, and in the end one trimmed line per
+call in each variant's events file.
 
 Run: .venv/bin/python bench/bench_hook.py [--calls 200]
 """
@@ -21,7 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,12 +37,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-HOOK_FILE = str(ROOT / "sessions" / "hook.py")
-IMPORT_MAIN = (
-    f"import sys; sys.path.insert(0, {str(ROOT)!r}); from sessions.hook import main; main()"
-)
+from sessions.agents.hook_settings import hook_command, spool_command
+from sessions.agents.hook_spool import Spool
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Variant:
     events: bool = True
     stop: bool = False
     pre: str = ""  # "held" or "free": a PreToolUse edit of a file another builder holds, or not
+    spooled: bool = False  # its agent has a spool, as under corral's runner
+    tells: bool = False  # corral is telling: holds.json exists
 
 
 def payload(worktree: Path) -> bytes:
@@ -79,39 +84,34 @@ def payload(worktree: Path) -> bytes:
     ).encode()
 
 
-def console_script(folder: Path) -> str:
-    """`corral-hook` as installed, or the same entry-point wrapper pip writes for it."""
-    installed = Path(PYTHON).with_name("corral-hook")
-    if installed.exists():
-        return str(installed)
-    script = folder / "corral-hook"
-    script.write_text(
-        f"#!{PYTHON}\n"
-        "import re\nimport sys\nfrom sessions.hook import main\n"
-        "if __name__ == '__main__':\n"
-        "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
-        "    sys.exit(main())\n"
-    )
-    script.chmod(0o755)
-    return str(script)
-
-
-def variants(folder: Path) -> list[Variant]:
-    kind = ("--kind", "claude")
-    fastest = (PYTHON, "-I", "-S", "-c", IMPORT_MAIN, *kind)
+def variants() -> list[Variant]:
+    spool = spool_command("claude")
+    asks = spool_command("claude", asks=True)
+    python = hook_command("claude")
     return [
         Variant("/bin/true (floor)", ("/bin/true",), events=False),
-        Variant("python -I -S -c pass (floor)", (PYTHON, "-I", "-S", "-c", "pass"), False),
-        Variant("python -c pass (floor, with site)", (PYTHON, "-c", "pass"), False),
-        Variant("python -P -m sessions.hook", (PYTHON, "-P", "-m", "sessions.hook", *kind)),
-        Variant("python -I -m sessions.hook", (PYTHON, "-I", "-m", "sessions.hook", *kind)),
-        Variant("corral-hook (console script)", (console_script(folder), *kind)),
-        Variant("python -I -S sessions/hook.py", (PYTHON, "-I", "-S", HOOK_FILE, *kind)),
-        Variant("python -I -S -c 'import main'", fastest),
-        Variant("bash -c: python -I -S -c ...", ("bash", "-c", shlex.join(fastest))),
-        Variant("python -I -S -c ..., a Stop event", fastest, stop=True),
-        Variant("PreToolUse edit, held: told", fastest, pre="held"),
-        Variant("PreToolUse edit, free", fastest, pre="free"),
+        Variant("sh -c cat (floor)", ("/bin/sh", "-c", "cat >/dev/null"), events=False),
+        Variant("python -I -S -c pass (floor)", (sys.executable, "-I", "-S", "-c", "pass"), False),
+        Variant("sh -c: python entry (before)", ("/bin/sh", "-c", python)),
+        Variant("sh -c: spool line (installed)", ("/bin/sh", "-c", spool), spooled=True),
+        Variant("bash -c: spool line", ("bash", "-c", spool), spooled=True),
+        Variant("sh -c: spool line, Stop", ("/bin/sh", "-c", spool), stop=True, spooled=True),
+        Variant("sh -c: python entry, Stop", ("/bin/sh", "-c", python), stop=True),
+        Variant(
+            "PreToolUse, tell on: held, told",
+            ("/bin/sh", "-c", asks),
+            pre="held",
+            spooled=True,
+            tells=True,
+        ),
+        Variant(
+            "PreToolUse, tell on: free",
+            ("/bin/sh", "-c", asks),
+            pre="free",
+            spooled=True,
+            tells=True,
+        ),
+        Variant("PreToolUse, tell off", ("/bin/sh", "-c", asks), pre="free", spooled=True),
     ]
 
 
@@ -131,78 +131,111 @@ def sent_for(variant: Variant, data: bytes, stop: bytes, worktree: Path) -> byte
     return stop if variant.stop else data
 
 
-def call(variant: Variant, data: bytes, env: dict[str, str], cwd: Path) -> float:
+def call(variant: Variant, data: bytes, env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one call, the CPU of everything it ran included."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run(
         variant.argv, input=data, capture_output=True, env=env, cwd=cwd, check=False
     )
     elapsed = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     told = variant.pre == "held"
     if done.returncode != 0 or bool(done.stdout) != told:
         raise SystemExit(f"{variant.name}: exit {done.returncode}, stdout {done.stdout[:200]!r}")
     if told and b"being changed by other" not in done.stdout:
         raise SystemExit(f"{variant.name}: wrong answer {done.stdout[:200]!r}")
-    return elapsed
+    return elapsed, cpu
 
 
-def measure(calls: int) -> list[tuple[Variant, list[float]]]:
+Times = dict[str, tuple[list[float], list[float]]]
+
+
+def measure(calls: int) -> tuple[list[Variant], Times, list[float]]:
+    """Each variant's (wall, CPU) per call, and the drain's CPU per event, round by round."""
     with tempfile.TemporaryDirectory(prefix="corral-bench-hook-") as folder:
         base = Path(folder)
         worktree = base / "worktree"
         (worktree / "src" / "engine").mkdir(parents=True)
-        home = base / "state"
-        home.mkdir()
-        env = {**os.environ, "CORRAL_HOME": str(home), "CLAUDE_PROJECT_DIR": str(worktree)}
+        env = {**os.environ, "CLAUDE_PROJECT_DIR": str(worktree)}
         env.pop("PYTHONPATH", None)
         data = payload(worktree)
         stop = json.dumps({"hook_event_name": "Stop", "stop_hook_active": False}).encode()
-        chosen = variants(base)
-        times: dict[str, list[float]] = {variant.name: [] for variant in chosen}
-        holds = {"tell": "warn", "holds": {"src/engine/planner.py": ["other"]}}
+        chosen = variants()
+        holds = json.dumps({"tell": "warn", "holds": {"src/engine/planner.py": ["other"]}})
+        spools: dict[str, Spool] = {}
+        homes: dict[str, Path] = {}
         for index, variant in enumerate(chosen):
-            (home / "holds.json").write_text(json.dumps(holds))
-            sent = sent_for(variant, data, stop, worktree)
-            call(variant, sent, {**env, "CORRAL_AGENT": f"bench-{index}"}, worktree)
-        for round_ in range(calls):
-            (home / "holds.json").write_text(json.dumps(holds))  # as a looking corral does
-            for index, variant in enumerate(chosen):
-                env_for = {**env, "CORRAL_AGENT": f"bench-{index}"}
-                sent = sent_for(variant, data, stop, worktree)
-                times[variant.name].append(call(variant, sent, env_for, worktree))
+            home = homes[variant.name] = base / f"state-{index}"
+            home.mkdir()
+            if variant.spooled:
+                spools[variant.name] = Spool(str(home), "bench", str(worktree))
+                spools[variant.name].make()
+        times: Times = {variant.name: ([], []) for variant in chosen}
+        drains: list[float] = []
+        for round_ in range(calls + 1):
+            for variant in chosen:
+                home = homes[variant.name]
+                if variant.tells:  # as a looking corral keeps it fresh
+                    (home / "holds.json").write_text(holds)
+                env_for = {**env, "CORRAL_HOME": str(home), "CORRAL_AGENT": "bench"}
+                wall, cpu = call(
+                    variant, sent_for(variant, data, stop, worktree), env_for, worktree
+                )
+                if round_:  # the first round only warms up
+                    times[variant.name][0].append(wall)
+                    times[variant.name][1].append(cpu)
+            began = time.process_time()
+            drained = sum(spool.drain() for spool in spools.values())
+            if round_:
+                drains.append((time.process_time() - began) / max(drained, 1))
             if round_ % 50 == 49:
                 print(f"{round_ + 1}/{calls} rounds", file=sys.stderr)
-        check(chosen, home, calls)
-        return [(variant, times[variant.name]) for variant in chosen]
+        check(chosen, homes, calls + 1)
+        return chosen, times, drains
 
 
-def check(chosen: list[Variant], home: Path, calls: int) -> None:
+def check(chosen: list[Variant], homes: dict[str, Path], calls: int) -> None:
     """Every hook variant wrote one trimmed line per call, with the edit classified."""
-    for index, variant in enumerate(chosen):
-        if not variant.events or variant.stop:
+    for variant in chosen:
+        if not variant.events:
             continue
-        lines = (home / "events" / f"bench-{index}.jsonl").read_text().splitlines()
+        lines = (homes[variant.name] / "events" / "bench.jsonl").read_text().splitlines()
         last = json.loads(lines[-1])
-        if len(lines) != calls + 1 or last.get("cls") != "edit" or "tool_response" in last:
+        wanted = "Stop" if variant.stop else ("PreToolUse" if variant.pre else "PostToolUse")
+        if len(lines) != calls or last.get("event") != wanted or "tool_response" in last:
             raise SystemExit(f"{variant.name}: wrong events ({len(lines)} lines, last {last})")
 
 
-def row(name: str, times: list[float]) -> str:
-    ms = sorted(t * 1000 for t in times)
-    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-    return f"| {name:<34} | {statistics.median(ms):>9.1f} | {p95:>6.1f} | {len(ms):>5} |"
+def spread(values: list[float]) -> tuple[float, float]:
+    ms = sorted(v * 1000 for v in values)
+    return statistics.median(ms), ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=200, help="calls per variant")
     args = parser.parse_args()
-    results = measure(args.calls)
+    chosen, times, drains = measure(args.calls)
     print(f"payload: PostToolUse for an Edit, {len(payload(Path('/w')))} bytes on stdin\n")
-    print("| hook start                         | median ms | p95 ms | calls |")
-    print("|------------------------------------|-----------|--------|-------|")
-    for variant, times in results:
-        print(row(variant.name, times))
-    print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    columns = ("wall median ms", "wall p95", "CPU median ms", "CPU p95")
+    print(f"| {'hook start':<33} | " + " | ".join(columns) + " |")
+    print(f"|{'-' * 35}|" + "|".join("-" * (len(c) + 2) for c in columns) + "|")
+    for variant in chosen:
+        wall, cpu = times[variant.name]
+        (wall_median, wall_p95), (cpu_median, cpu_p95) = spread(wall), spread(cpu)
+        print(
+            f"| {variant.name:<33} | {wall_median:>14.2f} | {wall_p95:>8.2f} "
+            f"| {cpu_median:>13.2f} | {cpu_p95:>7.2f} |"
+        )
+    median, p95 = spread(drains)
+    drain = "drain, per event (in a runner)"
+    print(f"| {drain:<33} | {'':>14} | {'':>8} | {median:>13.2f} | {p95:>7.2f} |")
+    print(
+        f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     return 0
 
 
