@@ -52,6 +52,7 @@ class Spool:
 
     def make(self) -> None:
         """The folder, private to the user; the shell entry uses it only once it exists."""
+        os.makedirs(os.path.dirname(self.folder), mode=0o700, exist_ok=True)
         os.makedirs(self.folder, mode=0o700, exist_ok=True)
 
     def drain(self, now: float | None = None) -> int:
