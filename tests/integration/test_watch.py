@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from sessions.core.model import State
 from sessions.supervisor import Supervisor
 from tests.helpers import corral, wait_for
 
@@ -44,14 +45,27 @@ class Watch:
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
         )
+        self.pending = b""
 
     def line(self, timeout: float) -> str | None:
-        """The next line written within `timeout` seconds, or None."""
+        """The next line written within `timeout` seconds, or None.
+
+        Read from the descriptor into a buffer of our own: a buffered reader would take two
+        lines that came together, return one, and leave the other where `select` cannot see.
+        """
         assert self.process.stdout is not None
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
-        return self.process.stdout.readline() if ready else None
+        end = time.monotonic() + timeout
+        while b"\n" not in self.pending:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.process.stdout], [], [], left)[0]:
+                return None
+            chunk = os.read(self.process.stdout.fileno(), 65536)
+            if not chunk:
+                return None
+            self.pending += chunk
+        line, _, self.pending = self.pending.partition(b"\n")
+        return line.decode() + "\n"
 
     def until(self, wanted: Callable[[str], bool], timeout: float = 20.0) -> str:
         end = time.monotonic() + timeout
@@ -72,6 +86,13 @@ def herd(make_repo: Callable[..., Path]) -> Iterator[Path]:
     supervisor = Supervisor.open(root)
     supervisor.up()
     wait_for(lambda: all(view.pid for view in supervisor.look()), timeout=30, what="pids")
+    # Past their first seconds, which read "starting": from here on, a line means a change.
+    settled = (State.WORKING, State.IDLE)
+    wait_for(
+        lambda: all(view.state in settled for view in supervisor.look()),
+        timeout=30,
+        what="both agents past starting",
+    )
     yield root
 
 
@@ -94,7 +115,7 @@ def test_watch_json_writes_the_herd_then_each_change_and_nothing_between(herd: P
         watch.until(lambda line: states(line).get("busy") != "paused")
     finally:
         assert watch.stop() == 0
-    assert watch.process.stderr is not None and watch.process.stderr.read() == ""
+    assert watch.process.stderr is not None and watch.process.stderr.read() == b""
 
 
 def test_watch_tells_a_person_which_agent_moved(herd: Path) -> None:
