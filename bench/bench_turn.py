@@ -234,8 +234,8 @@ def main() -> int:
         return 0
     results = measure(located.path, args.runs, args.tools)
     print(f"Claude Code {located.version}, a turn of {args.tools} tool calls\n")
-    columns = ("runs", "median s", "min s", "max s", "extra ms/call", "paired", "CLI CPU ms")
-    columns += ("child CPU ms",)
+    columns = ["runs", "median s", "min s", "max s", "extra ms/call", "paired", "CLI CPU ms"]
+    columns.append("child CPU ms")
     print(f"| {'way':<22} | " + " | ".join(columns) + " |")
     print(f"|{'-' * 24}|" + "|".join("-" * (len(c) + 2) for c in columns) + "|")
     bare = [run.seconds for run in results[WAYS[0].name]]
