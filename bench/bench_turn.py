@@ -1,5 +1,5 @@
 """Whether corral's hooks make an agent's turn longer: the real Claude Code CLI, one scripted
-turn, four ways, interleaved run by run.
+turn, five ways, interleaved run by run.
 
 - **no hooks**: the worktree has no corral settings.
 - **cat >/dev/null** (the floor): the same settings with every command replaced by a shell
@@ -7,17 +7,19 @@ turn, four ways, interleaved run by run.
   hook shows apart from what corral's command adds to it.
 - **spool line** (what corral installs): `install_hooks` writes the shell line that leaves each
   payload in the agent's spool; the spool is drained after the turn, as the runner does.
+- **spool line + PostToolBatch**: the same with the event corral asked for before and no longer
+  does, which fires once more per batch of tool calls.
 - **python entry** (what corral installed before): the same settings with every command
   replaced by the Python entry, and no spool, so each hook writes its event itself.
 
 The turn is one prompt answered by the Messages API stand-in with tool calls one at a time
 (Bash `true`, Read of a small file, Write of a new small file, in turn), each in a reply of
-its own, so that every call costs a PreToolUse, a PostToolUse and a PostToolBatch hook, and
-then a closing text. Claude Code runs these hooks synchronously, so their wall time lands in
-the turn. The turn's time is what the stand-in sees: from the arrival of the turn's first
-model request to that of its last. The CPU is read from `/proc` for the CLI process, before
-the prompt and once the turn is over (its Stop event written): its own, and that of the
-children it waited for (the hooks and the Bash tool's shell).
+its own, so that every call costs a PreToolUse and a PostToolUse hook (and a PostToolBatch
+where asked for), and then a closing text. Claude Code runs these hooks synchronously, so
+their wall time lands in the turn. The turn's time is what the stand-in sees: from the arrival
+of the turn's first model request to that of its last. The CPU is read from `/proc` for the
+CLI process, before the prompt and once the turn is over (its Stop event written): its own,
+and that of the children it waited for (the hooks and the Bash tool's shell).
 
 Every run starts a fresh CLI in a fresh git worktree and HOME, and checks what it did: every
 file written, and for the hooked ways one PreToolUse and one PostToolUse per call and a Stop
@@ -59,12 +61,15 @@ class Way:
     hooks: bool = True
     command: str | None = None
     reports: bool = True
+    # Events corral asks for on top of what install_hooks writes (as it once did).
+    extra: tuple[str, ...] = ()
 
 
 WAYS = (
     Way("no hooks", hooks=False, reports=False),
     Way("cat >/dev/null (floor)", command="cat >/dev/null", reports=False),
     Way("spool line (installed)"),
+    Way("spool line + PostToolBatch", extra=("PostToolBatch",)),
     Way("python entry (before)", command=hook_command("claude")),
 )
 AGENT = "bench"
@@ -110,8 +115,13 @@ def install(way: Way, worktree: Path, state: Path) -> Spool | None:
     notes = install_hooks(worktree)
     if notes:
         raise SystemExit(f"install_hooks: {notes}")
+    path = worktree / SETTINGS
+    if way.extra:
+        settings = json.loads(path.read_text())
+        entry = settings["hooks"]["PostToolUse"][-1]
+        settings["hooks"].update({event: [entry] for event in way.extra})
+        path.write_text(json.dumps(settings, indent=2))
     if way.command is not None:
-        path = worktree / SETTINGS
         settings = json.loads(path.read_text())
         for groups in settings["hooks"].values():
             for group in groups:

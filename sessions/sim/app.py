@@ -359,7 +359,7 @@ class Session(Console):
         self._report_tool(call)
 
     def _report_tool(self, call: ToolOutcome) -> None:
-        """PreToolUse, PostToolUse (or PostToolUseFailure) and PostToolBatch, as Claude sends."""
+        """PreToolUse and PostToolUse (or PostToolUseFailure), what corral asks Claude for."""
         tool = {
             "tool_name": call.tool,
             "tool_input": self._tool_input(call),
@@ -372,8 +372,6 @@ class Session(Console):
             self.hook("PostToolUse", permission_mode="default", tool_response=response, **tool)
         else:
             self.hook("PostToolUseFailure", permission_mode="default", error=output, **tool)
-        batch = [{**tool, "tool_response": output}]
-        self.hook("PostToolBatch", permission_mode="default", tool_calls=batch)
         self._settle_hooks()
 
     def _settle_hooks(self) -> None:
