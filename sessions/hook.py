@@ -82,11 +82,11 @@ SIZED = (
     "delta",
 )
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
-# Which files other builders hold, written by corral while it looks; older than this, ignored.
-HOLDS_FILE = "holds.json"
 # Where the shell entry leaves each payload as it came, one file per event, for corral to trim:
 # `$CORRAL_HOME/spool/$CORRAL_AGENT/` (sessions/agents/hook_spool.py).
 SPOOL = "spool"
+# Which files other builders hold, written by corral while it looks; older than this, ignored.
+HOLDS_FILE = "holds.json"
 HOLDS_TTL = 120.0
 
 
@@ -112,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             # drains the spool trims it (and complains if it is not JSON).
             keep(spool, kind, raw or b"")
             if part.tells:
-                record = _before_edit(raw, kind, event, received)
-        if part.tells and record is not None and _edit_before(record):
+                record = _record_to_answer(raw, kind, event, received)
+        if part.tells and record is not None and _answerable(record):
             answer = tell(record, os.environ, received)
     except Exception as error:
         complain(error, kind, os.environ)
@@ -122,12 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _edit_before(record: dict[str, Any]) -> bool:
+def _answerable(record: dict[str, Any]) -> bool:
     """An edit's PreToolUse, the one moment an answer can still change the tool call."""
     return record["event"] == "PreToolUse" and record.get("cls") == "edit"
 
 
-def _before_edit(
+def _record_to_answer(
     raw: bytes | None, kind: str, event: str | None, received: float
 ) -> dict[str, Any] | None:
     """The record to answer from, when the payload reads; the spool's drain reports it if not."""
