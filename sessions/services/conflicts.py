@@ -18,12 +18,13 @@ import fnmatch
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
 from typing import Any, Literal
 
+from sessions.adapters.git_findings import Findings, Side, load_findings, save_findings
 from sessions.adapters.journal import Journal
 from sessions.adapters.repo import Repo, git
 from sessions.core.conflict_values import (
@@ -252,36 +253,36 @@ def _merge_paths(out: str) -> dict[str, str]:
 # -- the look: all three levels, git only when needed -------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Side:
-    """One agent as git sees it: the merge base with base, and its current files as a commit."""
-
-    merge_base: str
-    tip: str
-
-
 class ConflictFinder:
     """Runs all three levels on each look, keeping git's answers until something changes.
 
     Level 1 runs every time. Git runs only for builders in a level-1 pair and only when their
     key or the base branch moved; line ranges and merge results are kept per commit, which
-    names the files exactly, so a repeated look costs one `rev-parse` of the base.
+    names the files exactly, so a repeated look costs one `rev-parse` of the base. Given a
+    `saved` path (in `.corral/cache/`), what git said is kept there too, so a new process
+    (a script polling `corral ls`) asks git only about what moved since the last one.
     """
 
     def __init__(
-        self, repo_root: Path, base: str, window: float = WINDOW, ignore: Sequence[str] = ()
+        self,
+        repo_root: Path,
+        base: str,
+        window: float = WINDOW,
+        ignore: Sequence[str] = (),
+        repo: Repo | None = None,
+        saved: Path | None = None,
     ) -> None:
         self.repo_root = repo_root
         self.base = base
         self.window = window
         self.ignore = tuple(ignore)
-        self.worktrees = Worktrees(_repo(repo_root))
+        self.worktrees = Worktrees(repo or _repo(repo_root))
         # Why the last look stopped at level 1, by agent, pair or base: a vanished worktree
         # or a missing base must not stop the look, but should be seen.
         self.errors: dict[str, str] = {}
-        self._sides: dict[tuple[str, str, str], _Side] = {}
-        self._ranges: dict[tuple[str, str, str], tuple[LineRange, ...]] = {}
-        self._merges: dict[tuple[str, str], dict[str, str]] = {}
+        self.saved = saved
+        self._known = load_findings(saved, base) if saved is not None else Findings()
+        self._asked = False  # whether this look asked git anything the saved findings lack
 
     def find(
         self, builders: Sequence[Builder], now: float, base_tip: str | None = None
@@ -292,7 +293,7 @@ class ConflictFinder:
         self.errors = {}
         files = file_level(builders, self.window, now, self.ignore)
         if not files:
-            self._sides, self._ranges, self._merges = {}, {}, {}
+            self._keep(Findings())
             return files
         by_agent = {builder.agent: builder for builder in builders}
         try:
@@ -309,7 +310,7 @@ class ConflictFinder:
         except AgentError as error:
             self.errors[self.base] = str(error)
             return files
-        cache = _Cache()
+        cache = Findings()
         found = list(files)
         for (a, b), pair in _pairs(files).items():
             sides = [self._side(by_agent[name], base_tip, cache) for name in (a, b)]
@@ -319,16 +320,25 @@ class ConflictFinder:
                 found += self._deeper(pair, by_agent[a], by_agent[b], sides[0], sides[1], cache)
             except AgentError as error:
                 self.errors[f"{a} and {b}"] = str(error)
-        self._sides, self._ranges, self._merges = cache.sides, cache.ranges, cache.merges
+        self._keep(cache)
         return tuple(sorted(found, key=conflict_order))
 
-    def _side(self, builder: Builder, base_tip: str, cache: _Cache) -> _Side | None:
+    def _keep(self, used: Findings) -> None:
+        """What this look used is what the next one starts from, here and in `saved`."""
+        known, self._known = self._known, used
+        if self.saved is None or not (self._asked or _keys(known) != _keys(used)):
+            return
+        self._asked = False
+        save_findings(self.saved, used, self.base)
+
+    def _side(self, builder: Builder, base_tip: str, cache: Findings) -> Side | None:
         key = (builder.agent, builder.key or _touch_key(builder), base_tip)
-        side = cache.sides.get(key, self._sides.get(key))
+        side = cache.sides.get(key, self._known.sides.get(key))
         if side is None:
+            self._asked = True
             try:
                 merge_base = _merge_base(builder.worktree, base_tip)
-                side = _Side(merge_base, self.worktrees.current_commit(builder.worktree))
+                side = Side(merge_base, self.worktrees.current_commit(builder.worktree))
             except (AgentError, NotARepoError) as error:
                 self.errors[builder.agent] = str(error)
                 return None
@@ -340,9 +350,9 @@ class ConflictFinder:
         files: Sequence[Conflict],
         a: Builder,
         b: Builder,
-        side_a: _Side,
-        side_b: _Side,
-        cache: _Cache,
+        side_a: Side,
+        side_b: Side,
+        cache: Findings,
     ) -> list[Conflict]:
         """Levels 2 and 3 for one pair of builders, for the paths level 1 found."""
         found = []
@@ -362,30 +372,27 @@ class ConflictFinder:
             found.append(Conflict("merge", path, files[0].agents, pair_since, merge[path]))
         return found
 
-    def _lines(self, side: _Side, path: str, cache: _Cache) -> tuple[LineRange, ...]:
+    def _lines(self, side: Side, path: str, cache: Findings) -> tuple[LineRange, ...]:
         key = (side.merge_base, side.tip, path)
-        ranges = cache.ranges.get(key, self._ranges.get(key))
+        ranges = cache.ranges.get(key, self._known.ranges.get(key))
         if ranges is None:
+            self._asked = True
             ranges = _ranges(self.repo_root, side.merge_base, side.tip, path)
         cache.ranges[key] = ranges
         return ranges
 
-    def _merge(self, a: _Side, b: _Side, cache: _Cache) -> dict[str, str]:
+    def _merge(self, a: Side, b: Side, cache: Findings) -> dict[str, str]:
         key = (a.tip, b.tip)
-        merge = cache.merges.get(key, self._merges.get(key))
+        merge = cache.merges.get(key, self._known.merges.get(key))
         if merge is None:
+            self._asked = True
             merge = _merge(self.repo_root, a.tip, b.tip)
         cache.merges[key] = merge
         return merge
 
 
-@dataclass
-class _Cache:
-    """What one look used; the next look starts from it, so nothing stale piles up."""
-
-    sides: dict[tuple[str, str, str], _Side] = field(default_factory=dict)
-    ranges: dict[tuple[str, str, str], tuple[LineRange, ...]] = field(default_factory=dict)
-    merges: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+def _keys(findings: Findings) -> tuple[set[object], ...]:
+    return (set(findings.sides), set(findings.ranges), set(findings.merges))
 
 
 def _pairs(files: Iterable[Conflict]) -> dict[tuple[str, ...], list[Conflict]]:

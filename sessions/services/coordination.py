@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from sessions.adapters.feed import Feed, Follower
+from sessions.adapters.git_findings import FINDINGS_FILE
 from sessions.adapters.journal import Journal
 from sessions.adapters.private import open_private, write_private
 from sessions.adapters.repo import Repo, git
@@ -211,6 +212,8 @@ class Coordinator:
                 base,
                 window=self.rules.roles.window,
                 ignore=self.rules.roles.coordination,
+                repo=self.repo,
+                saved=self.repo.state_dir / "cache" / FINDINGS_FILE,
             )
         # Both builders writing PROGRESS.md or notes is coordination, even when their edits
         # would not merge cleanly: the herd's notes are not its code.

@@ -236,6 +236,29 @@ def test_git_runs_again_only_when_a_key_changes(root: Path) -> None:
     assert find(root, "a", "b", finder=finder) == everything, "a key made from the touches"
 
 
+def test_a_new_process_starts_from_what_git_said_to_the_last(root: Path, tmp_path: Path) -> None:
+    """A script polling `corral ls` starts a new finder each time: with the same saved file it
+    keeps git's answers for builders whose keys stand, and asks again for one that moved."""
+    saved = tmp_path / "cache" / "conflict_git.json"
+    saved.parent.mkdir()
+    change(root, "a", {15: "a fifteen"})
+    change(root, "b", {1: "b one"})
+    assert find(root, "a", "b", finder=ConflictFinder(root, "main", saved=saved), key="1") == {
+        ("file", FILE)
+    }
+    change(root, "b", {15: "b fifteen"})
+    again = ConflictFinder(root, "main", saved=saved)
+    assert find(root, "a", "b", finder=again, key="1") == {("file", FILE)}, "kept answer"
+    everything = {("file", FILE), ("lines", FILE), ("merge", FILE)}
+    fresh = ConflictFinder(root, "main", saved=saved)
+    assert find(root, "a", "b", finder=fresh, key="2") == everything
+    assert find(root, "a", "b", finder=ConflictFinder(root, "main"), key="2") == everything
+
+    saved.write_text('{"format": 1, "base": "main", "sides": [["a"]]}')
+    damaged = ConflictFinder(root, "main", saved=saved)
+    assert find(root, "a", "b", finder=damaged, key="1") == everything, "asked git again"
+
+
 def test_a_deleted_file_meets_any_change_to_it(root: Path) -> None:
     (worktree(root, "a") / "README.md").unlink()
     (worktree(root, "b") / "README.md").write_text("# project\nmore\n")
