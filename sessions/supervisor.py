@@ -13,7 +13,6 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -30,31 +29,29 @@ from sessions.adapters.repo import Repo
 from sessions.adapters.tmux import Tmux, tmux_version
 from sessions.commands import pausing
 from sessions.commands.launcher import interrupted, launch_in_pane
-from sessions.core.agent_fields import AgentFields
-from sessions.core.attach_values import AttachPlan
 from sessions.core.errors import AgentError, CorralError
 from sessions.core.explain import explanation
 from sessions.core.fold import FOLD_VERSION, AgentRecord, Fold
-from sessions.core.history_values import Recorded
 from sessions.core.lock_values import LockReport
 from sessions.core.model import AgentSpec, AgentView, Config, PaneInfo, Snapshot, State, Summary
-from sessions.core.note_changes import NoteText
 from sessions.core.outcome import Outcome
-from sessions.core.redact import Redactor
 from sessions.core.rules import CoordinationRules, SummaryRules
 from sessions.core.status import Evidence
-from sessions.core.summary_values import Brief
-from sessions.core.worktree_values import MergePreview, RemovalPlan, WorktreeDiff
-from sessions.services.briefs import JOURNAL_TAIL, checkouts, gather, herd_facts, tail_events
 from sessions.services.coordination import Coordinator
 from sessions.services.lock_tax import Tax, coordination_tax
-from sessions.services.notes import Notes
 from sessions.services.observer import Observer
 from sessions.services.views import agent_view, located_view
 from sessions.services.worktrees import Ensured, Worktrees
 
 if TYPE_CHECKING:
+    from sessions.core.agent_fields import AgentFields
+    from sessions.core.attach_values import AttachPlan
+    from sessions.core.history_values import Recorded
+    from sessions.core.note_changes import NoteText
+    from sessions.core.summary_values import Brief
+    from sessions.core.worktree_values import MergePreview, RemovalPlan, WorktreeDiff
     from sessions.services.history import History
+    from sessions.services.notes import Notes
     from sessions.services.summaries import Summarizer
 
 STOP_WAIT = 8.0
@@ -210,6 +207,8 @@ class Supervisor:
         """PROGRESS.md and notes in every checkout, looked at now; changes go to the journal.
         One tracker per supervisor, so a long-lived app reads only files that changed."""
         if self._notes is None:
+            from sessions.services.notes import Notes
+
             rules = self.coordinator.rules.notes
             self._notes = Notes(self.journal, self.repo.state_dir / "cache", rules, feed=self.feed)
         places = self.coordinator.checkouts(self.look() if views is None else views)
@@ -261,20 +260,19 @@ class Supervisor:
 
     def briefs(self, views: Sequence[AgentView]) -> list[Brief]:
         """What each agent's summary is written from, every secret redacted."""
-        redactor = self._redactor(views)
-        base = self._base_or_none()
-        events = self.repo.state_dir / "events"
-        journal = tail_events(self.journal.path, JOURNAL_TAIL)
-        return [gather(view, self.tmux, journal, events, base, redactor) for view in views]
+        from sessions.services.briefs import briefs_of
+
+        patterns = self.summary_rules.redact
+        return briefs_of(views, self.tmux, self.repo, self._base_or_none(), patterns)
 
     def herd_facts(
         self, views: Sequence[AgentView], before: Mapping[str, str], since: float
     ) -> list[str]:
         """What a "while you were away" digest is written from, redacted."""
-        return herd_facts(views, dict(before), self.journal.path, since, self._redactor(views))
+        from sessions.services.briefs import herd_facts, redactor_for
 
-    def _redactor(self, views: Sequence[AgentView]) -> Redactor:
-        return Redactor.for_checkouts(checkouts(views, self.repo.root), self.summary_rules.redact)
+        redactor = redactor_for(views, self.repo.root, self.summary_rules.redact)
+        return herd_facts(views, dict(before), self.journal.path, since, redactor)
 
     def explain(self, name: str) -> list[tuple[str, str]]:
         """The evidence behind an agent's state, as (source, what it says) lines."""
@@ -350,6 +348,8 @@ class Supervisor:
                 else:
                     to_start.append(spec)
             if to_start:
+                from concurrent.futures import ThreadPoolExecutor
+
                 base = self.base()
                 with ThreadPoolExecutor(max_workers=self.worktree_workers) as pool:
                     ensured = list(pool.map(lambda spec: self._try_ensure(spec, base), to_start))

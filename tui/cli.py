@@ -21,7 +21,6 @@ from sessions.adapters.repo import Repo
 from sessions.core.errors import CorralError
 from sessions.core.model import AgentRole, AgentView, Snapshot, State, Summary
 from sessions.core.outcome import Outcome
-from sessions.core.summary_values import Skipped
 from sessions.supervisor import Supervisor
 
 STATE_MARKS = {
@@ -599,6 +598,8 @@ def cmd_doctor(args: argparse.Namespace, repo: Path) -> int:
 
 def cmd_summarize(args: argparse.Namespace, repo: Path) -> int:
     import asyncio
+
+    from sessions.core.summary_values import Skipped
 
     supervisor = Supervisor.open(repo)
     summarizer = supervisor.summarizer()

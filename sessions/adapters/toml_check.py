@@ -9,7 +9,6 @@ written beside it: corral.toml in `config`, the user's settings in `user_setting
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
@@ -193,6 +192,8 @@ class Section:
     def check_keys(self, allowed: Sequence[str]) -> None:
         for key in self.values:
             if key not in allowed:
+                import difflib  # only for a mistake: every `corral ls` reads the config
+
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = f' (did you mean "{close[0]}"?)' if close else ""
                 raise self.error(

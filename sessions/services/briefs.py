@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sessions.adapters.journal import Journal
-from sessions.adapters.repo import git
+from sessions.adapters.repo import Repo, git
 from sessions.adapters.tmux import Tmux
 from sessions.core.errors import CorralError
 from sessions.core.events import DIGEST, QUIET_EVENTS, Event
@@ -155,3 +155,19 @@ def _event_line(event: Event) -> str:
 def checkouts(views: Iterable[AgentView], root: Path) -> list[Path]:
     """Every folder whose .env files hold values to redact."""
     return [root, *(Path(v.worktree) for v in views if v.worktree)]
+
+
+def redactor_for(views: Iterable[AgentView], root: Path, patterns: Sequence[str]) -> Redactor:
+    """What hides secrets from a summary: the built-in patterns, the user's, and every value
+    in the checkouts' .env files."""
+    return Redactor.for_checkouts(checkouts(views, root), patterns)
+
+
+def briefs_of(
+    views: Sequence[AgentView], tmux: Tmux, repo: Repo, base: str | None, patterns: Sequence[str]
+) -> list[Brief]:
+    """A brief for each agent, from the journal's last events read once for them all."""
+    redactor = redactor_for(views, repo.root, patterns)
+    journal = tail_events(repo.journal_path, JOURNAL_TAIL)
+    events = repo.state_dir / "events"
+    return [gather(view, tmux, journal, events, base, redactor) for view in views]

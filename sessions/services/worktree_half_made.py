@@ -17,8 +17,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 from sessions.adapters.private import write_private
 from sessions.adapters.repo import Repo, git
 from sessions.adapters.worktree_git import (
@@ -291,6 +289,8 @@ def _cut_short(root: Path, path: Path, blob: str | None) -> bool:
 
 def _users_of(folder: Path) -> list[str]:
     """Processes working in `folder` (a git still checking out, an agent), as `name (pid N)`."""
+    import psutil  # only here: every `corral ls` loads this module, and psutil costs 30 ms
+
     found = []
     for process in psutil.process_iter(["pid", "name", "cwd"]):
         cwd = process.info.get("cwd")

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sessions.adapters.repo import Repo
 from sessions.adapters.worktree_git import (
@@ -35,17 +36,13 @@ from sessions.adapters.worktree_git import (
     run,
 )
 from sessions.core.errors import AgentError
-from sessions.core.worktree_values import Leftovers, Merged, MergePreview, RemovalPlan
-from sessions.services import saved_work, worktree_merge, worktree_removal
-from sessions.services.saved_work import SavedWork
-from sessions.services.worktree_half_made import (
-    Making,
-    done_making,
-    finish_half_made,
-    note_making,
-    read_making,
-)
-from sessions.services.worktree_removal import Removal
+
+# Making, saving, removing and merging load when first used: every `corral ls` loads this
+# module, and each of theirs costs its start-up time.
+if TYPE_CHECKING:
+    from sessions.core.worktree_values import Leftovers, Merged, MergePreview, RemovalPlan
+    from sessions.services.saved_work import SavedWork
+    from sessions.services.worktree_removal import Removal
 
 
 @dataclass(frozen=True)
@@ -88,6 +85,8 @@ class Worktrees:
         A worktree an interrupted start left half-made is made again when it holds nothing but
         part of git's checkout, and refused otherwise with the command that gets past it.
         """
+        from sessions.services.worktree_half_made import done_making, finish_half_made, read_making
+
         path = absolute(path)
         branch = branch.removeprefix("refs/heads/")
         check_ref(self.repo.root, branch_ref(branch), f"agent {name}'s branch")
@@ -126,6 +125,8 @@ class Worktrees:
         the add runs: a start killed meanwhile leaves it, and the next one knows from it that
         nothing was committed on the branch since (`finish_half_made`).
         """
+        from sessions.services.worktree_half_made import Making, done_making, note_making
+
         note_making(self.repo, Making(path, branch, start or tip, start is not None), name)
         if start:
             run(
@@ -199,31 +200,43 @@ class Worktrees:
         self, path: Path, ref: str, message: str, leave_out: Sequence[str] = ()
     ) -> SavedWork | None:
         """Save uncommitted work under `ref` without touching the agent's branch, index or files."""
+        from sessions.services import saved_work
+
         return saved_work.snapshot(self.repo, path, ref, message, leave_out)
 
     def current_commit(self, path: Path) -> str:
         """A commit of the worktree's files as they are now, on top of its HEAD."""
+        from sessions.services import saved_work
+
         return saved_work.current_commit(self.repo, path)
 
     # -- remove ----------------------------------------------------------------------------
 
     def remove(self, path: Path, name: str, branch: str, base: str) -> Removal:
         """Delete the agent's worktree after saving its work; keep the branch unless merged."""
+        from sessions.services import worktree_removal
+
         return worktree_removal.remove(self.repo, path, name, branch, base)
 
     def removal_plan(self, name: str, path: Path | None) -> RemovalPlan:
         """What `remove` would move aside from the worktree at `path`, and where, now."""
+        from sessions.services import worktree_removal
+
         return worktree_removal.removal_plan(self.repo, name, path)
 
     def leftovers(self, path: Path) -> Leftovers:
         """What the worktree at `path` holds that no ref can: its ignored files and folders and
         its nested repositories."""
+        from sessions.services import worktree_removal
+
         return worktree_removal.leftovers_of(path)
 
     # -- merge -----------------------------------------------------------------------------
 
     def merge_preview(self, name: str, branch: str, base: str) -> MergePreview:
         """What merging the agent's `branch` into `base` would do, safe to ask at any time."""
+        from sessions.services import worktree_merge
+
         return worktree_merge.merge_preview(self.repo, name, branch, base)
 
     def merge(
@@ -235,6 +248,8 @@ class Worktrees:
         include_uncommitted: bool = False,
     ) -> Merged:
         """Merge the agent's committed work into `base`, checked out at the repository root."""
+        from sessions.services import worktree_merge
+
         return worktree_merge.merge(self.repo, name, branch, base, message, include_uncommitted)
 
 

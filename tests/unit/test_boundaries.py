@@ -31,13 +31,13 @@ def test_sessions_imports_neither_textual_nor_rich() -> None:
 
 
 def test_what_corral_ls_loads_leaves_the_heavy_libraries_out() -> None:
-    """`corral ls` and every other command load the supervisor; the SDK, libtmux, Textual and
-    tomlkit cost start-up time a script polling `ls` pays on every call, so only the paths that
-    use them import them."""
+    """`corral ls` and every other command load the supervisor; the SDK, libtmux, Textual,
+    tomlkit and psutil cost start-up time a script polling `ls` pays on every call, so only the
+    paths that use them import them."""
     code = (
         "import sys\n"
         "import sessions.supervisor, tui.cli\n"
-        "heavy = ('anthropic', 'libtmux', 'textual', 'rich', 'tomlkit')\n"
+        "heavy = ('anthropic', 'libtmux', 'textual', 'rich', 'tomlkit', 'psutil')\n"
         "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & set(heavy))))\n"
     )
     result = subprocess.run(
@@ -75,7 +75,10 @@ def test_reading_corral_toml_loads_no_service() -> None:
 def test_what_only_the_dashboard_or_one_action_needs_waits_until_it_is_used() -> None:
     """Each module `corral ls` loads costs its start-up about half a millisecond and more; the
     dashboard's reads (notes text, diffs, history) and the actions that are not a look (typing
-    into an agent, attaching, releasing a lock) load theirs when first used."""
+    into an agent, attaching, releasing a lock) load theirs when first used. So do the notes
+    tracker, summaries' briefs, making, saving, removing and merging worktrees, a thread pool
+    for `up`, and the standard library's parts only a rare case needs (an RFC 2822 date in a
+    lock, a misspelt key in corral.toml)."""
     waiting = (
         "sessions.adapters.note_texts",
         "sessions.adapters.worktree_diff",
@@ -83,6 +86,20 @@ def test_what_only_the_dashboard_or_one_action_needs_waits_until_it_is_used() ->
         "sessions.commands.input_box",
         "sessions.commands.attach",
         "sessions.services.lock_release",
+        "sessions.services.notes",
+        "sessions.core.note_changes",
+        "sessions.core.note_markdown",
+        "sessions.services.briefs",
+        "sessions.core.redact",
+        "sessions.core.summary_values",
+        "sessions.services.saved_work",
+        "sessions.services.worktree_half_made",
+        "sessions.services.worktree_removal",
+        "sessions.services.worktree_merge",
+        "sessions.core.worktree_values",
+        "concurrent.futures",
+        "email.utils",
+        "difflib",
     )
     code = (
         "import sys\n"
