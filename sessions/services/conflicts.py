@@ -312,12 +312,18 @@ class ConflictFinder:
             return files
         cache = Findings()
         found = list(files)
+        latest: dict[str, dict[str, float]] = {}
         for (a, b), pair in _pairs(files).items():
-            sides = [self._side(by_agent[name], base_tip, cache) for name in (a, b)]
-            if sides[0] is None or sides[1] is None:
+            side_a, side_b = (self._side(by_agent[name], base_tip, cache) for name in (a, b))
+            if side_a is None or side_b is None:
                 continue
+            for name in (a, b):
+                if name not in latest:
+                    latest[name] = _latest_touches(by_agent[name])
             try:
-                found += self._deeper(pair, by_agent[a], by_agent[b], sides[0], sides[1], cache)
+                touched = (latest[a], latest[b])
+                sides = (side_a, side_b)
+                found += self._deeper(pair, by_agent[a], by_agent[b], sides, touched, cache)
             except AgentError as error:
                 self.errors[f"{a} and {b}"] = str(error)
         self._keep(cache)
@@ -350,16 +356,18 @@ class ConflictFinder:
         files: Sequence[Conflict],
         a: Builder,
         b: Builder,
-        side_a: Side,
-        side_b: Side,
+        sides: tuple[Side, Side],
+        touched: tuple[Mapping[str, float], Mapping[str, float]],
         cache: Findings,
     ) -> list[Conflict]:
-        """Levels 2 and 3 for one pair of builders, for the paths level 1 found."""
+        """Levels 2 and 3 for one pair of builders, for the paths level 1 found. `touched` is
+        each one's latest touch of every path it touched."""
         found = []
+        side_a, side_b = sides
         merge = self._merge(side_a, side_b, cache)
         for conflict in files:
             path, agents = conflict.path, conflict.agents
-            since = max(_last_touch(a, path, conflict.since), _last_touch(b, path, conflict.since))
+            since = max(touched[0].get(path, conflict.since), touched[1].get(path, conflict.since))
             met = ranges_meet(self._lines(side_a, path, cache), self._lines(side_b, path, cache))
             if met is not None:
                 kind, left, right = met
@@ -407,11 +415,16 @@ def _touch_key(builder: Builder) -> str:
     return f"{builder.branch}:{len(builder.touches)}:{latest}"
 
 
-def _last_touch(builder: Builder, path: str, default: float) -> float:
-    times = [
-        touch.t for touch in builder.touches if relative_path(touch.path, builder.worktree) == path
-    ]
-    return max(times, default=default)
+def _latest_touches(builder: Builder) -> dict[str, float]:
+    """When the builder last touched each path it names (repository-relative), found in one
+    pass over its touches rather than one per conflicting path."""
+    root = _root(builder.worktree)
+    latest: dict[str, float] = {}
+    for touch in builder.touches:
+        path = _relative(touch.path, root)
+        if path is not None and touch.t > latest.get(path, float("-inf")):
+            latest[path] = touch.t
+    return latest
 
 
 # -- touches from git ---------------------------------------------------------------------------
