@@ -56,14 +56,16 @@ class Repo:
     def discover(cls, start: Path) -> Repo:
         if not start.is_dir():
             raise NotARepoError(f"{start} is not a folder: pass --repo with a git repository.")
-        result = git(start, "rev-parse", "--path-format=absolute", "--git-common-dir", check=False)
-        if result.returncode != 0:
+        # One git process for both answers: every command, `corral ls` included, starts here.
+        args = ("rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository")
+        result = git(start, *args, check=False)
+        lines = result.stdout.splitlines()
+        if result.returncode != 0 or len(lines) != 2:
             raise NotARepoError(
                 f"{start} is not inside a git repository: run corral in one, "
                 "or create one with `git init` and a first commit."
             )
-        common = Path(result.stdout.strip())
-        bare = git(start, "rev-parse", "--is-bare-repository", check=False).stdout.strip()
+        common, bare = Path(lines[0].strip()), lines[1].strip()
         if bare == "true":
             raise NotARepoError(
                 f"{common} is a bare repository: run corral in a checkout with a working tree."

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -298,6 +297,8 @@ class Tmux:
 
     def _paste(self, pane: Pane, text: str) -> None:
         """Through a buffer of its own, deleted once pasted, with bracketed-paste markers."""
+        import tempfile
+
         from libtmux import exc
 
         buffer = f"corral-{os.getpid()}-{str(pane.pane_id).lstrip('%')}"

@@ -12,12 +12,10 @@ import re
 import shlex
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sessions.adapters.repo import Repo, git
@@ -80,6 +78,8 @@ def reason(result: subprocess.CompletedProcess[str]) -> str:
 @contextmanager
 def scratch_folder(git_dir: Path) -> Iterator[Path]:
     """A private folder inside the git dir for temporary index files, removed afterwards."""
+    import tempfile  # only when git needs one: it loads `random`, which `corral ls` need not
+
     try:
         folder = Path(tempfile.mkdtemp(prefix="corral-snapshot-", dir=git_dir))
     except OSError as error:
@@ -244,4 +244,6 @@ def quoted(path: Path) -> str:
 
 
 def stamp() -> str:
+    from datetime import UTC, datetime
+
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

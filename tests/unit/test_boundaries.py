@@ -78,7 +78,7 @@ def test_what_only_the_dashboard_or_one_action_needs_waits_until_it_is_used() ->
     into an agent, attaching, releasing a lock) load theirs when first used. So do the notes
     tracker, summaries' briefs, making, saving, removing and merging worktrees, a thread pool
     for `up`, and the standard library's parts only a rare case needs (an RFC 2822 date in a
-    lock, a misspelt key in corral.toml)."""
+    lock, a misspelt key in corral.toml, a temporary file: `tempfile` loads `random`)."""
     waiting = (
         "sessions.adapters.note_texts",
         "sessions.adapters.worktree_diff",
@@ -100,6 +100,9 @@ def test_what_only_the_dashboard_or_one_action_needs_waits_until_it_is_used() ->
         "concurrent.futures",
         "email.utils",
         "difflib",
+        "tempfile",
+        "secrets",
+        "random",
     )
     code = (
         "import sys\n"
