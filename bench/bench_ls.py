@@ -24,6 +24,7 @@ import argparse
 import compileall
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -59,7 +60,10 @@ def old_tree(before: str, into: Path) -> Path:
     return into
 
 
-def call(root: Path, env: dict[str, str]) -> tuple[float, dict[str, Any]]:
+def call(root: Path, env: dict[str, str]) -> tuple[float, float, dict[str, Any]]:
+    """Wall time, and the CPU time of the command and the git and tmux it ran: the part of the
+    wall time that does not depend on what else the machine is doing."""
+    spent = _children_cpu()
     began = time.perf_counter()
     done = subprocess.run(
         [str(CORRAL), "--repo", str(root), "ls", "--json"],
@@ -68,7 +72,13 @@ def call(root: Path, env: dict[str, str]) -> tuple[float, dict[str, Any]]:
         env=env,
         check=True,
     )
-    return time.perf_counter() - began, json.loads(done.stdout)
+    took = time.perf_counter() - began
+    return took, _children_cpu() - spent, json.loads(done.stdout)
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def shape(payload: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -77,12 +87,13 @@ def shape(payload: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(payload), tuple(sorted(agents))
 
 
-def row(name: str, times: list[float], working: list[int]) -> str:
+def row(name: str, times: list[float], cpu: list[float], working: list[int]) -> str:
     ms = sorted(t * 1000 for t in times)
     p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
     return (
         f"| {name:<8} | {statistics.median(ms):>9.1f} | {p95:>6.1f} | {ms[0]:>6.1f} | "
-        f"{ms[-1]:>6.1f} | {len(ms):>5} | {statistics.median(working):>7.0f} |"
+        f"{ms[-1]:>6.1f} | {statistics.median(cpu) * 1000:>13.1f} | {len(ms):>5} | "
+        f"{statistics.median(working):>7.0f} |"
     )
 
 
@@ -104,6 +115,7 @@ def main() -> int:
         supervisor = working_herd(base, args.size, args.speed)
         root = supervisor.repo.root
         times: dict[str, list[float]] = {name: [] for name in envs}
+        cpu: dict[str, list[float]] = {name: [] for name in envs}
         working: dict[str, list[int]] = {name: [] for name in envs}
         shapes: dict[str, set[tuple[tuple[str, ...], tuple[str, ...]]]] = {n: set() for n in envs}
         load_before = os.getloadavg()
@@ -114,8 +126,9 @@ def main() -> int:
                 order = list(envs) if index % 2 == 0 else list(reversed(envs))
                 for name in order:
                     time.sleep(args.pause)
-                    took, payload = call(root, envs[name])
+                    took, used, payload = call(root, envs[name])
                     times[name].append(took)
+                    cpu[name].append(used)
                     states = [agent["state"] for agent in payload["agents"]]
                     working[name].append(states.count("working"))
                     shapes[name].add(shape(payload))
@@ -126,10 +139,10 @@ def main() -> int:
         f"`corral ls --json`, new process each call, {args.size} simulated agents at "
         f"--speed {args.speed:g}, {args.calls} calls per version, {args.pause:g} s apart\n"
     )
-    print("| version  | median ms | p95 ms | min ms | max ms | calls | working |")
-    print("|----------|-----------|--------|--------|--------|-------|---------|")
+    print("| version  | median ms | p95 ms | min ms | max ms | median CPU ms | calls | working |")
+    print("|----------|-----------|--------|--------|--------|---------------|-------|---------|")
     for name in envs:
-        print(row(name, times[name], working[name]))
+        print(row(name, times[name], cpu[name], working[name]))
     same = shapes["before"] == shapes["now"]
     print(f"\nsame JSON keys from both versions: {'yes' if same else 'NO'}")
     print(
