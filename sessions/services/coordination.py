@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sessions.adapters.feed import Feed, Follower
 from sessions.adapters.git_findings import FINDINGS_FILE
+from sessions.adapters.git_memo import MEMO_FILE, GitMemo
 from sessions.adapters.journal import Journal
 from sessions.adapters.private import open_private, write_private
 from sessions.adapters.repo import Repo, git
@@ -72,6 +73,8 @@ class Coordinator:
         self._changed_dirty = False
         self._listed: dict[str, float] = {}  # when each builder's changes were last listed
         self._locks: tuple[float, LockReport | None] = (0.0, None)
+        # The survey's questions about branches, answered again only when one moved.
+        self._memo = GitMemo(repo, repo.state_dir / "cache" / MEMO_FILE)
         self._holds: tuple[str, float] = ("", 0.0)
         self._tips_read: tuple[object, dict[str, tuple[str, float]]] | None = None
 
@@ -260,12 +263,13 @@ class Coordinator:
             return report
         states = {view.name: (view.state.value, view.since) for view in views}
         try:
-            report = survey(
-                self.repo.root, base, self.checkouts(views), states, now, self.rules.locks
-            )
+            places = self.checkouts(views)
+            report = survey(self.repo.root, base, places, states, now, self.rules.locks, self._memo)
         except CorralError as error:
             errors["locks"] = str(error)
             return report
+        finally:
+            self._memo.save()
         self._locks = (now, report)
         return report
 

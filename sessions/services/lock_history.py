@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import CompletedProcess
 
+from sessions.adapters.git_memo import GitMemo
 from sessions.adapters.repo import git
 from sessions.core.errors import LockError
 from sessions.core.lock_files import Found, Parsed, parse_lock
@@ -48,8 +50,10 @@ class _History:
         dirs: Sequence[str],
         base_adds: Sequence[_Add],
         unmerged: Sequence[_Add],
+        memo: GitMemo | None = None,
     ) -> None:
         self._root, self._base, self._refs, self._dirs = repo_root, base, refs, dirs
+        self._memo = memo
         self._base_by_key: dict[tuple[str, str], _Add] = {}
         self._base_by_path: dict[str, _Add] = {}
         for add in base_adds:  # newest first: the first seen is the one that counts
@@ -59,7 +63,7 @@ class _History:
         for add in unmerged:
             self._unmerged.setdefault((add.path, add.blob), add)
         wanted = [*refs.values(), _full_ref(base)] if base_adds or unmerged else []
-        self._created, made = _reflogs(repo_root, wanted)
+        self._created, made = _reflogs(repo_root, wanted, memo)
         self._made: dict[str, list[str]] = {}
         for agent, ref in refs.items():
             for commit in made.get(ref, ()):
@@ -92,7 +96,7 @@ class _History:
             for agent, ref in self._refs.items():
                 start = self._created.get(ref, self._base)
                 args = ("log", "-z", "--format=%H", ref, "--not", start, "--", *self._dirs)
-                result = git(self._root, *args, check=False)
+                result = _ask(self._root, args, self._memo)
                 for commit in result.stdout.split("\0") if result.returncode == 0 else ():
                     if commit.strip():
                         self._native.setdefault(commit.strip(), []).append(agent)
@@ -105,15 +109,17 @@ def attribute(
     places: Sequence[Checkout],
     rules: LockRules,
     found: Mapping[tuple[str, str], Found],
+    memo: GitMemo | None = None,
 ) -> list[Lock]:
-    """Each found file as a lock with its holder, from a fixed handful of git calls."""
-    base_adds = _adds(read_git(repo_root, "log", *_ADD_LOG, base, "--", *rules.dirs))
-    refs = _agent_refs(repo_root, places)
+    """Each found file as a lock with its holder, from a fixed handful of git calls (answered
+    by `memo` while no branch has moved)."""
+    base_adds = _adds(read_git(repo_root, "log", *_ADD_LOG, base, "--", *rules.dirs, memo=memo))
+    refs = _agent_refs(repo_root, places, memo)
     unmerged: tuple[_Add, ...] = ()
     if refs and any(place is not None for item in found.values() for place in item.places):
         args = ("log", *_ADD_LOG, *refs.values(), "--not", base, "--", *rules.dirs)
-        unmerged = _adds(read_git(repo_root, *args))
-    history = _History(repo_root, base, refs, rules.dirs, base_adds, unmerged)
+        unmerged = _adds(read_git(repo_root, *args, memo=memo))
+    history = _History(repo_root, base, refs, rules.dirs, base_adds, unmerged, memo)
     locks: list[Lock] = []
     for (_, blob), item in found.items():
         lock = _lock(item, blob, history)
@@ -173,10 +179,13 @@ def _task_from_name(path: str) -> str:
 _ADD_LOG = ("-z", "--format=%x01%H %ct", "--raw", "--no-abbrev", "--no-renames", "--diff-filter=A")
 
 
-def _agent_refs(repo_root: Path, places: Sequence[Checkout]) -> dict[str, str]:
+def _agent_refs(
+    repo_root: Path, places: Sequence[Checkout], memo: GitMemo | None = None
+) -> dict[str, str]:
     """Agent name to branch ref: the checkouts' branches, then every other `corral/<name>`,
     so a lock whose agent is gone is still attributed to it (and shown as orphaned)."""
-    branches = read_git(repo_root, "for-each-ref", "--format=%(refname)", "refs/heads/").split()
+    args = ("for-each-ref", "--format=%(refname)", "refs/heads/")
+    branches = read_git(repo_root, *args, memo=memo).split()
     existing = set(branches)
     refs = {
         checkout.agent: _full_ref(checkout.branch)
@@ -201,13 +210,13 @@ fast-forwarded to somebody else's commit."""
 
 
 def _reflogs(
-    repo_root: Path, refs: Sequence[str]
+    repo_root: Path, refs: Sequence[str], memo: GitMemo | None = None
 ) -> tuple[dict[str, str], dict[str, frozenset[str]]]:
     """For each branch, in one git call: the commit it was created at (its oldest reflog
     entry) and the commits made on it (entries written by `git commit`)."""
     if not refs:
         return {}, {}
-    result = git(repo_root, "log", "-g", "-z", "--format=%gD%x01%H%x01%gs", *refs, check=False)
+    result = _ask(repo_root, ("log", "-g", "-z", "--format=%gD%x01%H%x01%gs", *refs), memo)
     out = result.stdout if result.returncode == 0 else ""
     oldest: dict[str, tuple[int, str]] = {}
     commits: dict[str, set[str]] = {}
@@ -244,9 +253,9 @@ def _adds(out: str) -> tuple[_Add, ...]:
     return tuple(adds)
 
 
-def read_git(cwd: Path, *args: str) -> str:
+def read_git(cwd: Path, *args: str, memo: GitMemo | None = None) -> str:
     """Git's output, or a LockError that says what to check: a scan cannot go on without it."""
-    result = git(cwd, *args, check=False)
+    result = _ask(cwd, args, memo)
     if result.returncode != 0:
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         why = lines[0].removeprefix("fatal: ") if lines else f"exit status {result.returncode}"
@@ -255,3 +264,7 @@ def read_git(cwd: Path, *args: str) -> str:
             "exists and the folder is a git checkout."
         )
     return result.stdout
+
+
+def _ask(cwd: Path, args: Sequence[str], memo: GitMemo | None) -> CompletedProcess[str]:
+    return memo.git(cwd, *args) if memo is not None else git(cwd, *args, check=False)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sessions.adapters.git_memo import GitMemo
 from sessions.core.lock_files import Found, under
 from sessions.core.lock_values import Lock
 from sessions.core.model import Checkout
@@ -30,23 +31,28 @@ class LockScan:
 
 
 def scan(
-    repo_root: Path, base: str, checkouts: Sequence[Checkout], rules: LockRules = LockRules()
+    repo_root: Path,
+    base: str,
+    checkouts: Sequence[Checkout],
+    rules: LockRules = LockRules(),
+    memo: GitMemo | None = None,
 ) -> LockScan:
     """Every lock in the base branch (committed, and its checkout's files) and in every
-    agent worktree's files, with identical copies merged and each attributed to its holder."""
+    agent worktree's files, with identical copies merged and each attributed to its holder.
+    `memo` answers git's questions about branches while none has moved."""
     places = with_base_checkout(repo_root, base, checkouts)
     found: dict[tuple[str, str], Found] = {}
     done: set[tuple[str, str]] = set()
     for checkout in places:
         _collect_disk(checkout, rules.dirs, found)
         done.update(_done_on_disk(checkout, rules.done_dirs))
-    missing = _collect_base(repo_root, base, rules, found, done)
+    missing = _collect_base(repo_root, base, rules, found, done, memo)
     if missing:
         contents = _blob_contents(repo_root, missing)
         for (_, blob), item in found.items():
             if item.data is None and blob in contents:
                 item.data = contents[blob]
-    locks = attribute(repo_root, base, places, rules, found) if found else []
+    locks = attribute(repo_root, base, places, rules, found, memo) if found else []
     return LockScan(locks=tuple(sorted(locks, key=lambda lock: lock.path)), completed=len(done))
 
 
@@ -112,10 +118,12 @@ def _collect_base(
     rules: LockRules,
     found: dict[tuple[str, str], Found],
     done: set[tuple[str, str]],
+    memo: GitMemo | None = None,
 ) -> list[str]:
     """Mark the locks committed on the base branch; returns the blobs no checkout has on disk."""
     folders = (*rules.dirs, *rules.done_dirs)
-    out = read_git(repo_root, "ls-tree", "-r", "-z", "--full-tree", base, "--", *folders)
+    args = ("ls-tree", "-r", "-z", "--full-tree", base, "--", *folders)
+    out = read_git(repo_root, *args, memo=memo)
     missing: list[str] = []
     for entry in out.split("\0"):
         meta, _, path = entry.partition("\t")

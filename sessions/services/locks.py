@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from sessions.adapters.git_memo import GitMemo
 from sessions.core.lock_values import Lock, LockReport, LockVerdict
 from sessions.core.model import Checkout
 from sessions.core.rules import LockRules
@@ -101,7 +102,8 @@ def survey(
     states: AgentStates,
     now: float,
     rules: LockRules = LockRules(),
+    memo: GitMemo | None = None,
 ) -> LockReport:
     """Scan and judge in one call: what the app and `--json` show."""
-    found = scan(repo_root, base, checkouts, rules)
+    found = scan(repo_root, base, checkouts, rules, memo)
     return LockReport(verdicts=judge(found.locks, states, rules, now), completed=found.completed)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from sessions.adapters.git_memo import GitMemo
+from sessions.adapters.repo import Repo
 from sessions.core.errors import LockError
 from sessions.core.lock_values import Lock
 from sessions.core.model import Checkout
@@ -270,6 +272,45 @@ def test_git_runs_as_often_for_many_lock_files_as_for_one(
     assert len(scan(root, "main", agents).locks) == 24
     assert few == many
     assert many <= 6
+
+
+def test_a_new_process_asks_git_about_locks_again_only_when_a_branch_moved(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script polling `corral ls` surveys locks in a new process each time: the answers the
+    last one got from git stand while no branch or reflog moved, and no longer once one did."""
+    root = make_repo()
+    _claim(root, "current_tasks/base.md")
+    agents = [_worktree(root, f"builder-{n}") for n in range(2)]
+    _claim(agents[0].path, "current_tasks/own.md")
+    _put(agents[1].path, "current_tasks/mine.md", "task=t\n")
+    saved = tmp_path / "git_reads.json"
+    log = tmp_path / "git-calls.log"
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    real = shutil.which("git")
+    assert real is not None
+    (shim / "git").write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
+    (shim / "git").chmod(0o755)
+    repo = Repo.discover(root)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+
+    def looked() -> tuple[tuple[Lock, ...], int]:
+        log.unlink(missing_ok=True)
+        memo = GitMemo(repo, saved)
+        locks = scan(root, "main", agents, memo=memo).locks
+        memo.save()
+        return locks, len(log.read_text().splitlines()) if log.exists() else 0
+
+    first, asked = looked()
+    assert asked > 0 and len(first) == 3
+    again, asked = looked()
+    assert (again, asked) == (first, 0)
+
+    _claim(agents[1].path, "current_tasks/mine.md")
+    moved, asked = looked()
+    assert asked > 0
+    assert moved == scan(root, "main", agents).locks != first
 
 
 # -- releasing --------------------------------------------------------------------------------
