@@ -99,7 +99,7 @@ class Supervisor:
     @classmethod
     def open(cls, path: Path) -> Supervisor:
         repo = Repo.discover(path)
-        tmux_version()
+        tmux_version(known=repo.state_dir / "cache" / "tmux_version.json")
         config = load_config(repo.root) if find_config(repo.root) else None
         return cls(repo, config, Tmux(repo.socket_name))
 

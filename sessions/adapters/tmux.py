@@ -10,6 +10,8 @@ buffer, never through a shell string.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shutil
@@ -20,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sessions.adapters.private import write_private
 from sessions.core.errors import TmuxError
 from sessions.core.model import PaneInfo
 
@@ -52,12 +55,22 @@ INSTALL_HINT = (
 NO_SERVER = ("no server running", "error connecting to", "No such file or directory")
 
 
-def tmux_version(tmux_bin: str | None = None) -> tuple[int, int]:
-    """The installed tmux's version; raises TmuxError when tmux is missing or too old."""
+def tmux_version(tmux_bin: str | None = None, known: Path | None = None) -> tuple[int, int]:
+    """The installed tmux's version; raises TmuxError when tmux is missing or too old.
+
+    With `known` (a file in `.corral/cache/`), the answer is kept there with what the binary
+    looked like on disk, and `tmux -V` runs again only when the binary changed: every command
+    checks, and a script polling `corral ls` paid a process on every call for it."""
     binary = tmux_bin or shutil.which("tmux")
     if not binary:
         raise TmuxError(INSTALL_HINT)
-    output = subprocess.run([binary, "-V"], capture_output=True, text=True, check=False).stdout
+    looks = _looks(binary)
+    output = _kept(known, looks)
+    if output is None:
+        output = subprocess.run([binary, "-V"], capture_output=True, text=True, check=False).stdout
+        if known is not None and looks is not None and re.search(r"\d+\.\d+", output):
+            with contextlib.suppress(OSError):
+                write_private(known, json.dumps([looks, output]))
     match = re.search(r"(\d+)\.(\d+)", output)
     if not match:
         raise TmuxError(f"cannot read tmux's version from {output.strip()!r}: reinstall tmux.")
@@ -68,6 +81,25 @@ def tmux_version(tmux_bin: str | None = None) -> tuple[int, int]:
             f"{MIN_VERSION[0]}.{MIN_VERSION[1]} or newer; upgrade it."
         )
     return version
+
+
+def _looks(binary: str) -> str | None:
+    try:
+        info = os.stat(binary)
+    except OSError:
+        return None
+    return f"{os.path.realpath(binary)}:{info.st_ino}:{info.st_mtime_ns}:{info.st_size}"
+
+
+def _kept(known: Path | None, looks: str | None) -> str | None:
+    """What `tmux -V` said of the binary that looks like this, when it was kept."""
+    if known is None or looks is None:
+        return None
+    try:
+        kept_looks, output = json.loads(known.read_bytes())
+    except (OSError, ValueError, TypeError):
+        return None
+    return output if kept_looks == looks and isinstance(output, str) else None
 
 
 class Tmux:

@@ -8,7 +8,8 @@ from pathlib import Path
 import libtmux
 import pytest
 
-from sessions.adapters.tmux import Tmux
+from sessions.adapters.tmux import Tmux, tmux_version
+from sessions.core.errors import TmuxError
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.tmux
@@ -33,3 +34,30 @@ def test_text_typed_and_pasted_arrives_literally_on_a_server_the_caller_owns(
     tmux.kill_server()
     tmux.kill_server()
     assert tmux.panes() == []
+
+
+def test_the_version_is_asked_again_only_of_a_changed_binary(tmp_path: Path) -> None:
+    """Every command checks tmux's version; with a file to keep it in, `tmux -V` runs once per
+    binary, and again when the binary is replaced (an upgrade, or a downgrade too far)."""
+    log = tmp_path / "asked.log"
+    binary = tmp_path / "tmux"
+    binary.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\necho "tmux 3.4"\n')
+    binary.chmod(0o755)
+    known = tmp_path / "cache" / "tmux_version.json"
+
+    def asked() -> int:
+        return len(log.read_text().splitlines()) if log.exists() else 0
+
+    assert tmux_version(str(binary), known) == (3, 4)
+    assert tmux_version(str(binary), known) == (3, 4)
+    assert asked() == 1
+    assert tmux_version(str(binary)) == (3, 4)
+    assert asked() == 2, "without a file, asked every time"
+
+    replaced = tmp_path / "tmux.new"
+    replaced.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\necho "tmux 2.9"\n')
+    replaced.chmod(0o755)
+    replaced.replace(binary)
+    with pytest.raises(TmuxError, match="too old"):
+        tmux_version(str(binary), known)
+    assert asked() == 3
