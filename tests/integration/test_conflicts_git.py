@@ -8,6 +8,7 @@ files.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -186,6 +187,35 @@ def test_current_commit_is_the_files_as_they_are_and_stable(root: Path) -> None:
     files = git(folder, "ls-tree", "-r", "--name-only", first).split()
     assert "new.txt" in files and "debug.log" not in files
     assert git(folder, "show", f"{first}:{FILE}").startswith("a one\n")
+
+
+def test_current_commit_takes_four_git_processes_and_is_the_same_detached(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every look at a builder that changed a file builds this commit: where the worktree
+    keeps its files, HEAD and its tree come from one git process, then the files' tree and
+    the commit. A detached HEAD gives the commit it always gave."""
+    worktrees = Worktrees(Repo.discover(root))
+    folder = worktree(root, "a")
+    change(root, "a", {1: "a one"})
+    log = tmp_path / "git-calls.log"
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    real = shutil.which("git")
+    assert real is not None
+    (shim / "git").write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
+    (shim / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    first = worktrees.current_commit(folder)
+    assert len(log.read_text().splitlines()) == 4
+    git(folder, "checkout", "-q", "--detach")
+    detached = worktrees.current_commit(folder)
+    assert git(folder, "log", "-1", "--format=%s", detached) == (
+        "corral: the files of (no branch) as they are\n"
+    )
+    assert git(folder, "rev-parse", f"{first}^{{tree}}") == git(
+        folder, "rev-parse", f"{detached}^{{tree}}"
+    )
 
 
 def test_a_conflict_ends_when_one_side_reverts(root: Path, tmp_path: Path) -> None:
