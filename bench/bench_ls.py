@@ -60,20 +60,14 @@ def old_tree(before: str, into: Path) -> Path:
     return into
 
 
-def call(root: Path, env: dict[str, str]) -> tuple[float, float, dict[str, Any]]:
+def call(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Wall time, and the CPU time of the command and the git and tmux it ran: the part of the
     wall time that does not depend on what else the machine is doing."""
     spent = _children_cpu()
     began = time.perf_counter()
-    done = subprocess.run(
-        [str(CORRAL), "--repo", str(root), "ls", "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
     took = time.perf_counter() - began
-    return took, _children_cpu() - spent, json.loads(done.stdout)
+    return took, _children_cpu() - spent, done.stdout
 
 
 def _children_cpu() -> float:
@@ -91,9 +85,9 @@ def row(name: str, times: list[float], cpu: list[float], working: list[int]) -> 
     ms = sorted(t * 1000 for t in times)
     p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
     return (
-        f"| {name:<8} | {statistics.median(ms):>9.1f} | {p95:>6.1f} | {ms[0]:>6.1f} | "
+        f"| {name:<21} | {statistics.median(ms):>9.1f} | {p95:>6.1f} | {ms[0]:>6.1f} | "
         f"{ms[-1]:>6.1f} | {statistics.median(cpu) * 1000:>13.1f} | {len(ms):>5} | "
-        f"{statistics.median(working):>7.0f} |"
+        f"{f'{statistics.median(working):.0f}' if working else '-':>7} |"
     )
 
 
@@ -114,24 +108,34 @@ def main() -> int:
         envs = {"before": now_env | {"PYTHONPATH": str(old)}, "now": now_env}
         supervisor = working_herd(base, args.size, args.speed)
         root = supervisor.repo.root
-        times: dict[str, list[float]] = {name: [] for name in envs}
-        cpu: dict[str, list[float]] = {name: [] for name in envs}
+        ls = [str(CORRAL), "--repo", str(root), "ls", "--json"]
+        floors = {
+            "floor: python -c pass": [sys.executable, "-c", "pass"],
+            "floor: imports only": [sys.executable, "-c", "import tui.cli"],
+        }
+        times: dict[str, list[float]] = {name: [] for name in [*envs, *floors]}
+        cpu: dict[str, list[float]] = {name: [] for name in [*envs, *floors]}
         working: dict[str, list[int]] = {name: [] for name in envs}
         shapes: dict[str, set[tuple[tuple[str, ...], tuple[str, ...]]]] = {n: set() for n in envs}
         load_before = os.getloadavg()
         try:
             for env in envs.values():
-                call(root, env)  # a warm-up each: caches and checkpoints as a poller has them
+                call(ls, env)  # a warm-up each: caches and checkpoints as a poller has them
             for index in range(args.calls):
                 order = list(envs) if index % 2 == 0 else list(reversed(envs))
                 for name in order:
                     time.sleep(args.pause)
-                    took, used, payload = call(root, envs[name])
+                    took, used, out = call(ls, envs[name])
                     times[name].append(took)
                     cpu[name].append(used)
+                    payload = json.loads(out)
                     states = [agent["state"] for agent in payload["agents"]]
                     working[name].append(states.count("working"))
                     shapes[name].add(shape(payload))
+                for name, argv in floors.items():
+                    took, used, _ = call(argv, now_env)
+                    times[name].append(took)
+                    cpu[name].append(used)
         finally:
             load_after = os.getloadavg()
             supervisor.tmux.kill_server()
@@ -139,10 +143,11 @@ def main() -> int:
         f"`corral ls --json`, new process each call, {args.size} simulated agents at "
         f"--speed {args.speed:g}, {args.calls} calls per version, {args.pause:g} s apart\n"
     )
-    print("| version  | median ms | p95 ms | min ms | max ms | median CPU ms | calls | working |")
-    print("|----------|-----------|--------|--------|--------|---------------|-------|---------|")
-    for name in envs:
-        print(row(name, times[name], cpu[name], working[name]))
+    columns = "median ms | p95 ms | min ms | max ms | median CPU ms | calls | working"
+    print(f"| {'version':<21} | {columns} |")
+    print(f"|{'-' * 23}|-----------|--------|--------|--------|---------------|-------|---------|")
+    for name, walls in times.items():
+        print(row(name, walls, cpu[name], working.get(name, [])))
     same = shapes["before"] == shapes["now"]
     print(f"\nsame JSON keys from both versions: {'yes' if same else 'NO'}")
     print(
