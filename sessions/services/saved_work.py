@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sessions.adapters.repo import Repo, git
 from sessions.adapters.worktree_git import (
@@ -24,7 +25,9 @@ from sessions.adapters.worktree_git import (
     set_ref,
 )
 from sessions.core.errors import AgentError
-from sessions.core.worktree_values import Command
+
+if TYPE_CHECKING:  # a name only: loading its module costs every look at a builder that moved
+    from sessions.core.worktree_values import Command
 
 # For commits that only stand for a worktree's current files: the same files, the same id.
 FIXED_IDENT = {
