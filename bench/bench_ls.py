@@ -12,7 +12,9 @@ versions of corral answer in the same run, call for call, in alternating order:
 
 Both trees are compiled to bytecode first, as an install does, so neither pays for compiling.
 Each call's JSON is checked to carry the same keys from both versions, and the table says how
-many agents were working. The load average is printed with the table: the machine is shared.
+many agents were working. Two floors run in the same loop: Python's bare start-up, and start-up
+with corral's imports. Each row has the CPU time too (the command's with the git and tmux it
+ran), and the load average is printed with the table: the machine is shared.
 
 Run: .venv/bin/python bench/bench_ls.py [--size 6] [--calls 60] [--pause 0.5] [--speed 2]
      [--before main]
