@@ -246,8 +246,8 @@ def main() -> int:
     print(f"Claude Code {located.version}, a turn of {args.tools} tool calls\n")
     columns = ["runs", "median s", "min s", "max s", "extra ms/call", "paired", "CLI CPU ms"]
     columns.append("child CPU ms")
-    print(f"| {'way':<22} | " + " | ".join(columns) + " |")
-    print(f"|{'-' * 24}|" + "|".join("-" * (len(c) + 2) for c in columns) + "|")
+    print(f"| {'way':<26} | " + " | ".join(columns) + " |")
+    print(f"|{'-' * 28}|" + "|".join("-" * (len(c) + 2) for c in columns) + "|")
     bare = [run.seconds for run in results[WAYS[0].name]]
     base = statistics.median(bare)
     for way in WAYS:
@@ -262,7 +262,7 @@ def main() -> int:
         own = statistics.median(run.own_cpu for run in runs) * 1000
         children = statistics.median(run.children_cpu for run in runs) * 1000
         print(
-            f"| {way.name:<22} | {len(seconds):>4} | {median:>8.2f} | {min(seconds):>5.2f} "
+            f"| {way.name:<26} | {len(seconds):>4} | {median:>8.2f} | {min(seconds):>5.2f} "
             f"| {max(seconds):>5.2f} | {extra:>13.1f} | {paired:>6.1f} | {own:>10.0f} "
             f"| {children:>12.0f} |"
         )
