@@ -21,9 +21,18 @@ A herd of 6 and of 30 simulated agents idle at their input box, on a real sandbo
   `watch -n 0.5 corral ls`, the loop a user might run instead. Beside it, what the herd's tmux
   server (answering the looks) and the terminal's tmux server (drawing the screen) spend.
 
+- **First frame**: the real `corral` started in a 200x50 pane over the running herd, from just
+  before tmux starts it until the screen shows every agent's row (first_frame.py).
+- **A working herd** (`--working SPEED`): the simulated agents take turns on their own
+  (bench_working.py's herd) while the keys are timed through the terminal: panes scroll and
+  rows change state meanwhile, so `j` is done when the table's cursor is on the next row.
+
+`--peer` names another checkout's `corral` (an older commit's, say): its first frames and keys
+are timed in the same run, the two taking turns, so both meet the same load.
 The machine's load average is printed, since two shared cores make every number noisier.
 
 Run: .venv/bin/python bench/bench_app.py [--sizes 6,30] [--presses 20] [--seconds 24]
+     [--starts 10] [--parts first,pilot,tmux,cpu] [--working SPEED] [--peer PATH/corral]
 """
 
 from __future__ import annotations
@@ -44,6 +53,8 @@ from functools import partial
 from pathlib import Path
 
 import psutil
+from bench_working import working_herd
+from first_frame import bytecode, first_frames
 from rich.table import Table
 from rich.text import Text
 from textual import events
@@ -272,8 +283,9 @@ class Terminal:
     def close(self, session: str) -> None:
         self.run("kill-session", "-t", session)
 
-    def screen(self, session: str) -> str:
-        return self.run("capture-pane", "-p", "-t", session)
+    def screen(self, session: str, escapes: bool = False) -> str:
+        """The pane's text; with `escapes`, its colours too (the table's cursor is one)."""
+        return self.run("capture-pane", "-p", *(["-e"] if escapes else []), "-t", session)
 
     def keys(self, session: str, *keys: str, literal: bool = False) -> None:
         self.run("send-keys", "-t", session, *(["-l"] if literal else []), *keys)
@@ -340,7 +352,7 @@ def typed_line(typed: str, size: int) -> Callable[[str], bool]:
 def pane_shown(screen: str) -> int:
     """The number of the agent whose pane the Screen tab shows."""
     match = re.search(r"\.corral/sim-(\d+)\s*$", screen, re.MULTILINE)
-    return int(match.group(1)) if match else 1
+    return int(match.group(1)) if match else 0
 
 
 def shows_pane(name: str) -> Callable[[str], bool]:
@@ -348,9 +360,38 @@ def shows_pane(name: str) -> Callable[[str], bool]:
     return lambda screen: bool(pattern.search(screen))
 
 
-def e2e_samples(terminal: Terminal, root: Path, size: int, presses: int) -> Samples:
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+BACKGROUND = re.compile(r"\x1b\[(?:[0-9;]*;)?48;5;(\d+)")
+
+
+def cursor_row(coloured: str) -> str | None:
+    """The agent on the table's cursor row: the one row drawn on a background no other row
+    has. A working agent's pane scrolls its name away, so this is what `j` moves visibly."""
+    backgrounds = {}
+    for line in coloured.splitlines():
+        match = re.match(r"^ +\d* +(sim-\d+) +sim ", SGR.sub("", line))
+        if match:
+            backgrounds[match.group(1)] = set(BACKGROUND.findall(line))
+    for name, own in backgrounds.items():
+        others = set().union(*(b for n, b in backgrounds.items() if n != name))
+        if own - others:
+            return name
+    return None
+
+
+def e2e_samples(
+    terminal: Terminal,
+    root: Path,
+    size: int,
+    presses: int,
+    corral: str = CORRAL,
+    working: bool = False,
+) -> Samples:
+    """Keys to the real `corral` in a pane. On a `working` herd panes scroll and rows change
+    state on their own: `j` is done when the cursor is on the next row, `p` again when the
+    row no longer says paused (the agent goes back to whatever it was doing)."""
     session = "keys"
-    terminal.open(session, CORRAL, "--repo", str(root))
+    terminal.open(session, corral, "--repo", str(root))
     found: Samples = {}
 
     def timed(label: str, send: Callable[[], None], done: Callable[[str], bool]) -> None:
@@ -360,42 +401,26 @@ def e2e_samples(terminal: Terminal, root: Path, size: int, presses: int) -> Samp
         found.setdefault(label, []).append(time.perf_counter() - began)
 
     def untimed(key: str, done: Callable[[str], bool]) -> None:
-        terminal.keys(session, key)
-        wait_screen(terminal, session, done, f"{key} to take effect")
+        untimed_key(terminal, session, key, done)
 
     try:
         wait_screen(terminal, session, lambda s: full_table(s, size), f"{size} rows", 60)
-        untimed("1", shows_pane("sim-1"))
-        current = 1
-        label = "j (next agent's pane)"
-        for _ in range(presses):
-            if current == size:
-                untimed("1", shows_pane("sim-1"))
-                current = 1
-            began = time.perf_counter()
-            terminal.keys(session, "j")
-            end = began + LOST
-            while not shows_pane(f"sim-{current + 1}")(terminal.screen(session)):
-                if time.perf_counter() > end:
-                    found.setdefault(f"{label} LOST", []).append(LOST)
-                    current = pane_shown(terminal.screen(session)) - 1
-                    break
-                time.sleep(POLL)
-            else:
-                found.setdefault(label, []).append(time.perf_counter() - began)
-            current += 1
+        if working:
+            j_working(terminal, session, size, presses, found)
+        else:
+            j_idle(terminal, session, size, presses, found)
         for _ in range(presses):
             timed(
                 "d (Diff tab)",
                 lambda: terminal.keys(session, "d"),
-                lambda s: "changed nothing since" in s,
+                lambda s: re.search(r"(changed nothing|\d+ files? changed) since", s) is not None,
             )
             timed(
                 "e (Why tab)",
                 lambda: terminal.keys(session, "e"),
                 lambda s: re.search(r"^ state {2,}", s, re.MULTILINE) is not None,
             )
-        untimed("v", shows_pane(f"sim-{current}"))
+        untimed("v", lambda s: working or pane_shown(s) > 0)
         for index in range(presses):
             word, matching = filter_word(index, size)
             timed(
@@ -416,7 +441,9 @@ def e2e_samples(terminal: Terminal, root: Path, size: int, presses: int) -> Samp
                 shows_rows(matching),
             )
             untimed("Escape", lambda s: full_table(s, size))
-        untimed("1", shows_pane("sim-1"))
+        untimed("1", lambda s: working or shows_pane("sim-1")(s))
+        if working:
+            wait_cursor(terminal, session, "sim-1", LOST)
         for _ in range(presses):
             timed(
                 "p (row says paused)",
@@ -424,13 +451,90 @@ def e2e_samples(terminal: Terminal, root: Path, size: int, presses: int) -> Samp
                 lambda s: "paused" in row_of(s, "sim-1"),
             )
             timed(
-                "p again (row says idle)",
+                "p again (row not paused)" if working else "p again (row says idle)",
                 lambda: terminal.keys(session, "p"),
-                lambda s: "paused" not in row_of(s, "sim-1") and "idle" in row_of(s, "sim-1"),
+                lambda s: (
+                    "paused" not in row_of(s, "sim-1") and (working or "idle" in row_of(s, "sim-1"))
+                ),
             )
     finally:
         terminal.close(session)
     return found
+
+
+def j_idle(terminal: Terminal, session: str, size: int, presses: int, found: Samples) -> None:
+    """`j` until the Screen tab shows the next agent's pane (its prompt names its folder)."""
+    untimed_key(terminal, session, "1", shows_pane("sim-1"))
+    current = 1
+    label = "j (next agent's pane)"
+    for _ in range(presses):
+        if current == size:
+            untimed_key(terminal, session, "1", shows_pane("sim-1"))
+            current = 1
+        began = time.perf_counter()
+        terminal.keys(session, "j")
+        end = began + LOST
+        while not shows_pane(f"sim-{current + 1}")(terminal.screen(session)):
+            if time.perf_counter() > end:
+                found.setdefault(f"{label} LOST", []).append(LOST)
+                current = max(1, pane_shown(terminal.screen(session))) - 1
+                break
+            time.sleep(POLL)
+        else:
+            found.setdefault(label, []).append(time.perf_counter() - began)
+        current += 1
+
+
+def j_working(terminal: Terminal, session: str, size: int, presses: int, found: Samples) -> None:
+    """`j` until the table's cursor is on the next agent's row."""
+    label = "j (cursor on the next row)"
+    for index in range(presses):
+        current = index % (size - 1) + 1
+        if current == 1:
+            untimed_key(terminal, session, "1", lambda _: True)
+            wait_cursor(terminal, session, "sim-1", LOST)
+        began = time.perf_counter()
+        terminal.keys(session, "j")
+        if wait_cursor(terminal, session, f"sim-{current + 1}", LOST):
+            found.setdefault(label, []).append(time.perf_counter() - began)
+        else:
+            found.setdefault(f"{label} LOST", []).append(LOST)
+            untimed_key(terminal, session, "1", lambda _: True)
+
+
+def wait_cursor(terminal: Terminal, session: str, name: str, seconds: float) -> bool:
+    end = time.perf_counter() + seconds
+    while cursor_row(terminal.screen(session, escapes=True)) != name:
+        if time.perf_counter() > end:
+            return False
+        time.sleep(POLL)
+    return True
+
+
+def untimed_key(terminal: Terminal, session: str, key: str, done: Callable[[str], bool]) -> None:
+    """A key that puts the app where the next timed press starts."""
+    terminal.keys(session, key)
+    wait_screen(terminal, session, done, f"{key} to take effect")
+
+
+def first_frame(terminal: Terminal, root: Path, size: int) -> Callable[[str], float]:
+    """Times one start of a corral, from just before tmux starts it to the full table."""
+
+    def start(corral: str) -> float:
+        session = "first"
+        began = time.perf_counter()
+        process = terminal.open(session, corral, "--repo", str(root))
+        try:
+            wait_screen(terminal, session, lambda s: full_table(s, size), f"{size} rows", 60)
+            return time.perf_counter() - began
+        finally:
+            terminal.close(session)
+            try:
+                process.wait(timeout=20)
+            except psutil.TimeoutExpired:
+                process.kill()
+
+    return start
 
 
 # -- idle CPU ------------------------------------------------------------------------------
@@ -534,66 +638,119 @@ def key_rows(how: str, size: int, samples: Samples) -> list[str]:
         if label.endswith(" LOST"):
             what = f"{label.split()[0]} lost (no effect in {LOST:.0f} s)"
             rows.append(
-                f"| {how:<7} | {what:<25} | {size:>3} | {'-':>9} | {'-':>6} | {'-':>6} | "
+                f"| {how:<13} | {what:<26} | {size:>3} | {'-':>9} | {'-':>6} | {'-':>6} | "
                 f"{'-':>6} | {len(seconds):>4} |"
             )
             continue
         ms = sorted(x * 1000 for x in seconds)
         p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
         rows.append(
-            f"| {how:<7} | {label:<25} | {size:>3} | {statistics.median(ms):>9.1f} | "
+            f"| {how:<13} | {label:<26} | {size:>3} | {statistics.median(ms):>9.1f} | "
             f"{p95:>6.1f} | {ms[0]:>6.1f} | {ms[-1]:>6.1f} | {len(ms):>4} |"
         )
     return rows
+
+
+PARTS = ("first", "pilot", "tmux", "cpu")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="6,30")
     parser.add_argument("--presses", type=int, default=20)
+    parser.add_argument("--starts", type=int, default=10, help="first frames per corral")
     parser.add_argument("--seconds", type=float, default=24.0, help="idle CPU: the whole time")
     parser.add_argument("--windows", type=int, default=4, help="idle CPU: windows in that time")
+    parser.add_argument("--parts", default=",".join(PARTS), help="of " + ",".join(PARTS))
+    parser.add_argument(
+        "--peer", help="another checkout's corral, timed beside this one (first frame, tmux)"
+    )
+    parser.add_argument(
+        "--working",
+        type=float,
+        metavar="SPEED",
+        help="the herd works (simulated agents --auto at this --speed) while keys are timed",
+    )
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    if args.working is not None:
+        parts -= {"pilot", "cpu"}  # idle CPU means an idle herd; Pilot needs idle panes
+    corrals = {"this": CORRAL} | ({"peer": args.peer} if args.peer else {})
+    firsts: list[str] = []
     keys: list[str] = []
     cpu: list[str] = []
+    herd = "working" if args.working is not None else "idle"
     terminal = Terminal(f"corral-bench-app-{os.getpid()}")
     with tempfile.TemporaryDirectory(prefix="corral-app-", ignore_cleanup_errors=True) as folder:
         for size in [int(s) for s in args.sizes.split(",")]:
-            supervisor = idle_herd(Path(folder), size)
+            if args.working is not None:
+                supervisor = working_herd(Path(folder), size, args.working, prefix="sim")
+            else:
+                supervisor = idle_herd(Path(folder), size)
             try:
                 root = supervisor.repo.root
-                print(f"herd of {size} idle; load {load()}", file=sys.stderr)
-                keys += key_rows(
-                    "Pilot", size, asyncio.run(pilot_samples(root, size, args.presses))
-                )
-                print(f"pilot done: {size} agents; load {load()}", file=sys.stderr)
-                keys += key_rows("tmux", size, e2e_samples(terminal, root, size, args.presses))
-                print(f"tmux done: {size} agents; load {load()}", file=sys.stderr)
-                cpu += cpu_rows(terminal, supervisor, size, args.seconds, args.windows)
+                print(f"herd of {size} {herd}; load {load()}", file=sys.stderr)
+                if "first" in parts:
+                    start = first_frame(terminal, root, size)
+                    for label, seconds in first_frames(start, corrals, args.starts).items():
+                        firsts += key_rows(label, size, {f"first frame, {herd} herd": seconds})
+                    print(f"first frames done: {size} agents; load {load()}", file=sys.stderr)
+                if "pilot" in parts:
+                    samples = asyncio.run(pilot_samples(root, size, args.presses))
+                    keys += key_rows("Pilot", size, samples)
+                    print(f"pilot done: {size} agents; load {load()}", file=sys.stderr)
+                if "tmux" in parts:
+                    keys += tmux_rows(terminal, root, size, args.presses, corrals, args.working)
+                    print(f"tmux done: {size} agents; load {load()}", file=sys.stderr)
+                if "cpu" in parts:
+                    cpu += cpu_rows(terminal, supervisor, size, args.seconds, args.windows)
             finally:
                 supervisor.tmux.kill_server()
                 terminal.kill()
-    print(f"| how     | {'key -> screen shows it':<25} |   n | median ms | p95 ms |", end="")
-    print(" min ms | max ms | runs |")
-    print(
-        "|---------|---------------------------|-----|-----------|--------|--------|--------|------|"
+    header = (
+        f"| {'corral':<13} | {'measure':<26} |   n | median ms | p95 ms | min ms | max ms | runs |"
     )
-    print("\n".join(keys))
-    print()
-    print(
-        "| idle herd, 500 ms look      |   n | median %cpu |    min |    max | herd tmux "
-        "| terminal tmux | windows | load 1/5/15 |"
-    )
-    print(
-        "|-----------------------------|-----|-------------|--------|--------|-----------"
-        "|---------------|---------|-------------|"
-    )
-    print("\n".join(cpu))
+    rule = f"|{'-' * 15}|{'-' * 28}|-----|-----------|--------|--------|--------|------|"
+    for label, corral in corrals.items():
+        print(f"{label}: {corral}")
+    print(f"bytecode: {bytecode()}; herd: {herd}\n")
+    if firsts:
+        print("\n".join([header, rule, *firsts, ""]))
+    if keys:
+        print("\n".join([header.replace("measure     ", "key -> shown"), rule, *keys, ""]))
+    if cpu:
+        print(
+            "| idle herd, 500 ms look      |   n | median %cpu |    min |    max | herd tmux "
+            "| terminal tmux | windows | load 1/5/15 |"
+        )
+        print(
+            "|-----------------------------|-----|-------------|--------|--------|-----------"
+            "|---------------|---------|-------------|"
+        )
+        print("\n".join(cpu))
     print(
         f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
         f"load average at the end {load()}"
     )
     return 0
+
+
+def tmux_rows(
+    terminal: Terminal,
+    root: Path,
+    size: int,
+    presses: int,
+    corrals: dict[str, str],
+    working: float | None,
+) -> list[str]:
+    """Keys through a real terminal for each corral, in two halves taken in turn."""
+    found: dict[str, Samples] = {label: {} for label in corrals}
+    for half in (presses - presses // 2, presses // 2):
+        for label, corral in corrals.items():
+            samples = e2e_samples(terminal, root, size, half, corral, working is not None)
+            for key, seconds in samples.items():
+                found[label].setdefault(key, []).extend(seconds)
+    return [row for label in corrals for row in key_rows(f"tmux {label}", size, found[label])]
 
 
 if __name__ == "__main__":

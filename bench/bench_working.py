@@ -40,10 +40,12 @@ from sessions.supervisor import Supervisor
 MIB = 1 << 20
 
 
-def working_herd(base: Path, size: int, speed: float) -> Supervisor:
+def working_herd(base: Path, size: int, speed: float, prefix: str = "w") -> Supervisor:
+    """`size` simulated agents named `prefix`-1, -2, ... taking turns on their own."""
     root = create(base / f"working-{size}")
     agents = "".join(
-        f'[[agent]]\nname = "w-{n}"\nkind = "sim"\nargs = ["--auto", "--speed", "{speed}"]\n\n'
+        f'[[agent]]\nname = "{prefix}-{n}"\nkind = "sim"\n'
+        f'args = ["--auto", "--speed", "{speed}"]\n\n'
         for n in range(1, size + 1)
     )
     (root / "corral.toml").write_text(agents)
