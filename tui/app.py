@@ -54,7 +54,6 @@ from tui.reading import Reader
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dashboard import SCREEN_BINDINGS, DashboardScreen
 from tui.screens.help import HelpScreen
-from tui.screens.new_agent import NewAgentScreen
 from tui.summaries import Summaries
 from tui.themes import (
     ThemeChoiceError,
@@ -120,11 +119,13 @@ class CorralApp(App[None]):
         runner: Runner = run_command,
         notifications: bool = True,
         clock: Callable[[], float] = time.time,
+        reader: Reader | None = None,
     ) -> None:
         """`actor` runs actions (a second supervisor, so a slow action never holds up looking);
         `poll` None turns polling off (tests call `look_now`); `runner` runs attach commands;
         `notifications` False turns alerts off altogether (toasts, bell, desktop notifications);
-        `clock` is the time hushes are measured in, the clock the herd's snapshots are taken on.
+        `clock` is the time hushes are measured in, the clock the herd's snapshots are taken on;
+        `reader` one already made for `herd`, whose first look may be under way (tui.opening).
         """
         self.settings_path = settings_path or user_config_path()
         # Before Textual's own set-up, which already asks for the theme variables' defaults.
@@ -132,7 +133,7 @@ class CorralApp(App[None]):
         super().__init__()
         self.herd = herd
         self.actor = actor or herd
-        self.reader = Reader(herd)
+        self.reader = reader or Reader(herd)
         self.poll_seconds = poll
         self.offer_up = offer_up
         self.environ = dict(os.environ if environ is None else environ)
@@ -185,6 +186,9 @@ class CorralApp(App[None]):
             self.notifier = Notifier.for_app(self, self.settings)
             self.snapshot_listeners.append(self._alert)
         await self.push_screen(self.dashboard)
+        ahead = self.reader.looked_ahead()
+        if ahead is not None:  # back already: the first frame shows the herd
+            self._looked(HerdLooked(*ahead, polled=False))
         self.look_now()
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self.look_now, name="poll")
@@ -558,6 +562,9 @@ class CorralApp(App[None]):
 
             self.act(f"starting {name}", start)
 
+        # Loaded on first use: its form is not worth its time before the first frame.
+        from tui.screens.new_agent import NewAgentScreen
+
         self.push_screen(NewAgentScreen(path, taken, self.herd.add_agent), written)
 
     # -- merging --------------------------------------------------------------------------
@@ -613,21 +620,3 @@ class CorralApp(App[None]):
             ),
             answered,
         )
-
-
-def run_dashboard(repo: Path) -> int:
-    """`corral` with no command: open the dashboard on the repository at `repo`.
-
-    Two supervisors: one looks, one acts, so a kill that waits for an agent to stop never holds
-    up the table. Errors a user can cause (no repository, no tmux, a bad corral.toml) surface as
-    `CorralError` before the screen opens, and the command line prints them in one sentence.
-    """
-    from sessions.supervisor import Supervisor
-
-    looker = Supervisor.open(repo)
-    actor = Supervisor.open(repo)
-    app = CorralApp(looker, actor=actor)
-    app.run()
-    looker.observer.save_cpu_samples()
-    print("corral closed; every agent keeps running (`corral ls` shows them).")
-    return 0

@@ -257,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             # No command: the dashboard. Imported here so commands never pay for Textual.
-            from tui.app import run_dashboard
+            from tui.opening import run_dashboard
 
             return run_dashboard(repo_path)
         return COMMANDS[args.command](args, repo_path)
@@ -603,7 +603,7 @@ def cmd_demo(args: argparse.Namespace, repo: Path) -> int:
     # agents write, lets every later look say which agent changed what.
     supervisor.notes()
     if not args.no_tui and sys.stdin.isatty() and sys.stdout.isatty():
-        from tui.app import run_dashboard
+        from tui.opening import run_dashboard
 
         return run_dashboard(sandbox.root) or status
     if not args.no_tui:

@@ -4,6 +4,8 @@ The app owns one `Reader`. Looking (`snapshot`, `history`, `explain`, the notes)
 the herd's observer, which is not safe to use from two threads at once, so those hold one lock;
 pane captures, git diffs and removal plans are plain subprocesses and need none. What is read
 and how is the herd's; nothing here touches a file, tmux or a widget.
+
+The first look can start before the app exists (`look_ahead`): the next `look` is that one.
 """
 
 from __future__ import annotations
@@ -25,8 +27,43 @@ class Reader:
         self.lock = threading.Lock()
         self.known_base: str | None = None
         herd.keep_history()  # before the first look, whose hook events the history needs too
+        self._ahead: threading.Thread | None = None
+        self._ahead_lock = threading.Lock()
+        self._ahead_result: tuple[Snapshot, Recorded] | BaseException | None = None
+
+    def look_ahead(self) -> None:
+        """Start a look now, on a thread of its own; the next `look` answers with it."""
+        self._ahead = threading.Thread(target=self._look_ahead, name="first look", daemon=True)
+        self._ahead.start()
+
+    def _look_ahead(self) -> None:
+        try:
+            self._ahead_result = self._look()
+        except Exception as error:
+            self._ahead_result = error
+
+    def looked_ahead(self) -> tuple[Snapshot, Recorded] | None:
+        """The look started ahead, if it is back and nobody took it yet; never waits."""
+        with self._ahead_lock:
+            ahead = self._ahead
+            if ahead is None or ahead.is_alive() or isinstance(self._ahead_result, BaseException):
+                return None
+            self._ahead = None
+            return self._ahead_result
 
     def look(self) -> tuple[Snapshot, Recorded]:
+        with self._ahead_lock:
+            ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return self._look()
+        ahead.join()
+        result = self._ahead_result
+        if isinstance(result, BaseException):
+            raise result
+        assert result is not None
+        return result
+
+    def _look(self) -> tuple[Snapshot, Recorded]:
         with self.lock:
             snapshot = self.herd.snapshot()
             if self.known_base is None:

@@ -182,3 +182,23 @@ def test_one_look_opens_each_hook_file_once_for_the_evidence_and_the_history(
             assert any(entry.source == "hook" for entry in recorded.of(name)), look
     assert opened.count(str(repo.journal_path)) == 1
     assert recorded.journal[-1].event == "send" and recorded.journal[-1].detail == "chars=4"
+
+
+def test_a_look_started_ahead_is_taken_once_and_every_later_look_is_new(sim_herd: Path) -> None:
+    """`corral` starts its first look before Textual loads: the app takes that look when it
+    mounts, if it is back (or its first `look` waits for it), once; every later look is new."""
+    reader = Reader(Supervisor.open(sim_herd))
+    assert reader.looked_ahead() is None  # nothing was started ahead
+    reader.look_ahead()
+    taken = wait_for(reader.looked_ahead, timeout=30, what="the look started ahead")
+    assert taken is not None
+    ahead, _recorded = taken
+    assert {view.name for view in ahead.agents} == {"one", "two"}
+    assert reader.looked_ahead() is None
+    later, _recorded = reader.look()
+    assert later.taken > ahead.taken
+
+    reader.look_ahead()
+    waited, _recorded = reader.look()  # the app's first look, before this one was back
+    assert waited.taken > later.taken and {view.name for view in waited.agents} == {"one", "two"}
+    assert reader.looked_ahead() is None

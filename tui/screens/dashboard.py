@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -40,7 +40,6 @@ from tui.messages import (
 from tui.reading import Reader, worktrees_of
 from tui.rows import rows_of
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.send import Prompt, SendScreen
 from tui.tabs import AGENT_TABS, TABS
 from tui.widgets.coordination_tables import ConflictsTable, LocksTable
 from tui.widgets.diff_view import DiffView
@@ -51,6 +50,9 @@ from tui.widgets.keys_bar import KeysBar
 from tui.widgets.log_view import HistoryLog
 from tui.widgets.notes_view import NotesView
 from tui.widgets.pane_view import PaneView
+
+if TYPE_CHECKING:
+    from tui.screens.send import Prompt
 
 # How often a tab that costs a git run or a whole look is read again while it stays open.
 EVERY = {"diff": 3.0, "why": 2.0, "notes": 5.0}
@@ -507,6 +509,9 @@ class DashboardScreen(Screen[None]):
                     f"sending to {name}",
                     lambda herd: herd.send(name, prompt.text, replace=prompt.replace),
                 )
+
+        # Loaded on first use: its text area is not worth its time before the first frame.
+        from tui.screens.send import SendScreen
 
         self.app.push_screen(SendScreen(name), sent)
 

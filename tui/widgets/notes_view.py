@@ -1,4 +1,9 @@
-"""PROGRESS.md and notes, rendered, with what changed since you last looked on top of each."""
+"""PROGRESS.md and notes, rendered, with what changed since you last looked on top of each.
+
+The rendered file (a Markdown widget, and markdown-it under it) is made when notes are first
+shown: loading it costs a tenth of the time to the dashboard's first frame, for a tab that opens
+later or never.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Markdown, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from sessions.core.note_changes import NoteText
@@ -29,7 +34,6 @@ class NotesView(Horizontal):
         yield OptionList(id="notes-files")
         with VerticalScroll(id="notes-body"):
             yield Static("", id="notes-changes")
-            yield Markdown("", id="notes-markdown")
 
     def show(self, notes: Sequence[NoteText], now: float) -> None:
         notes = tuple(notes)
@@ -45,7 +49,7 @@ class NotesView(Horizontal):
             self.query_one("#notes-changes", Static).update(
                 Text("no PROGRESS.md or notes in any checkout", style="dim italic")
             )
-            self.query_one("#notes-markdown", Markdown).update("")
+            self._show_markdown("")
             return
         keys = [_key(note) for note in notes]
         chosen = self._chosen if self._chosen in keys else keys[0]
@@ -63,7 +67,16 @@ class NotesView(Horizontal):
         if note is None:
             return
         self.query_one("#notes-changes", Static).update(changes_text(note, self._now))
-        self.query_one("#notes-markdown", Markdown).update(note.text or "*(unreadable)*")
+        self._show_markdown(note.text or "*(unreadable)*")
+
+    def _show_markdown(self, markdown: str) -> None:
+        from textual.widgets import Markdown
+
+        shown = self.query(Markdown)
+        if shown:
+            shown.first().update(markdown)
+        else:
+            self.query_one("#notes-body").mount(Markdown(markdown, id="notes-markdown"))
 
 
 def _key(note: NoteText) -> str:
