@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.widgets import DataTable, Input, TabbedContent, TextArea
 
 from sessions.core.model import State
@@ -333,6 +334,39 @@ async def test_the_pane_follows_its_bottom_unless_scrolled_up(herd: FakeHerd) ->
         app.look_now()
         await until(pilot, lambda: "line 201" in pane.text, what="yet more output")
         await until(pilot, lambda: pane.scroll_y == pane.max_scroll_y, what="following again")
+
+
+async def test_a_capture_one_line_longer_draws_the_pane_again_not_the_whole_screen(
+    herd: FakeHerd,
+) -> None:
+    """A working agent's pane grows by a line on most looks. Its new size concerns only its
+    own scrolling: the screen is not laid out again for it (a layout draws every widget)."""
+    long = "".join(f"line {n}\n" for n in range(200))
+    herd.tmux_fake.screens["%1"] = long
+    app = corral(herd)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.screen.query_one(PaneView)
+        await until(pilot, lambda: pane.scroll_y == pane.max_scroll_y > 0, what="at the bottom")
+        await pilot.pause()
+        screen = app.screen
+        layouts: list[bool] = []
+        refresh_layout = screen._refresh_layout
+
+        def counted(size: Size | None = None, scroll: bool = False) -> None:
+            layouts.append(scroll)  # a scroll reflows what is visible; False is a layout
+            refresh_layout(size, scroll)
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+        herd.tmux_fake.screens["%1"] = long + "line 200\n"
+        app.look_now()
+
+        def bottom() -> str:
+            return "".join(s.text for s in pane.render_line(pane.size.height - 1))
+
+        await until(pilot, lambda: "line 200" in bottom(), what="the new line at the bottom")
+        await pilot.pause()
+        assert pane.max_scroll_y == 201 - pane.scrollable_content_region.height
+        assert False not in layouts
 
 
 def pane_text(app: object) -> str:

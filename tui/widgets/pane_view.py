@@ -3,15 +3,23 @@
 Drawn a line at a time (a `ScrollView`): a busy agent's screen changes on every look, and a
 widget that holds the whole capture as one piece of content makes every change lay the whole
 screen out again, about a tenth of a second at 200x50. Here a change repaints the pane only.
+
+Two more things a busy pane would otherwise do on every capture: a new line count is a new
+virtual size, which Textual answers with a layout and a repaint of the whole screen (the herd
+table's every row too), though only the pane's scrolling depends on it; here the size is set
+without it, and a layout happens only when a scrollbar comes or goes. And a line drawn once is
+kept by its content, so a capture that scrolled the screen by a line draws one new line.
 """
 
 from __future__ import annotations
 
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+Drawn = tuple[str, tuple[Span, ...]]  # a line's text and styles: what its strip depends on
 
 
 class PaneView(ScrollView, can_focus=True):
@@ -21,7 +29,7 @@ class PaneView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._shown: tuple[str | None, str] = (None, "")
         self._lines: list[Text] = []
-        self._strips: dict[int, Strip] = {}
+        self._strips: dict[Drawn, Strip] = {}
         self._held = 0  # how many texts it has held: the latest one may follow the bottom
 
     @property
@@ -45,13 +53,23 @@ class PaneView(ScrollView, can_focus=True):
 
     def _hold(self, text: Text, follow: bool, same_agent: bool) -> None:
         self._lines = list(text.split("\n", allow_blank=True))
-        self._strips.clear()
-        # Never narrower for the same agent: a new size lays the whole screen out again, and a
-        # screen's widest line comes and goes with what the agent draws.
+        drawn = self._strips
+        self._strips = {}
+        for line in self._lines:
+            key = _drawn(line)
+            if key in drawn:
+                self._strips[key] = drawn[key]
+        # Never narrower for the same agent: a screen's widest line comes and goes with what
+        # the agent draws, and the scrollbar would jump.
         width = max((line.cell_len for line in self._lines), default=0)
         if same_agent:
             width = max(width, self.virtual_size.width)
-        self.virtual_size = Size(width, len(self._lines))
+        size = Size(width, len(self._lines))
+        if size != self.virtual_size:
+            # Not `self.virtual_size = size`, whose layout redraws the whole screen: the
+            # scrollbars take the new size here, and only one that comes or goes lays out.
+            self.set_reactive(PaneView.virtual_size, size)
+            self._scroll_update(size)
         self.refresh()
         self._held += 1
         if follow:  # once the new size is in: the bottom moved with it
@@ -73,9 +91,11 @@ class PaneView(ScrollView, can_focus=True):
         style = self.rich_style
         if index >= len(self._lines):
             return Strip.blank(self.size.width, style)
-        strip = self._strips.get(index)
+        line = self._lines[index]
+        key = _drawn(line)
+        strip = self._strips.get(key)
         if strip is None:
-            strip = self._strips[index] = self._strip(self._lines[index], style)
+            strip = self._strips[key] = self._strip(line, style)
         return strip.crop_extend(scroll_x, scroll_x + self.size.width, style).apply_offsets(
             scroll_x, index
         )
@@ -83,3 +103,7 @@ class PaneView(ScrollView, can_focus=True):
     def _strip(self, line: Text, style: Style) -> Strip:
         segments = list(line.render(self.app.console))
         return Strip(segments, line.cell_len).apply_style(style)
+
+
+def _drawn(line: Text) -> Drawn:
+    return line.plain, tuple(line.spans)
