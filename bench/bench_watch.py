@@ -11,9 +11,10 @@ Two measures:
 - **Status latency**: six simulated agents idle at their input box; a prompt is typed into one;
   the time from the agent drawing its working screen (its journal says when it took the
   prompt) to `look()` saying `working`, with `look()` called every 100 ms as an app would.
-- **Hook latency**: the same idle herd; corral's hook entry is started as an agent starts it,
-  with a `PermissionRequest` payload, for one agent whose screen does not change; the time from
-  starting the hook process (and from the line it wrote) to `look()` saying `needs_input`.
+- **Hook latency**: the same idle herd; corral's hook is started as an agent starts it (the
+  spool line, through `/bin/sh -c`), with a `PermissionRequest` payload, for one agent whose
+  screen does not change; the time from starting the hook process (and from the time its
+  event carries: when its payload landed in the spool) to `look()` saying `needs_input`.
 
 Run: .venv/bin/python bench/bench_watch.py [--sizes 1,6,30] [--seconds 8] [--prompts 20]
 """
@@ -35,7 +36,7 @@ from pathlib import Path
 
 import psutil
 
-from sessions.agents.hook_settings import hook_argv
+from sessions.agents.hook_settings import spool_command
 from sessions.commands.sandbox import create
 from sessions.core.model import State
 from sessions.supervisor import Supervisor
@@ -167,7 +168,8 @@ def hook_latency_rows(base: Path, calls: int) -> list[str]:
             wait_state(supervisor, name, State.IDLE, 60)
             env = os.environ | {"CORRAL_HOME": str(supervisor.repo.state_dir), "CORRAL_AGENT": name}
             started = time.time()
-            subprocess.run(hook_argv("sim"), input=payload, env=env, check=True)
+            hook = ("/bin/sh", "-c", spool_command("sim"))
+            subprocess.run(hook, input=payload, env=env, check=True)
             seen = wait_state(supervisor, name, State.NEEDS_INPUT, 10, interval=0.1)
             written = last_event_time(supervisor, name, "PermissionRequest")
             from_start.append(seen - started)
