@@ -24,20 +24,22 @@ import sys
 import termios
 import threading
 import time
-import uuid
 from pathlib import Path
-from typing import Any
 
 from sessions.adapters.journal import Journal
-from sessions.adapters.launch import LaunchPlan
+from sessions.adapters.launch import SESSION_TOKEN, LaunchPlan
 from sessions.adapters.processes import DEAD, ZOMBIE, state, terminate_tree, tree
 from sessions.agents.hook_spool import Spool
-from sessions.agents.kind import SESSION_TOKEN
 from sessions.core.errors import JournalError
-from sessions.core.model import Restart
-from sessions.core.rules import Backoff
+from sessions.core.rules import Backoff, Restart
 from sessions.hook import complain
 from sessions.services.reaper import Reaper
+
+# A runner lives in every pane as long as its agent, so what it imports is paid once per agent:
+# names only mypy reads (`typing`) stay out. mypy reads this as true, Python as false.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 RATE_LIMIT = re.compile(r"rate[ -]?limit|too many requests|quota|\b429\b", re.IGNORECASE)
 RATE_LIMIT_LINES = 15
@@ -238,10 +240,10 @@ class Runner:
 
     def argv_for_run(self) -> tuple[list[str], str]:
         if self.resume and self.run_number == 1:
-            session = self.plan.session_id or str(uuid.uuid4())
+            session = self.plan.session_id or session_id()
             template = self.plan.resume_argv
         else:
-            session = str(uuid.uuid4())
+            session = session_id()
             template = self.plan.argv
         return [session if part == SESSION_TOKEN else part for part in template], session
 
@@ -431,6 +433,16 @@ def _commits_since(reaper: Reaper, cwd: str, head: str | None) -> int | None:
         return None
     counted = _git(reaper, cwd, "rev-list", "--count", f"{head}..HEAD")
     return int(counted) if counted and counted.isdigit() else None
+
+
+def session_id() -> str:
+    """`str(uuid.uuid4())`, without the `uuid` module (over a MiB in every pane): 16 random
+    bytes with the version (4) and variant (RFC 4122) bits set, in the usual 8-4-4-4-12 form."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _cannot_run(program: str, error: OSError) -> str:

@@ -29,6 +29,7 @@ def write_atomically(
     if mode is None:
         with contextlib.suppress(FileNotFoundError):
             kept = stat.S_IMODE(path.stat().st_mode)
+    # `secrets.token_hex(4)`, without loading `secrets` (and `random`, `hmac`, `base64`).
     temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
     created = NEW_FILE_MODE if mode is None else mode
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, created)

@@ -30,18 +30,23 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import re
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
 
 from sessions.adapters.private import private_folder
 from sessions.core.errors import JournalError
-from sessions.core.events import Event
+
+# The runner in every pane appends here and reads nothing: names only mypy reads stay out of
+# its memory. mypy reads this as true, Python as false.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterable, Iterator
+    from typing import IO, Any
+
+    from sessions.core.events import Event
 
 Ident = tuple[int, int]  # (st_dev, st_ino): which file, whatever its name now
 
@@ -536,4 +541,6 @@ def _is_current(path: Path, fd: int) -> bool:
 
 
 def digest(data: bytes) -> str:
+    import hashlib  # only checkpoints ask for it; every runner appends without
+
     return hashlib.sha256(data).hexdigest()

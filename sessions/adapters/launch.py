@@ -12,11 +12,19 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
 
 from sessions.adapters.private import write_private
-from sessions.core.model import Restart
+from sessions.core.rules import Restart
+
+# `typing` and `pathlib` cost every runner memory for names only mypy reads; mypy reads this
+# as true, Python as false.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+# In an agent's argv, where the runner puts the run's session id (`sessions.agents.kind`).
+SESSION_TOKEN = "{corral_session_id}"
 
 # What a parent agent or tmux sets for its own children; a Claude Code session that runs
 # corral must not make every agent think it runs inside Claude Code.

@@ -18,7 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sessions.core.errors import AgentError
-from sessions.core.model import ProcFacts
+
+TYPE_CHECKING = False  # mypy reads this as true, Python as false
+if TYPE_CHECKING:
+    from sessions.core.model import ProcFacts
 
 SHELLS = frozenset({"bash", "sh", "zsh", "fish", "dash", "ksh", "tcsh", "csh"})
 
@@ -123,6 +126,9 @@ class ProcessTable:
         return found
 
     def facts(self, pid: int) -> ProcFacts:
+        # Imported here: the runner in every pane uses this module without the herd's values.
+        from sessions.core.model import ProcFacts
+
         tree = [p for p in self.descendants(pid) if p in self.status]
         live = [p for p in tree if self.status[p] != ZOMBIE]
         statuses = [self.status[p] for p in live]

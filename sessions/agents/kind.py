@@ -23,14 +23,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from sessions.adapters.launch import SESSION_TOKEN as SESSION_TOKEN  # noqa: PLC0414
 from sessions.core.errors import CorralError
 from sessions.core.model import AgentSpec, Kind
 
 if TYPE_CHECKING:
     from sessions.agents.hook_part import HookPart
     from sessions.core.screen_rules import Table
-
-SESSION_TOKEN = "{corral_session_id}"
 
 
 @dataclass(frozen=True)

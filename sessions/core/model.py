@@ -18,6 +18,9 @@ from sessions.core.fingerprint import Fingerprint
 from sessions.core.lock_values import LockReport, LockVerdict
 from sessions.core.rules import Backoff, CoordinationRules, SummaryRules
 
+# Restart lives with the runner's other rules, which a runner loads without these values.
+from sessions.core.rules import Restart as Restart  # noqa: PLC0414 - named here too
+
 if TYPE_CHECKING:
     from sessions.core.prices import PriceTable
     from sessions.core.usage import RunSpend
@@ -34,14 +37,6 @@ class Kind(StrEnum):
     AIDER = "aider"
     SHELL = "shell"
     SIM = "sim"
-
-
-class Restart(StrEnum):
-    """What the runner does when the agent's process ends."""
-
-    NEVER = "never"
-    ON_FAILURE = "on-failure"
-    ALWAYS = "always"
 
 
 class State(StrEnum):

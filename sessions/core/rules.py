@@ -10,10 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from fnmatch import translate
 from functools import lru_cache
 
 TELL_MODES = ("off", "warn", "block")
+
+
+class Restart(StrEnum):
+    """What the runner does when the agent's process ends."""
+
+    NEVER = "never"
+    ON_FAILURE = "on-failure"
+    ALWAYS = "always"
 
 
 @dataclass(frozen=True)

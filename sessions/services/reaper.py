@@ -10,11 +10,14 @@ import contextlib
 import os
 import subprocess
 import threading
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from sessions.adapters.processes import children
+
+TYPE_CHECKING = False  # `typing` costs every runner memory; mypy reads this as true
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 
 class Reaper:

@@ -123,3 +123,33 @@ def test_a_runner_lives_without_psutil() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_runner_loads_none_of_what_only_the_herd_or_a_rare_path_needs() -> None:
+    """Every pane holds a runner for as long as its agent lives, so each module it loads is
+    paid once per agent: the herd's values (and `typing`, `shlex` with them), `uuid` for one id a
+    run, `secrets` and `hashlib` for a temporary name and a checkpoint it never writes. Counted
+    from what importing the runner adds, whatever the interpreter's start-up loaded before."""
+    never = (
+        "psutil",
+        "typing",
+        "uuid",
+        "secrets",
+        "random",
+        "hashlib",
+        "shlex",
+        "watchfiles",
+        "sessions.core.model",
+        "sessions.core.events",
+        "sessions.agents.kind",
+    )
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import sessions.runner\n"
+        f"print(','.join(sorted((set(sys.modules) - before) & set({never!r}))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-P", "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
