@@ -13,11 +13,18 @@ in percent of one core:
   with the git and tmux calls it makes (the dashboard's own cost is in bench_app.py);
 - **agents**: the simulated agents themselves, for scale (not corral's cost);
 
-and the memory (RSS) of the runners, the tmux server and the follower. Runs are repeated and
-printed as median, min and max, so the next regression points at the part that grew.
+and the memory of the runners, the tmux server and the follower: RSS, which counts every page a
+process maps, and PSS (/proc/PID/smaps_rollup), which divides each shared page among the
+processes that share it, so summed PSS is what the machine really spends on corral; and the
+runners' anonymous memory, which nothing shares. Runs are repeated and printed as median, min
+and max, so the next regression points at the part that grew.
+
+`--against PATH` (another corral worktree with its own `.venv`) starts each run's herd twice,
+once with each corral, one after the other, so the two are compared on the same machine at
+the same moment and neither herd shares pages with the other.
 
 Run: .venv/bin/python bench/bench_working.py [--sizes 6,30] [--seconds 10] [--runs 3]
-     [--speed 2]
+     [--speed 2] [--against PATH]
 """
 
 from __future__ import annotations
@@ -38,23 +45,53 @@ from sessions.commands.sandbox import create
 from sessions.supervisor import Supervisor
 
 MIB = 1 << 20
+HERE = Path(__file__).resolve().parent.parent
 
 
-def working_herd(base: Path, size: int, speed: float, prefix: str = "w") -> Supervisor:
-    """`size` simulated agents named `prefix`-1, -2, ... taking turns on their own."""
-    root = create(base / f"working-{size}")
+def python_of(tree: Path) -> str:
+    """The corral's own interpreter: the runners it starts run on it, and find its code."""
+    return str(tree / ".venv" / "bin" / "python") if tree != HERE else sys.executable
+
+
+def working_herd(
+    base: Path,
+    size: int,
+    speed: float,
+    tree: Path = HERE,
+    label: str = "this",
+    prefix: str = "w",
+) -> Supervisor:
+    """`size` simulated agents named `prefix`-1, -2, ... taking turns on their own, started
+    by the corral in `tree` through its command line, as a user would."""
+    root = create(base / f"working-{size}-{label}")
     agents = "".join(
         f'[[agent]]\nname = "{prefix}-{n}"\nkind = "sim"\n'
         f'args = ["--auto", "--speed", "{speed}"]\n\n'
         for n in range(1, size + 1)
     )
     (root / "corral.toml").write_text(agents)
+    subprocess.run(
+        [python_of(tree), "-m", "tui.cli", "--repo", str(root), "up"],
+        cwd=tree,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     supervisor = Supervisor.open(root)
-    supervisor.up()
     end = time.monotonic() + 60
     while time.monotonic() < end and not all(view.pid for view in supervisor.look()):
         time.sleep(0.05)
     return supervisor
+
+
+def memory(pid: int) -> dict[str, int]:
+    """The kernel's sums over all of a process's mappings, in bytes."""
+    found = {}
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            key, _, rest = line.partition(":")
+            if rest.strip().endswith("kB"):
+                found[key] = int(rest.split()[0]) * 1024
+    return found
 
 
 def own(process: psutil.Process) -> float:
@@ -91,20 +128,32 @@ class Parts:
             "agents": sum(own(agent) for agent in self.agents),
         }
 
-    def rss(self) -> dict[str, float]:
-        return {
-            "runners": sum(r.memory_info().rss for r in self.runners) / MIB,
-            "tmux server": self.server.memory_info().rss / MIB,
-            "following": self.follower.memory_info().rss / MIB,
+    def memory(self) -> dict[str, float]:
+        runners = [memory(r.pid) for r in self.runners]
+        server, follower = memory(self.server.pid), memory(self.follower.pid)
+        found = {
+            "runners MiB": sum(m["Rss"] for m in runners) / MIB,
+            "runners PSS MiB": sum(m["Pss"] for m in runners) / MIB,
+            "runners anon MiB": sum(m["Anonymous"] for m in runners) / MIB,
+            "one runner PSS MiB": sum(m["Pss"] for m in runners) / len(runners) / MIB,
+            "tmux server MiB": server["Rss"] / MIB,
+            "tmux server PSS MiB": server["Pss"] / MIB,
+            "following MiB": follower["Rss"] / MIB,
+            "following PSS MiB": follower["Pss"] / MIB,
         }
+        pss = (m["Pss"] for m in (*runners, server, follower))
+        found["corral all-in PSS MiB"] = sum(pss) / MIB
+        return found
 
 
-def run_once(supervisor: Supervisor, seconds: float) -> dict[str, float]:
+def run_once(supervisor: Supervisor, seconds: float, tree: Path) -> dict[str, float]:
     root = supervisor.repo.root
-    written_to = root.parent / "watch.jsonl"
+    written_to = root.parent / f"watch-{root.name}.jsonl"
     with written_to.open("w") as out:
         follower = subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", "--repo", str(root), "watch", "--json"], stdout=out
+            [python_of(tree), "-m", "tui.cli", "--repo", str(root), "watch", "--json"],
+            stdout=out,
+            cwd=tree,
         )
     try:
         end = time.monotonic() + 30
@@ -117,7 +166,7 @@ def run_once(supervisor: Supervisor, seconds: float) -> dict[str, float]:
         elapsed = time.monotonic() - began
         after, written = parts.cpu(), hook_events(root) - events
         result = {f"{k} CPU %": 100 * (after[k] - before[k]) / elapsed for k in after}
-        result |= {f"{k} MiB": v for k, v in parts.rss().items()}
+        result |= parts.memory()
         result["hook events / s"] = written / elapsed
         result["hook CPU ms / event"] = (
             1000 * (after["hooks"] - before["hooks"]) / written if written else float("nan")
@@ -136,28 +185,44 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--speed", type=float, default=2.0, help="the agents' think times x")
+    parser.add_argument("--against", type=Path, help="another corral worktree, with its .venv")
     args = parser.parse_args()
+    trees = {"this": HERE}
+    if args.against is not None:
+        trees[args.against.name] = args.against.resolve()
+    width = max(len("measure"), *(len(k) for k in trees)) + 28
     lines = [
-        f"| {'measure':<28} |   n |   median |      min |      max |",
-        f"|{'-' * 30}|-----|----------|----------|----------|",
+        f"| {'measure':<{width}} |   n |   median |      min |      max |",
+        f"|{'-' * (width + 2)}|-----|----------|----------|----------|",
     ]
+    loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="corral-bench-", ignore_cleanup_errors=True) as folder:
         for size in [int(s) for s in args.sizes.split(",")]:
-            supervisor = working_herd(Path(folder), size, args.speed)
-            try:
-                runs = [run_once(supervisor, args.seconds) for _ in range(args.runs)]
-            finally:
-                supervisor.tmux.kill_server()
-            for key in runs[0]:
-                values = sorted(run[key] for run in runs)
-                lines.append(
-                    f"| {key:<28} | {size:>3} | {statistics.median(values):>8.2f} | "
-                    f"{values[0]:>8.2f} | {values[-1]:>8.2f} |"
-                )
+            runs: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
+            for number in range(args.runs):
+                for label, tree in trees.items():
+                    base = Path(folder) / f"run-{number}"
+                    supervisor = working_herd(base, size, args.speed, tree, label)
+                    try:
+                        runs[label].append(run_once(supervisor, args.seconds, tree))
+                    finally:
+                        supervisor.tmux.kill_server()
+                    loads.append(os.getloadavg()[0])
+            for key in runs["this"][0]:
+                for label in trees:
+                    values = sorted(run[key] for run in runs[label])
+                    name = key if len(trees) == 1 else f"{key} ({label})"
+                    lines.append(
+                        f"| {name:<{width}} | {size:>3} | {statistics.median(values):>8.2f} | "
+                        f"{values[0]:>8.2f} | {values[-1]:>8.2f} |"
+                    )
             print(f"done: {size} agents", file=sys.stderr)
     print(f"{args.runs} runs of {args.seconds:g} s, simulated agents at --speed {args.speed:g}\n")
     print("\n".join(lines))
-    print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(
+        f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average "
+        f"{statistics.median(loads):.1f} (min {min(loads):.1f}, max {max(loads):.1f})"
+    )
     return 0
 
 
