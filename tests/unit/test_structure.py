@@ -57,6 +57,14 @@ def test_no_module_is_too_long_to_read() -> None:
     assert long == {}, f"modules over {LONGEST} lines: {long}"
 
 
+def test_no_benchmark_is_too_long_to_read() -> None:
+    """Benchmarks are read to trust their numbers: the same limit holds for them."""
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    counts = {path.name: len(path.read_text().splitlines()) for path in bench.glob("*.py")}
+    long = {name: count for name, count in counts.items() if count > LONGEST}
+    assert long == {}, f"benchmarks over {LONGEST} lines: {long}"
+
+
 def test_every_import_runs_down_the_floors() -> None:
     upward = running_up(plan())
     assert upward == [], f"imports running up a floor: {upward}"
