@@ -23,18 +23,21 @@ from sessions.adapters.private import write_private
 from sessions.core.conflict_values import ALL_LINES, LineRange
 
 FINDINGS_FILE = "conflict_git.json"
-FINDINGS_FORMAT = 1
+FINDINGS_FORMAT = 2  # 2: a side's HEAD, and merge bases by HEAD and base tip
 
 SideKey = tuple[str, str, str]  # agent, builder key, base tip
 RangeKey = tuple[str, str, str]  # merge base, tip, path
+BaseKey = tuple[str, str]  # HEAD, base tip
 
 
 @dataclass(frozen=True)
 class Side:
-    """One agent as git sees it: the merge base with base, and its current files as a commit."""
+    """One agent as git sees it: the merge base with base, its current files as a commit, and
+    the HEAD that merge base is of."""
 
     merge_base: str
     tip: str
+    head: str
 
 
 @dataclass
@@ -44,18 +47,22 @@ class Findings:
     sides: dict[SideKey, Side] = field(default_factory=dict)
     ranges: dict[RangeKey, tuple[LineRange, ...]] = field(default_factory=dict)
     merges: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    bases: dict[BaseKey, str] = field(default_factory=dict)
 
     def to_json(self, base: str) -> str:
         return json.dumps(
             {
                 "format": FINDINGS_FORMAT,
                 "base": base,
-                "sides": [[*key, side.merge_base, side.tip] for key, side in self.sides.items()],
+                "sides": [
+                    [*key, side.merge_base, side.tip, side.head] for key, side in self.sides.items()
+                ],
                 "ranges": [
                     [*key, [_range_json(line) for line in lines]]
                     for key, lines in self.ranges.items()
                 ],
                 "merges": [[a, b, paths] for (a, b), paths in self.merges.items()],
+                "bases": [[*key, merge_base] for key, merge_base in self.bases.items()],
             }
         )
 
@@ -67,15 +74,18 @@ def load_findings(path: Path, base: str) -> Findings:
         if data["format"] != FINDINGS_FORMAT or data["base"] != base:
             return Findings()
         findings = Findings()
-        for agent, key, base_tip, merge_base, tip in data["sides"]:
-            _text(agent, key, base_tip, merge_base, tip)
-            findings.sides[agent, key, base_tip] = Side(merge_base, tip)
+        for agent, key, base_tip, merge_base, tip, head in data["sides"]:
+            _text(agent, key, base_tip, merge_base, tip, head)
+            findings.sides[agent, key, base_tip] = Side(merge_base, tip, head)
         for merge_base, tip, file, lines in data["ranges"]:
             _text(merge_base, tip, file)
             findings.ranges[merge_base, tip, file] = tuple(_range(item) for item in lines)
         for a, b, paths in data["merges"]:
             _text(a, b, *paths, *paths.values())
             findings.merges[a, b] = dict(paths)
+        for head, base_tip, merge_base in data["bases"]:
+            _text(head, base_tip, merge_base)
+            findings.bases[head, base_tip] = merge_base
         return findings
     except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
         return Findings()

@@ -343,13 +343,26 @@ class ConflictFinder:
         if side is None:
             self._asked = True
             try:
-                merge_base = _merge_base(builder.worktree, base_tip)
-                side = Side(merge_base, self.worktrees.current_commit(builder.worktree))
+                head, tip = self.worktrees.current_files(builder.worktree)
+                side = Side(self._merge_base(head, base_tip, cache), tip, head)
             except (AgentError, NotARepoError) as error:
                 self.errors[builder.agent] = str(error)
                 return None
         cache.sides[key] = side
+        cache.bases[(side.head, base_tip)] = side.merge_base
         return side
+
+    def _merge_base(self, head: str, base_tip: str, cache: Findings) -> str:
+        """Where HEAD left the base, kept per pair of commits: a builder's key moves on every
+        write, its HEAD only when it commits."""
+        key = (head, base_tip)
+        merge_base = cache.bases.get(key, self._known.bases.get(key))
+        if merge_base is None:
+            self._asked = True
+            out = _read(self.repo_root, "merge-base", base_tip, head, doing="find a merge base")
+            merge_base = out.strip()
+        cache.bases[key] = merge_base
+        return merge_base
 
     def _deeper(
         self,
@@ -400,7 +413,7 @@ class ConflictFinder:
 
 
 def _keys(findings: Findings) -> tuple[set[object], ...]:
-    return (set(findings.sides), set(findings.ranges), set(findings.merges))
+    return (set(findings.sides), set(findings.ranges), set(findings.merges), set(findings.bases))
 
 
 def _pairs(files: Iterable[Conflict]) -> dict[tuple[str, ...], list[Conflict]]:

@@ -53,12 +53,13 @@ class SavedWork:
 
 @dataclass(frozen=True)
 class _Checkout:
-    """Where a worktree keeps its git files, read once per snapshot."""
+    """Where a worktree keeps its git files and what its HEAD holds, read in one git call."""
 
     top: Path
     git_dir: Path
     index: Path
     head: str
+    head_tree: str
     label: str
 
 
@@ -79,8 +80,7 @@ def snapshot(
     with scratch_folder(checkout.git_dir) as scratch:
         index_tree = _index_tree(checkout, scratch)
         work_tree = _work_tree(checkout, scratch, leave_out)
-    head_tree = run(checkout.top, "rev-parse", f"{checkout.head}^{{tree}}", doing="read HEAD")
-    if index_tree == work_tree == head_tree.strip():
+    if index_tree == work_tree == checkout.head_tree:
         return None
     previous = commit_of(repo.root, ref)
     env = ident_env(repo.root)
@@ -105,66 +105,53 @@ def current_commit(repo: Repo, path: Path) -> str:
     files on the same HEAD always give the same commit: looking again adds no objects and
     the commit id can key a cache. Nothing uncommitted gives HEAD itself.
     """
-    path = absolute(path)
-    found = _checkout_at_once(repo, path)
-    if found is None:
-        checkout = _checkout(repo, path)
-        head_tree = run(checkout.top, "rev-parse", f"{checkout.head}^{{tree}}", doing="read HEAD")
-    else:
-        checkout, head_tree = found
+    return current_files(repo, path)[1]
+
+
+def current_files(repo: Repo, path: Path) -> tuple[str, str]:
+    """The worktree's HEAD, and `current_commit`'s commit of its files: read together, so a
+    caller can key what depends only on HEAD (a merge base) without another git call."""
+    checkout = _checkout(repo, absolute(path))
     with scratch_folder(checkout.git_dir) as scratch:
         tree = _files_tree(checkout, scratch)
-    if tree == head_tree.strip():
-        return checkout.head
+    if tree == checkout.head_tree:
+        return checkout.head, checkout.head
     message = f"corral: the files of {checkout.label} as they are"
-    return _commit_tree(repo.root, tree, [checkout.head], message, dict(FIXED_IDENT))
+    return checkout.head, _commit_tree(repo.root, tree, [checkout.head], message, dict(FIXED_IDENT))
+
+
+_WHERE = ("rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir", "--git-dir")
+_HEAD = ("HEAD^{commit}", "HEAD^{tree}", "--abbrev-ref", "HEAD", "--")
 
 
 def _checkout(repo: Repo, path: Path) -> _Checkout:
+    """One `rev-parse` for the folders, HEAD, its tree and its branch: this runs whenever a
+    builder in a conflict changed its files, and each git process costs a few milliseconds.
+    When that fails, the folders alone are asked again to tell what is wrong."""
     if not path.is_dir():
         raise AgentError(f"{path} is not a folder: there is no work there to save.")
-    found = git(
-        path, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir",
-        "--git-dir", "--git-path", "index", check=False,
-    )  # fmt: skip
+    found = git(path, *_WHERE, "--git-path", "index", *_HEAD, check=False)
+    if found.returncode != 0:
+        found = git(path, *_WHERE, "--git-path", "index", check=False)
     lines = found.stdout.splitlines()
-    if found.returncode != 0 or len(lines) != 4 or absolute(Path(lines[0])) != path:
+    if found.returncode != 0 or len(lines) < 4 or absolute(Path(lines[0])) != path:
         raise AgentError(f"{path} is not the top folder of a git worktree: nothing to save.")
     if absolute(Path(lines[1])) != repo.common_dir:
         raise AgentError(f"{path} belongs to another repository than {repo.root}.")
-    head = commit_of(path, "HEAD")
-    if head is None:
+    if len(lines) < 7:
         raise AgentError(
             f"{path} has no commit checked out (its HEAD is unborn): commit its work "
             "or copy it elsewhere first."
         )
-    label = git(path, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).stdout
+    head, head_tree, branch = lines[4:7]
     return _Checkout(
         top=path,
         git_dir=Path(lines[2]),
         index=Path(lines[3]),
         head=head,
-        label=label.strip() or "(no branch)",
+        head_tree=head_tree,
+        label=branch if branch != "HEAD" else "(no branch)",
     )
-
-
-def _checkout_at_once(repo: Repo, path: Path) -> tuple[_Checkout, str] | None:
-    """What `_checkout` reads, and HEAD's tree, from one git process instead of four: every
-    look at a builder that changed a file runs this. None when anything is amiss (no commit,
-    another repository, a file named HEAD): `_checkout` then says what, in its own words."""
-    found = git(
-        path, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir",
-        "--git-dir", "--git-path", "index", "HEAD^{commit}", "HEAD^{tree}", "--abbrev-ref",
-        "HEAD", check=False,
-    )  # fmt: skip
-    lines = found.stdout.splitlines()
-    if found.returncode != 0 or len(lines) != 7 or absolute(Path(lines[0])) != path:
-        return None
-    if absolute(Path(lines[1])) != repo.common_dir:
-        return None
-    label = "(no branch)" if lines[6] == "HEAD" else lines[6]
-    git_dir, index, head = Path(lines[2]), Path(lines[3]), lines[4]
-    return _Checkout(top=path, git_dir=git_dir, index=index, head=head, label=label), lines[5]
 
 
 def _commit_tree(

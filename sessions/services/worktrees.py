@@ -210,6 +210,12 @@ class Worktrees:
 
         return saved_work.current_commit(self.repo, path)
 
+    def current_files(self, path: Path) -> tuple[str, str]:
+        """The worktree's HEAD and `current_commit`, from the same reads."""
+        from sessions.services import saved_work
+
+        return saved_work.current_files(self.repo, path)
+
     # -- remove ----------------------------------------------------------------------------
 
     def remove(self, path: Path, name: str, branch: str, base: str) -> Removal:

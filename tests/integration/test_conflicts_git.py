@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from sessions.adapters.journal import Journal
 from sessions.adapters.repo import Repo
 from sessions.adapters.repo import git as run_git
 from sessions.core.conflict_values import ALL_LINES, Builder, LineRange, Touch
+from sessions.core.errors import AgentError
 from sessions.core.fingerprint import Call
 from sessions.core.model import AgentView, State
 from sessions.core.rules import CoordinationRules
@@ -364,3 +366,80 @@ def test_a_builder_that_keeps_writing_is_listed_again_at_most_every_few_seconds(
     git(worktree(root, "a"), "add", "NOTES.txt")
     commit(root, "a")
     assert look(102.3, "NOTES.txt") == {FILE, "README.md", "NOTES.txt"}  # the tip moved
+
+
+def test_a_builder_that_catches_up_with_the_base_is_judged_from_its_new_merge_base(
+    root: Path,
+) -> None:
+    """Merge bases are kept per HEAD and base tip: once b takes in the base's newer commit,
+    that commit's line is no longer b's own change, though the base did not move."""
+    finder = ConflictFinder(root, "main")
+    (root / FILE).write_text("".join(BASE_LINES).replace("line 5\n", "main five\n"))
+    git(root, "commit", "-q", "-am", "main moves on")
+    change(root, "a", {5: "a five"})
+    change(root, "b", {9: "b nine"})
+    assert find(root, "a", "b", finder=finder, key="1") == {("file", FILE)}
+
+    b = worktree(root, "b")
+    git(b, "stash", "-q")
+    git(b, "merge", "-q", "--ff-only", "main")
+    git(b, "stash", "pop", "-q")
+    # b's line 9 meets nothing of a's; merging them still stops on line 5, main's and a's.
+    assert find(root, "a", "b", finder=finder, key="2") == {("file", FILE), ("merge", FILE)}
+
+
+def test_current_files_is_head_and_the_commit_named_after_the_branch(root: Path) -> None:
+    worktrees = Worktrees(Repo.discover(root))
+    folder = worktree(root, "a")
+    head = git(folder, "rev-parse", "HEAD").strip()
+    assert worktrees.current_files(folder) == (head, head)
+    change(root, "a", {2: "a two"})
+    files = worktrees.current_files(folder)
+    assert files[0] == head and files[1] == worktrees.current_commit(folder) != head
+    subject = git(folder, "log", "-1", "--format=%s", files[1]).strip()
+    assert subject == "corral: the files of corral/a as they are"
+
+    git(folder, "checkout", "-q", "--detach")
+    detached = worktrees.current_commit(folder)
+    subject = git(folder, "log", "-1", "--format=%s", detached).strip()
+    assert subject == "corral: the files of (no branch) as they are"
+
+
+def test_current_commit_of_an_unborn_head_says_so(tmp_path: Path) -> None:
+    top = tmp_path / "fresh"
+    git(tmp_path, "init", "-q", "-b", "main", str(top))
+    (top / "a.txt").write_text("a\n")
+    with pytest.raises(AgentError, match="its HEAD is unborn"):
+        Worktrees(Repo(root=top.resolve(), common_dir=(top / ".git").resolve())).current_commit(top)
+
+
+def test_a_changed_side_costs_four_git_calls_at_most(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One `rev-parse` for the worktree's folders, HEAD, tree and branch; `add` and
+    `write-tree` for its files; `commit-tree` when they differ from HEAD. The merge base is
+    asked again only when HEAD or the base moved."""
+    log = tmp_path / "git-calls.log"
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    real = shutil.which("git")
+    assert real is not None
+    (shim / "git").write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
+    (shim / "git").chmod(0o755)
+    finder = ConflictFinder(root, "main")
+    change(root, "a", {3: "a three"})
+    change(root, "b", {3: "b three"})
+    builders = [builder(root, "a", "1"), builder(root, "b", "1")]
+    tip = git(root, "rev-parse", "main").strip()
+    assert finder.find(builders, 0.0, tip)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+
+    change(root, "a", {3: "a three again"})
+    builders[0] = replace(builders[0], key="2")
+    found = finder.find(builders, 0.0, tip)
+    assert {(c.level, c.path) for c in found} == {("file", FILE), ("lines", FILE), ("merge", FILE)}
+    calls = log.read_text().split()
+    # a's side, then the pair's merge and a's lines: b's side and lines are kept.
+    assert sorted(calls) == sorted(
+        ["rev-parse", "add", "write-tree", "commit-tree", "merge-tree", "diff"]
+    )
