@@ -118,6 +118,27 @@ class Repo:
         result = git(self.root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
         return result.stdout.strip() or None
 
+    def checked_out(self, worktree: Path) -> str | None:
+        """The branch an agent's worktree has checked out, read from its HEAD file as
+        `current_branch` reads the main checkout's; None when that is anything but the plain
+        `ref: refs/heads/<name>` (detached, unreadable), for the caller to ask git."""
+        dot_git = worktree / ".git"
+        try:
+            if dot_git.is_dir():
+                head = (dot_git / "HEAD").read_text()
+            else:
+                pointer = dot_git.read_text().strip()
+                if not pointer.startswith("gitdir:"):
+                    return None
+                admin = Path(pointer.removeprefix("gitdir:").strip())
+                head = ((admin if admin.is_absolute() else worktree / admin) / "HEAD").read_text()
+        except OSError:
+            return None
+        head = head.strip()
+        return (
+            head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None
+        )
+
     def refs_mark(self, *refs: str) -> tuple[tuple[str, int, int, int], ...] | None:
         """What the files behind `refs` (a branch, or a folder of them) look like on disk,
         with packed-refs: while it stays the same, no tip they name has moved. Asking git

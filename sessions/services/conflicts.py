@@ -443,21 +443,35 @@ def _latest_touches(builder: Builder) -> dict[str, float]:
 # -- touches from git ---------------------------------------------------------------------------
 
 
-def git_touches(repo_root: Path, base: str, worktree: Path) -> tuple[Touch, ...]:
+History = tuple[str, dict[str, float]]
+
+
+def branch_history(worktree: Path, base: str) -> History:
+    """The merge base of the worktree's HEAD with `base`, and when each path was last
+    committed since: the part of `git_touches` that moves only with HEAD and the base's tip,
+    so a caller that knows both can keep it while the agent writes."""
+    merge_base = _merge_base(worktree, base)
+    return merge_base, _commit_times(worktree, merge_base)
+
+
+def git_touches(
+    repo_root: Path, base: str, worktree: Path, history: History | None = None
+) -> tuple[Touch, ...]:
     """The paths the agent changed against its merge base with `base`: committed ones at the
     time of the newest commit that changed them, uncommitted and untracked ones at the file's
-    last change. A path changed and then changed back is not here: it no longer overlaps."""
-    merge_base = _merge_base(worktree, base)
+    last change. A path changed and then changed back is not here: it no longer overlaps.
+    `history` is `branch_history`'s answer when the caller kept it for the same HEAD and base."""
+    merge_base, committed_at = history or branch_history(worktree, base)
     changed = _names(worktree, "diff", "--name-only", "-z", "--no-renames", merge_base)
     untracked = _names(worktree, "ls-files", "--others", "--exclude-standard", "-z")
     dirty = _names(worktree, "diff", "--name-only", "-z", "--no-renames", "HEAD") | untracked
-    committed = _commit_times(worktree, merge_base)
     touches = []
     for path in sorted(changed | untracked):
         if path in dirty:
-            touches.append(Touch(path, _mtime(worktree / path, committed.get(path)), "uncommitted"))
+            when = _mtime(worktree / path, committed_at.get(path))
+            touches.append(Touch(path, when, "uncommitted"))
         else:
-            touches.append(Touch(path, committed.get(path, 0.0), "commit"))
+            touches.append(Touch(path, committed_at.get(path, 0.0), "commit"))
     return tuple(touches)
 
 

@@ -30,7 +30,13 @@ from sessions.core.lock_values import LockReport
 from sessions.core.model import AgentRole, AgentView, Checkout, Coordination, State
 from sessions.core.rules import CoordinationRules
 from sessions.hook import HOLDS_FILE, HOLDS_TTL
-from sessions.services.conflicts import CONFLICTS_VERSION, ConflictFinder, ConflictTracker
+from sessions.services.conflicts import (
+    CONFLICTS_VERSION,
+    ConflictFinder,
+    ConflictTracker,
+    History,
+    branch_history,
+)
 from sessions.services.conflicts import git_touches as changed_against_base
 from sessions.services.locks import survey
 
@@ -72,6 +78,8 @@ class Coordinator:
         self._changed: dict[str, tuple[str, tuple[Touch, ...]]] = _load_changes(self._changed_path)
         self._changed_dirty = False
         self._listed: dict[str, float] = {}  # when each builder's changes were last listed
+        # Each builder's merge base and commit times, by the tip and base tip they are of.
+        self._histories: dict[str, tuple[tuple[str, str], History]] = {}
         self._locks: tuple[float, LockReport | None] = (0.0, None)
         # The survey's questions about branches, answered again only when one moved.
         self._memo = GitMemo(repo, repo.state_dir / "cache" / MEMO_FILE)
@@ -186,7 +194,8 @@ class Coordinator:
         if known is None or known[0] != key:
             self._listed[view.name] = now
             try:
-                changed = changed_against_base(self.repo.root, base, Path(view.worktree))
+                history = self._history(view, tip, base_tip, base)
+                changed = changed_against_base(self.repo.root, base, Path(view.worktree), history)
             except CorralError as error:
                 errors[view.name] = str(error)
                 changed = ()
@@ -199,6 +208,20 @@ class Coordinator:
             touches=(*_recent_touches(*activity.get(view.name, ((), ()))), *known[1]),
             key=key,
         )
+
+    def _history(self, view: AgentView, tip: str, base_tip: str, base: str) -> History | None:
+        """The builder's merge base and commit times, asked of git again only when its tip or
+        the base's moved: of the five git calls a listing makes, these two wait on a commit,
+        the others on a write. Kept only while the worktree has its own branch checked out
+        (read from its HEAD file), so that the tip is its HEAD."""
+        worktree = Path(view.worktree)
+        if not tip or not base_tip or self.repo.checked_out(worktree) != view.branch:
+            self._histories.pop(view.name, None)
+            return None
+        kept = self._histories.get(view.name)
+        if kept is None or kept[0] != (tip, base_tip):
+            kept = self._histories[view.name] = ((tip, base_tip), branch_history(worktree, base))
+        return kept[1]
 
     def _conflicts(
         self,

@@ -324,22 +324,20 @@ def test_a_vanished_worktree_leaves_level_one_and_says_why(root: Path) -> None:
     assert list(finder.errors) == ["b"]
 
 
-def test_a_builder_that_keeps_writing_is_listed_again_at_most_every_few_seconds(
-    root: Path,
-) -> None:
-    """Listing a builder's changes runs git; an agent at work writes on almost every look, so
-    while it keeps writing on one tip the listing stands for `LIST_EVERY` seconds. A commit
-    (its tip moves) is listed at once, and so is the latest write once the time is up."""
+def coordinator_of(root: Path) -> Coordinator:
     repo = Repo.discover(root)
-    coordinator = Coordinator(repo, Journal(repo.journal_path), CoordinationRules())
-    view = AgentView(
-        name="a",
+    return Coordinator(repo, Journal(repo.journal_path), CoordinationRules())
+
+
+def working(root: Path, name: str) -> AgentView:
+    return AgentView(
+        name=name,
         kind="shell",
         state=State.WORKING,
         reason="",
         since=None,
-        branch="corral/a",
-        worktree=str(worktree(root, "a")),
+        branch=f"corral/{name}",
+        worktree=str(worktree(root, name)),
         pane=None,
         pid=None,
         runner_pid=None,
@@ -350,6 +348,16 @@ def test_a_builder_that_keeps_writing_is_listed_again_at_most_every_few_seconds(
         shelved=False,
         in_config=True,
     )
+
+
+def test_a_builder_that_keeps_writing_is_listed_again_at_most_every_few_seconds(
+    root: Path,
+) -> None:
+    """Listing a builder's changes runs git; an agent at work writes on almost every look, so
+    while it keeps writing on one tip the listing stands for `LIST_EVERY` seconds. A commit
+    (its tip moves) is listed at once, and so is the latest write once the time is up."""
+    coordinator = coordinator_of(root)
+    view = working(root, "a")
     edits: list[Call] = []
 
     def look(now: float, *paths: str) -> set[str]:
@@ -443,3 +451,32 @@ def test_a_changed_side_costs_four_git_calls_at_most(
     assert sorted(calls) == sorted(
         ["rev-parse", "add", "write-tree", "commit-tree", "merge-tree", "diff"]
     )
+
+
+def test_a_builder_s_history_is_read_again_when_its_tip_the_base_or_its_branch_moves(
+    root: Path,
+) -> None:
+    """Merge base and commit times are kept per tip and base tip while the agent writes; a
+    commit, a base that takes in the agent's work, or another branch checked out reads them
+    again."""
+    coordinator = coordinator_of(root)
+    view = working(root, "a")
+    edits: list[Call] = []
+
+    def look(now: float, path: str = FILE) -> set[tuple[str, str]]:
+        edits.append(Call(now - 0.1, "edit", (path,)))
+        coordinator.look([view], {"a": (edits, [])}, "main", now)
+        return {(touch.path, touch.how) for touch in coordinator._changed["a"][1]}
+
+    change(root, "a", {1: "first"})
+    assert look(100.0) == {(FILE, "uncommitted")}
+    commit(root, "a")
+    assert look(103.0) == {(FILE, "commit")}  # the tip moved: committed since the base
+    change(root, "a", {2: "second"})
+    assert look(106.0) == {(FILE, "uncommitted")}
+    git(worktree(root, "a"), "checkout", "--", FILE)
+    assert look(109.0) == {(FILE, "commit")}  # the same tip: the kept history stands
+    git(root, "merge", "-q", "--ff-only", "corral/a")
+    assert look(112.0) == set()  # the base took in a's commit: its new merge base
+    git(worktree(root, "a"), "checkout", "-q", "-b", "elsewhere", "HEAD~1")
+    assert look(115.0) == set()  # its own HEAD, not corral/a's tip: nothing changed since

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sessions.adapters.repo import Repo
+from sessions.adapters.repo import git as run_git
 from sessions.core.errors import AgentError
 from sessions.services.worktrees import Worktrees
 from tests.helpers import git
@@ -678,6 +679,23 @@ def test_the_current_branch_is_read_the_same_as_git_says_it(repo: Repo) -> None:
     assert repo.current_branch() == "feature/x"
     git(repo.root, "switch", "-q", "--detach")
     assert repo.current_branch() is None
+
+
+def test_a_worktree_s_checked_out_branch_is_read_the_same_as_git_says_it(repo: Repo) -> None:
+    path = agent_path(repo)
+    Worktrees(repo).ensure("a", BRANCH, "main", path)
+
+    def says(folder: Path) -> str | None:
+        out = run_git(folder, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        return out.stdout.strip() or None
+
+    for folder in (path, repo.root):
+        assert repo.checked_out(folder) == says(folder) is not None
+    git(path, "switch", "-q", "-c", "corral/other")
+    assert repo.checked_out(path) == says(path) == "corral/other"
+    git(path, "switch", "-q", "--detach")
+    assert repo.checked_out(path) is None
+    assert repo.checked_out(repo.root / "not-a-worktree") is None
 
 
 def test_the_refs_mark_moves_whenever_a_tip_git_reports_moves(repo: Repo) -> None:
