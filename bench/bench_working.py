@@ -23,17 +23,25 @@ and max, so the next regression points at the part that grew.
 once with each corral, one after the other, so the two are compared on the same machine at
 the same moment and neither herd shares pages with the other.
 
+`--follower-against REF` follows each herd with corral's code at git revision REF as well,
+both followers at once, so a change to following is compared on one herd doing the same
+things under one load. `--calls` puts a `git` and a `tmux` on the followers' PATH that count
+their processes (their shell adds CPU, so take CPU from runs without it).
+
 Run: .venv/bin/python bench/bench_working.py [--sizes 6,30] [--seconds 10] [--runs 3]
-     [--speed 2] [--against PATH]
+     [--speed 2] [--against PATH] [--follower-against main] [--calls]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -110,27 +118,29 @@ def hook_events(root: Path) -> int:
 
 
 class Parts:
-    """The herd's processes, found once a run starts: runners, agents, server, follower."""
+    """The herd's processes, found once a run starts: runners, agents, server, and the
+    followers by the suffix their rows get ("" for the herd's own corral's)."""
 
-    def __init__(self, supervisor: Supervisor, follower: psutil.Process) -> None:
+    def __init__(self, supervisor: Supervisor, followers: dict[str, psutil.Process]) -> None:
         views = supervisor.look()
         self.runners = [psutil.Process(v.runner_pid) for v in views if v.runner_pid]
         self.agents = [psutil.Process(v.pid) for v in views if v.pid]
         self.server = server_process(supervisor)
-        self.follower = follower
+        self.followers = followers
 
     def cpu(self) -> dict[str, float]:
         return {
             "hooks": sum(reaped(agent) for agent in self.agents),
             "runners": sum(own(runner) for runner in self.runners),
             "tmux server": own(self.server),
-            "following": own(self.follower) + reaped(self.follower),
+            **{f"following{s}": own(f) + reaped(f) for s, f in self.followers.items()},
             "agents": sum(own(agent) for agent in self.agents),
         }
 
     def memory(self) -> dict[str, float]:
         runners = [memory(r.pid) for r in self.runners]
-        server, follower = memory(self.server.pid), memory(self.follower.pid)
+        server = memory(self.server.pid)
+        followers = {s: memory(f.pid) for s, f in self.followers.items()}
         found = {
             "runners MiB": sum(m["Rss"] for m in runners) / MIB,
             "runners PSS MiB": sum(m["Pss"] for m in runners) / MIB,
@@ -138,44 +148,115 @@ class Parts:
             "one runner PSS MiB": sum(m["Pss"] for m in runners) / len(runners) / MIB,
             "tmux server MiB": server["Rss"] / MIB,
             "tmux server PSS MiB": server["Pss"] / MIB,
-            "following MiB": follower["Rss"] / MIB,
-            "following PSS MiB": follower["Pss"] / MIB,
+            **{f"following MiB{s}": m["Rss"] / MIB for s, m in followers.items()},
+            **{f"following PSS MiB{s}": m["Pss"] / MIB for s, m in followers.items()},
         }
-        pss = (m["Pss"] for m in (*runners, server, follower))
+        pss = (m["Pss"] for m in (*runners, server, followers[""]))
         found["corral all-in PSS MiB"] = sum(pss) / MIB
         return found
 
 
-def run_once(supervisor: Supervisor, seconds: float, tree: Path) -> dict[str, float]:
+def code_at(revision: str, folder: Path) -> Path:
+    """corral's packages as they are at `revision`, unpacked into `folder`: a follower started
+    there imports them before the installed checkout's."""
+    tar = subprocess.run(
+        ["git", "archive", "--format=tar", revision, "sessions", "tui"],
+        cwd=HERE,
+        capture_output=True,
+        check=True,
+    ).stdout
+    folder.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+        archive.extractall(folder, filter="data")
+    return folder
+
+
+def counting(folder: Path) -> dict[str, str]:
+    """An environment whose `git` and `tmux` log one line per process to `folder`/calls.log."""
+    shim = folder / "bin"
+    shim.mkdir(parents=True, exist_ok=True)
+    for tool in ("git", "tmux"):
+        real = shutil.which(tool)
+        assert real is not None, f"{tool} is not installed"
+        log = folder / "calls.log"
+        (shim / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\nexec "{real}" "$@"\n')
+        (shim / tool).chmod(0o755)
+    return {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
+
+
+def calls_made(log: Path, elapsed: float) -> dict[str, float]:
+    lines = log.read_text().splitlines() if log.exists() else []
+    looks = sum(1 for line in lines if " list-panes " in line) or 1  # one a look
+    result = {"looks / s": looks / elapsed}
+    for tool in ("git", "tmux"):
+        result[f"{tool} calls / look"] = sum(1 for line in lines if line.startswith(tool)) / looks
+    return result
+
+
+def row(part: str, measure: str) -> str:
+    """`following (main)` and `CPU %` make `following CPU % (main)`: the suffix goes last."""
+    name, _, suffix = part.partition(" (")
+    return f"{name} {measure}" + (f" ({suffix}" if suffix else "")
+
+
+def run_once(
+    supervisor: Supervisor,
+    seconds: float,
+    tree: Path,
+    codes: dict[str, Path] | None = None,
+    count: bool = False,
+) -> dict[str, float]:
+    """One run: the herd's own corral (from `tree`) follows it, and with `codes` (by suffix,
+    each a folder of corral's code) other followers too, all at once, so they see the same
+    herd doing the same things."""
     root = supervisor.repo.root
-    written_to = root.parent / f"watch-{root.name}.jsonl"
-    with written_to.open("w") as out:
-        follower = subprocess.Popen(
-            [python_of(tree), "-m", "tui.cli", "--repo", str(root), "watch", "--json"],
-            stdout=out,
-            cwd=tree,
-        )
+    starts = {"": (python_of(tree), tree)} | {
+        suffix: (sys.executable, code) for suffix, code in (codes or {}).items()
+    }
+    followers: dict[str, subprocess.Popen[bytes]] = {}
+    written: dict[str, Path] = {}
+    logs: dict[str, Path] = {}
+    for number, (suffix, (python, code)) in enumerate(starts.items()):
+        place = root.parent / f"follower-{root.name}-{number}"
+        place.mkdir(exist_ok=True)
+        written[suffix], logs[suffix] = place / "watch.jsonl", place / "calls.log"
+        with written[suffix].open("w") as out:
+            followers[suffix] = subprocess.Popen(
+                [python, "-m", "tui.cli", "--repo", str(root), "watch", "--json"],
+                stdout=out,
+                cwd=code,
+                env=counting(place) if count else None,
+            )
     try:
         end = time.monotonic() + 30
-        while not written_to.stat().st_size and time.monotonic() < end:
-            time.sleep(0.05)  # its first look is written before measuring
-        parts = Parts(supervisor, psutil.Process(follower.pid))
+        while time.monotonic() < end and not all(w.stat().st_size for w in written.values()):
+            time.sleep(0.05)  # their first looks are written before measuring
+        parts = Parts(supervisor, {s: psutil.Process(f.pid) for s, f in followers.items()})
         before, events = parts.cpu(), hook_events(root)
+        for log in logs.values():
+            log.write_text("")
         began = time.monotonic()
         time.sleep(seconds)
         elapsed = time.monotonic() - began
-        after, written = parts.cpu(), hook_events(root) - events
-        result = {f"{k} CPU %": 100 * (after[k] - before[k]) / elapsed for k in after}
+        after, written_events = parts.cpu(), hook_events(root) - events
+        result = {row(k, "CPU %"): 100 * (after[k] - before[k]) / elapsed for k in after}
         result |= parts.memory()
-        result["hook events / s"] = written / elapsed
+        result["hook events / s"] = written_events / elapsed
         result["hook CPU ms / event"] = (
-            1000 * (after["hooks"] - before["hooks"]) / written if written else float("nan")
+            1000 * (after["hooks"] - before["hooks"]) / written_events
+            if written_events
+            else float("nan")
         )
         corral = sum(after[k] - before[k] for k in ("hooks", "runners", "tmux server", "following"))
         result["corral all-in CPU %"] = 100 * corral / elapsed
+        if count:
+            for suffix, log in logs.items():
+                result |= {f"following {k}{suffix}": v for k, v in calls_made(log, elapsed).items()}
     finally:
-        follower.terminate()
-        follower.wait(timeout=20)
+        for follower in followers.values():
+            follower.terminate()
+        for follower in followers.values():
+            follower.wait(timeout=20)
     return result
 
 
@@ -186,17 +267,25 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--speed", type=float, default=2.0, help="the agents' think times x")
     parser.add_argument("--against", type=Path, help="another corral worktree, with its .venv")
+    parser.add_argument(
+        "--follower-against", help="a git revision whose follower follows the same herd at once"
+    )
+    parser.add_argument("--calls", action="store_true", help="count the followers' git and tmux")
     args = parser.parse_args()
     trees = {"this": HERE}
     if args.against is not None:
         trees[args.against.name] = args.against.resolve()
-    width = max(len("measure"), *(len(k) for k in trees)) + 28
+    extra = f" ({args.follower_against})" if args.follower_against else ""
+    width = max(len("measure"), *(len(k) + len(extra) for k in trees)) + 36
     lines = [
         f"| {'measure':<{width}} |   n |   median |      min |      max |",
         f"|{'-' * (width + 2)}|-----|----------|----------|----------|",
     ]
     loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="corral-bench-", ignore_cleanup_errors=True) as folder:
+        codes = {}
+        if args.follower_against:
+            codes[extra] = code_at(args.follower_against, Path(folder) / "follower-against")
         for size in [int(s) for s in args.sizes.split(",")]:
             runs: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
             for number in range(args.runs):
@@ -204,11 +293,14 @@ def main() -> int:
                     base = Path(folder) / f"run-{number}"
                     supervisor = working_herd(base, size, args.speed, tree, label)
                     try:
-                        runs[label].append(run_once(supervisor, args.seconds, tree))
+                        runs[label].append(
+                            run_once(supervisor, args.seconds, tree, codes, args.calls)
+                        )
                     finally:
                         supervisor.tmux.kill_server()
                     loads.append(os.getloadavg()[0])
-            for key in runs["this"][0]:
+            own = [key for key in runs["this"][0] if " (" not in key]
+            for key in sorted(runs["this"][0], key=lambda k: (own.index(k.split(" (")[0]), k)):
                 for label in trees:
                     values = sorted(run[key] for run in runs[label])
                     name = key if len(trees) == 1 else f"{key} ({label})"
