@@ -18,7 +18,7 @@ import fnmatch
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
@@ -443,48 +443,53 @@ def _latest_touches(builder: Builder) -> dict[str, float]:
 # -- touches from git ---------------------------------------------------------------------------
 
 
-History = tuple[str, dict[str, float]]
+@dataclass(frozen=True)
+class BranchHistory:
+    """What a worktree's HEAD holds beyond its merge base with the base: the part of
+    `git_touches` that moves only with HEAD and the base's tip, so a caller that knows both
+    can keep it while the agent writes. `ahead` is whether HEAD has commits of its own; while
+    it has none, HEAD is the merge base and the files differ from both alike."""
+
+    merge_base: str
+    ahead: bool
+    committed: dict[str, float]  # when each path was last committed since the merge base
 
 
-def branch_history(worktree: Path, base: str) -> History:
-    """The merge base of the worktree's HEAD with `base`, and when each path was last
-    committed since: the part of `git_touches` that moves only with HEAD and the base's tip,
-    so a caller that knows both can keep it while the agent writes."""
+def branch_history(worktree: Path, base: str) -> BranchHistory:
     merge_base = _merge_base(worktree, base)
-    return merge_base, _commit_times(worktree, merge_base)
+    args = ("log", "--no-renames", "--format=%x01%ct", "-z", "--name-only", f"{merge_base}..HEAD")
+    times: dict[str, float] = {}
+    when, ahead = 0.0, False
+    for item in _read(worktree, *args, doing="read the agent's commits").split("\0"):
+        if item.startswith("\x01"):
+            when, ahead = float(item[1:]), True
+        elif item.strip("\n"):
+            times.setdefault(item.lstrip("\n"), when)
+    return BranchHistory(merge_base, ahead, times)
 
 
 def git_touches(
-    repo_root: Path, base: str, worktree: Path, history: History | None = None
+    repo_root: Path, base: str, worktree: Path, history: BranchHistory | None = None
 ) -> tuple[Touch, ...]:
     """The paths the agent changed against its merge base with `base`: committed ones at the
     time of the newest commit that changed them, uncommitted and untracked ones at the file's
     last change. A path changed and then changed back is not here: it no longer overlaps.
     `history` is `branch_history`'s answer when the caller kept it for the same HEAD and base."""
-    merge_base, committed_at = history or branch_history(worktree, base)
-    changed = _names(worktree, "diff", "--name-only", "-z", "--no-renames", merge_base)
+    history = history or branch_history(worktree, base)
+    changed = _names(worktree, "diff", "--name-only", "-z", "--no-renames", history.merge_base)
     untracked = _names(worktree, "ls-files", "--others", "--exclude-standard", "-z")
-    dirty = _names(worktree, "diff", "--name-only", "-z", "--no-renames", "HEAD") | untracked
+    if history.ahead:
+        dirty = _names(worktree, "diff", "--name-only", "-z", "--no-renames", "HEAD") | untracked
+    else:
+        dirty = changed | untracked
     touches = []
     for path in sorted(changed | untracked):
         if path in dirty:
-            when = _mtime(worktree / path, committed_at.get(path))
+            when = _mtime(worktree / path, history.committed.get(path))
             touches.append(Touch(path, when, "uncommitted"))
         else:
-            touches.append(Touch(path, committed_at.get(path, 0.0), "commit"))
+            touches.append(Touch(path, history.committed.get(path, 0.0), "commit"))
     return tuple(touches)
-
-
-def _commit_times(worktree: Path, merge_base: str) -> dict[str, float]:
-    args = ("log", "--no-renames", "--format=%x01%ct", "-z", "--name-only", f"{merge_base}..HEAD")
-    times: dict[str, float] = {}
-    when = 0.0
-    for item in _read(worktree, *args, doing="read the agent's commits").split("\0"):
-        if item.startswith("\x01"):
-            when = float(item[1:])
-        elif item.strip("\n"):
-            times.setdefault(item.lstrip("\n"), when)
-    return times
 
 
 def _mtime(path: Path, fallback: float | None) -> float:

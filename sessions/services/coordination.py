@@ -32,9 +32,9 @@ from sessions.core.rules import CoordinationRules
 from sessions.hook import HOLDS_FILE, HOLDS_TTL
 from sessions.services.conflicts import (
     CONFLICTS_VERSION,
+    BranchHistory,
     ConflictFinder,
     ConflictTracker,
-    History,
     branch_history,
 )
 from sessions.services.conflicts import git_touches as changed_against_base
@@ -79,7 +79,7 @@ class Coordinator:
         self._changed_dirty = False
         self._listed: dict[str, float] = {}  # when each builder's changes were last listed
         # Each builder's merge base and commit times, by the tip and base tip they are of.
-        self._histories: dict[str, tuple[tuple[str, str], History]] = {}
+        self._histories: dict[str, tuple[tuple[str, str], BranchHistory]] = {}
         self._locks: tuple[float, LockReport | None] = (0.0, None)
         # The survey's questions about branches, answered again only when one moved.
         self._memo = GitMemo(repo, repo.state_dir / "cache" / MEMO_FILE)
@@ -209,10 +209,10 @@ class Coordinator:
             key=key,
         )
 
-    def _history(self, view: AgentView, tip: str, base_tip: str, base: str) -> History | None:
+    def _history(self, view: AgentView, tip: str, base_tip: str, base: str) -> BranchHistory | None:
         """The builder's merge base and commit times, asked of git again only when its tip or
-        the base's moved: of the five git calls a listing makes, these two wait on a commit,
-        the others on a write. Kept only while the worktree has its own branch checked out
+        the base's moved: of the git calls a listing makes, these two wait on a commit, the
+        others on a write. Kept only while the worktree has its own branch checked out
         (read from its HEAD file), so that the tip is its HEAD."""
         worktree = Path(view.worktree)
         if not tip or not base_tip or self.repo.checked_out(worktree) != view.branch:
