@@ -313,6 +313,43 @@ def test_a_new_process_asks_git_about_locks_again_only_when_a_branch_moved(
     assert moved == scan(root, "main", agents).locks != first
 
 
+def test_a_long_lived_survey_reads_git_again_only_once_a_branch_moved(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A memo kept in memory (the coordinator's) stands while the refs stay put, and no
+    longer: the base taking in a lock and another agent committing one are both seen on the
+    next scan."""
+    root = make_repo()
+    memo = GitMemo(Repo.discover(root))
+    early = _worktree(root, "builder-1")
+    _claim(early.path)
+    lock = _only(scan(root, "main", [early], memo=memo).locks)
+    assert (lock.holder, lock.on_base) == ("builder-1", False)
+
+    git(root, "merge", "--quiet", "--ff-only", "corral/builder-1")
+    lock = _only(scan(root, "main", [early], memo=memo).locks)
+    assert (lock.holder, lock.on_base) == ("builder-1", True)
+
+    other = _worktree(root, "builder-2")
+    _claim(other.path, "current_tasks/y.md")
+    locks = scan(root, "main", [early, other], memo=memo).locks
+    assert {(lock.path, lock.holder, lock.on_base) for lock in locks} == {
+        (LOCK, "builder-1", True),
+        ("current_tasks/y.md", "builder-2", False),
+    }
+
+    log = tmp_path / "git-calls.log"
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    real = shutil.which("git")
+    assert real is not None
+    (shim / "git").write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
+    (shim / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    assert scan(root, "main", [early, other], memo=memo).locks == locks
+    assert not log.exists(), "nothing moved: every read was kept"
+
+
 # -- releasing --------------------------------------------------------------------------------
 
 
