@@ -196,12 +196,35 @@ def line_ranges(repo_root: Path, base: str, worktree: Path, path: str) -> tuple[
     return _ranges(repo_root, _merge_base(worktree, base), tip, path)
 
 
+_DIFF = ("diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames")
+
+
 def _ranges(cwd: Path, merge_base: str, tip: str, path: str) -> tuple[LineRange, ...]:
-    args = ("diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames")
-    patch = _read(cwd, *args, merge_base, tip, "--", path, doing=f"compare {path}")
+    patch = _read(cwd, *_DIFF, merge_base, tip, "--", path, doing=f"compare {path}")
     if patch.count("\ndiff --git ") + patch.startswith("diff --git ") > 1:
         return ()  # a folder: its files are judged one by one, their lines never mixed
     return hunk_ranges(patch)
+
+
+def _ranges_of(
+    cwd: Path, merge_base: str, tip: str, paths: Sequence[str]
+) -> dict[str, tuple[LineRange, ...]] | None:
+    """`_ranges` of several paths from one `git diff`, its patch cut into files by their
+    `diff --git a/<name> b/<name>` lines. None when a name is one git quotes: then each path
+    is asked alone."""
+    patch = _read(cwd, *_DIFF, merge_base, tip, "--", *paths, doing="compare files")
+    files: list[tuple[str, str]] = []
+    for chunk in ("\n" + patch).split("\ndiff --git ")[1:]:
+        header = chunk.split("\n", 1)[0]
+        name = header[2 : 2 + (len(header) - 5) // 2]
+        if header != f"a/{name} b/{name}":
+            return None
+        files.append((name, f"diff --git {chunk}"))
+    ranges = {}
+    for path in paths:
+        mine = [text for name, text in files if name == path or name.startswith(f"{path}/")]
+        ranges[path] = () if len(mine) > 1 else hunk_ranges(mine[0] if mine else "")
+    return ranges
 
 
 # -- level 3: a real merge conflict -------------------------------------------------------------
@@ -312,11 +335,14 @@ class ConflictFinder:
             return files
         cache = Findings()
         found = list(files)
-        latest: dict[str, dict[str, float]] = {}
+        paired: list[tuple[str, str, list[Conflict], Side, Side]] = []
         for (a, b), pair in _pairs(files).items():
             side_a, side_b = (self._side(by_agent[name], base_tip, cache) for name in (a, b))
-            if side_a is None or side_b is None:
-                continue
+            if side_a is not None and side_b is not None:
+                paired.append((a, b, pair, side_a, side_b))
+        self._prefetch(paired, cache)
+        latest: dict[str, dict[str, float]] = {}
+        for a, b, pair, side_a, side_b in paired:
             for name in (a, b):
                 if name not in latest:
                     latest[name] = _latest_touches(by_agent[name])
@@ -392,6 +418,31 @@ class ConflictFinder:
         for path in sorted(set(merge) - {conflict.path for conflict in files}):
             found.append(Conflict("merge", path, files[0].agents, pair_since, merge[path]))
         return found
+
+    def _prefetch(
+        self, paired: Sequence[tuple[str, str, list[Conflict], Side, Side]], cache: Findings
+    ) -> None:
+        """The lines of every path a side needs this look and nobody knows yet, from one
+        `git diff` per side: a builder in several pairs, or overlapping in several files,
+        would else cost a git process per path."""
+        wanted: dict[Side, list[str]] = {}
+        for _, _, pair, *sides in paired:
+            for side in sides:
+                for conflict in pair:
+                    key = (side.merge_base, side.tip, conflict.path)
+                    paths = wanted.setdefault(side, [])
+                    if key not in self._known.ranges and conflict.path not in paths:
+                        paths.append(conflict.path)
+        for side, paths in wanted.items():
+            if len(paths) < 2:
+                continue
+            self._asked = True
+            try:
+                ranges = _ranges_of(self.repo_root, side.merge_base, side.tip, paths)
+            except AgentError:
+                continue  # each path is asked alone, and an error told with its pair
+            for path, found in (ranges or {}).items():
+                cache.ranges[(side.merge_base, side.tip, path)] = found
 
     def _lines(self, side: Side, path: str, cache: Findings) -> tuple[LineRange, ...]:
         key = (side.merge_base, side.tip, path)

@@ -480,3 +480,37 @@ def test_a_builder_s_history_is_read_again_when_its_tip_the_base_or_its_branch_m
     assert look(112.0) == set()  # the base took in a's commit: its new merge base
     git(worktree(root, "a"), "checkout", "-q", "-b", "elsewhere", "HEAD~1")
     assert look(115.0) == set()  # its own HEAD, not corral/a's tip: nothing changed since
+
+
+def test_a_side_s_lines_in_several_files_come_from_one_diff(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each side's lines for every file of the look are cut from one patch, a name with a
+    space and a name that begins another's included; the answer is the one a diff per file
+    gives."""
+    for name, text in (("a", "from a\n"), ("b", "from b\n")):
+        change(root, name, {4: f"{name} four"})
+        for path, content in (("notes/x y.txt", text), ("src/app.py.orig", "same\n")):
+            (worktree(root, name) / path).parent.mkdir(exist_ok=True)
+            (worktree(root, name) / path).write_text(content)
+    expected = {
+        (FILE, "file"), (FILE, "lines"), (FILE, "merge"),
+        ("notes/x y.txt", "file"), ("notes/x y.txt", "lines"), ("notes/x y.txt", "merge"),
+        ("src/app.py.orig", "file"), ("src/app.py.orig", "lines"),
+    }  # fmt: skip
+    log = tmp_path / "git-calls.log"
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    real = shutil.which("git")
+    assert real is not None
+    (shim / "git").write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
+    (shim / "git").chmod(0o755)
+    builders = [builder(root, "a", "1"), builder(root, "b", "1")]
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    found = ConflictFinder(root, "main").find(builders, 0.0)
+    assert {(c.path, c.level) for c in found} == expected
+    assert log.read_text().split().count("diff") == 2
+    a_lines = {
+        p: line_ranges(root, "main", worktree(root, "a"), p) for p in ("notes/x y.txt", FILE)
+    }
+    assert a_lines == {"notes/x y.txt": (ALL_LINES,), FILE: (LineRange(4, 5),)}
