@@ -4,6 +4,7 @@ condition."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -58,3 +59,15 @@ def wait_for(
             return last
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout} s waiting for {what or condition}; last: {last!r}")
+
+
+def counted_git(folder: Path) -> tuple[str, Path]:
+    """A PATH whose first `git` logs each call's subcommand to a file, and that file: how many
+    processes a piece of corral starts is part of what some tests check."""
+    log, shim = folder / "git-calls.log", folder / "bin"
+    shim.mkdir()
+    real = shutil.which("git")
+    assert real is not None
+    (shim / "git").write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
+    (shim / "git").chmod(0o755)
+    return f"{shim}{os.pathsep}{os.environ['PATH']}", log

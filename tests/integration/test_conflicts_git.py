@@ -8,7 +8,6 @@ files.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
@@ -33,7 +32,7 @@ from sessions.services.conflicts import (
 )
 from sessions.services.coordination import Coordinator
 from sessions.services.worktrees import Worktrees
-from tests.helpers import git
+from tests.helpers import counted_git, git
 
 BASE_LINES = [f"line {number}\n" for number in range(1, 31)]
 FILE = "src/app.py"
@@ -200,14 +199,8 @@ def test_current_commit_takes_four_git_processes_and_is_the_same_detached(
     worktrees = Worktrees(Repo.discover(root))
     folder = worktree(root, "a")
     change(root, "a", {1: "a one"})
-    log = tmp_path / "git-calls.log"
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    real = shutil.which("git")
-    assert real is not None
-    (shim / "git").write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
-    (shim / "git").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    path, log = counted_git(tmp_path)
+    monkeypatch.setenv("PATH", path)
     first = worktrees.current_commit(folder)
     assert len(log.read_text().splitlines()) == 4
     git(folder, "checkout", "-q", "--detach")
@@ -427,20 +420,14 @@ def test_a_changed_side_costs_four_git_calls_at_most(
     """One `rev-parse` for the worktree's folders, HEAD, tree and branch; `add` and
     `write-tree` for its files; `commit-tree` when they differ from HEAD. The merge base is
     asked again only when HEAD or the base moved."""
-    log = tmp_path / "git-calls.log"
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    real = shutil.which("git")
-    assert real is not None
-    (shim / "git").write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
-    (shim / "git").chmod(0o755)
+    path, log = counted_git(tmp_path)
     finder = ConflictFinder(root, "main")
     change(root, "a", {3: "a three"})
     change(root, "b", {3: "b three"})
     builders = [builder(root, "a", "1"), builder(root, "b", "1")]
     tip = git(root, "rev-parse", "main").strip()
     assert finder.find(builders, 0.0, tip)
-    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", path)
 
     change(root, "a", {3: "a three again"})
     builders[0] = replace(builders[0], key="2")
@@ -498,15 +485,9 @@ def test_a_side_s_lines_in_several_files_come_from_one_diff(
         ("notes/x y.txt", "file"), ("notes/x y.txt", "lines"), ("notes/x y.txt", "merge"),
         ("src/app.py.orig", "file"), ("src/app.py.orig", "lines"),
     }  # fmt: skip
-    log = tmp_path / "git-calls.log"
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    real = shutil.which("git")
-    assert real is not None
-    (shim / "git").write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
-    (shim / "git").chmod(0o755)
+    path, log = counted_git(tmp_path)
     builders = [builder(root, "a", "1"), builder(root, "b", "1")]
-    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", path)
     found = ConflictFinder(root, "main").find(builders, 0.0)
     assert {(c.path, c.level) for c in found} == expected
     assert log.read_text().split().count("diff") == 2

@@ -21,7 +21,7 @@ from sessions.services.lock_release import release
 from sessions.services.lock_scan import scan
 from sessions.services.lock_tax import coordination_tax
 from sessions.services.locks import survey
-from tests.helpers import git
+from tests.helpers import counted_git, git
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "locks"
 LOCK = "current_tasks/x.md"
@@ -246,14 +246,8 @@ def test_git_runs_as_often_for_many_lock_files_as_for_one(
     agents = [_worktree(root, f"builder-{n}") for n in range(3)]
     for n, agent in enumerate(agents):
         _put(agent.path, f"current_tasks/own-{n}-0.md", "task=t\n")
-    log = tmp_path / "git-calls.log"
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    real = shutil.which("git")
-    assert real is not None
-    (shim / "git").write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
-    (shim / "git").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    path, log = counted_git(tmp_path)
+    monkeypatch.setenv("PATH", path)
 
     def calls() -> int:
         log.unlink(missing_ok=True)
@@ -285,15 +279,9 @@ def test_a_new_process_asks_git_about_locks_again_only_when_a_branch_moved(
     _claim(agents[0].path, "current_tasks/own.md")
     _put(agents[1].path, "current_tasks/mine.md", "task=t\n")
     saved = tmp_path / "git_reads.json"
-    log = tmp_path / "git-calls.log"
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    real = shutil.which("git")
-    assert real is not None
-    (shim / "git").write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
-    (shim / "git").chmod(0o755)
+    path, log = counted_git(tmp_path)
     repo = Repo.discover(root)
-    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", path)
 
     def looked() -> tuple[tuple[Lock, ...], int]:
         log.unlink(missing_ok=True)
@@ -338,14 +326,8 @@ def test_a_long_lived_survey_reads_git_again_only_once_a_branch_moved(
         ("current_tasks/y.md", "builder-2", False),
     }
 
-    log = tmp_path / "git-calls.log"
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    real = shutil.which("git")
-    assert real is not None
-    (shim / "git").write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
-    (shim / "git").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    path, log = counted_git(tmp_path)
+    monkeypatch.setenv("PATH", path)
     assert scan(root, "main", [early, other], memo=memo).locks == locks
     assert not log.exists(), "nothing moved: every read was kept"
 
