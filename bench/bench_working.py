@@ -10,7 +10,8 @@ in percent of one core:
 - **runners**: corral's process in each pane, around the agent;
 - **tmux server**: corral's own server, which the agents draw through;
 - **following**: one `corral watch --json` process, the herd's looks at the dashboard's pace,
-  with the git and tmux calls it makes (the dashboard's own cost is in bench_app.py);
+  with the git and tmux calls it makes (the dashboard's own cost is in bench_app.py), and
+  those calls alone (**following's processes**);
 - **agents**: the simulated agents themselves, for scale (not corral's cost);
 
 and the memory of the runners, the tmux server and the follower: RSS, which counts every page a
@@ -134,6 +135,7 @@ class Parts:
             "runners": sum(own(runner) for runner in self.runners),
             "tmux server": own(self.server),
             **{f"following{s}": own(f) + reaped(f) for s, f in self.followers.items()},
+            **{f"following's processes{s}": reaped(f) for s, f in self.followers.items()},
             "agents": sum(own(agent) for agent in self.agents),
         }
 
