@@ -284,6 +284,29 @@ def test_a_new_process_starts_from_what_git_said_to_the_last(root: Path, tmp_pat
     assert find(root, "a", "b", finder=damaged, key="1") == everything, "asked git again"
 
 
+def test_a_new_process_keeps_a_side_s_merge_base_while_its_head_stands(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The saved findings hold each side's HEAD and the merge bases by HEAD and base tip: a
+    builder that only wrote since the last process is compared from the merge base that
+    process found, and git is not asked for it again."""
+    saved = tmp_path / "cache" / "conflict_git.json"
+    saved.parent.mkdir()
+    change(root, "a", {3: "a three"})
+    change(root, "b", {3: "b three"})
+    tip = git(root, "rev-parse", "main").strip()
+    builders = [builder(root, "a", "1"), builder(root, "b", "1")]
+    assert ConflictFinder(root, "main", saved=saved).find(builders, 0.0, tip)
+
+    change(root, "a", {3: "a three again"})
+    builders = [builder(root, "a", "2"), builder(root, "b", "1")]
+    path, log = counted_git(tmp_path)
+    monkeypatch.setenv("PATH", path)
+    found = ConflictFinder(root, "main", saved=saved).find(builders, 0.0, tip)
+    assert {(c.level, c.path) for c in found} == {("file", FILE), ("lines", FILE), ("merge", FILE)}
+    assert "merge-base" not in log.read_text().split()
+
+
 def test_a_deleted_file_meets_any_change_to_it(root: Path) -> None:
     (worktree(root, "a") / "README.md").unlink()
     (worktree(root, "b") / "README.md").write_text("# project\nmore\n")
