@@ -44,6 +44,9 @@ LOCK_EVERY = 2.0
 # What `_holds` says once the holds file is gone because telling is off.
 OFF = ("off", 0.0)
 LIST_EVERY = 2.0  # seconds between listings of a builder that keeps writing on one tip
+# At most this many such listings a second across the herd: each costs three or four git
+# processes, so a herd of thirty writing builders would otherwise start sixty a second.
+LIST_RATE = 4.0
 CHANGES_FILE = "changes.json"
 
 
@@ -102,10 +105,15 @@ class Coordinator:
         errors: dict[str, str] = {}
         conflicts: tuple[Conflict, ...] = ()
         if base is not None:
-            builders = [
-                self._builder(view, prints[view.name], activity, tips, base, now, errors)
+            building = [
+                view
                 for view in views
                 if prints[view.name].role == BUILDER and view.worktree and _active(view)
+            ]
+            every = list_every(len(building))
+            builders = [
+                self._builder(view, prints[view.name], activity, tips, base, now, every, errors)
+                for view in building
             ]
             base_tip = tips.get(base, ("", 0.0))[0] or None
             conflicts = self._conflicts(builders, base, base_tip, now, errors)
@@ -168,6 +176,7 @@ class Coordinator:
         tips: Mapping[str, tuple[str, float]],
         base: str,
         now: float,
+        every: float,
         errors: dict[str, str],
     ) -> Builder:
         """The builder as conflicts see it; its git changes are listed again only when its
@@ -176,8 +185,8 @@ class Coordinator:
         An agent at work writes files on almost every look; listing its changes (and reading
         its diffs for the line and merge levels) each time was most of what following a
         working herd cost. While it keeps writing on the same tip, they are listed again at
-        most every `LIST_EVERY` seconds. The file level does not wait: the writes its hooks
-        and file events report are touches of their own, on every look."""
+        most every `every` seconds (`list_every`). The file level does not wait: the writes its
+        hooks and file events report are touches of their own, on every look."""
         tip = tips.get(view.branch, ("", 0.0))[0]
         base_tip = tips.get(base, ("", 0.0))[0]
         key = f"{tip}:{base_tip}:{printed.last_change}"
@@ -188,7 +197,7 @@ class Coordinator:
             and known[0] != key
             and known[0].startswith(f"{tip}:{base_tip}:")
             and listed is not None
-            and 0 <= now - listed < LIST_EVERY
+            and 0 <= now - listed < every
         ):
             key = known[0]  # the same tip, still writing: the last listing stands a while
         if known is None or known[0] != key:
@@ -333,6 +342,13 @@ class Coordinator:
         self._holds = (text, now)
         with contextlib.suppress(OSError):
             write_private(self.repo.state_dir / HOLDS_FILE, text)
+
+
+def list_every(builders: int) -> float:
+    """Seconds between listings of a builder that keeps writing: `LIST_EVERY`, or longer for
+    a herd so big that its listings would pass `LIST_RATE` a second. A tip that moves (a
+    commit) is listed at once whatever the herd's size; only writes on one tip wait."""
+    return max(LIST_EVERY, builders / LIST_RATE)
 
 
 def _load_changes(path: Path) -> dict[str, tuple[str, tuple[Touch, ...]]]:

@@ -30,7 +30,7 @@ from sessions.services.conflicts import (
     line_ranges,
     merge_conflicts,
 )
-from sessions.services.coordination import Coordinator
+from sessions.services.coordination import Coordinator, list_every
 from sessions.services.worktrees import Worktrees
 from tests.helpers import counted_git, git
 
@@ -390,6 +390,35 @@ def test_a_builder_that_keeps_writing_is_listed_again_at_most_every_few_seconds(
     git(worktree(root, "a"), "add", "NOTES.txt")
     commit(root, "a")
     assert look(102.3, "NOTES.txt") == {FILE, "README.md", "NOTES.txt"}  # the tip moved
+
+
+def test_in_a_big_herd_a_builder_that_keeps_writing_waits_longer_for_its_listing(
+    root: Path,
+) -> None:
+    """Listings across the herd stay under `LIST_RATE` a second: with sixteen writing
+    builders, one that keeps writing on its tip is listed every four seconds, not two. A
+    commit is still listed at once."""
+    coordinator = coordinator_of(root)
+    others = [replace(working(root, "b"), name=f"b{n}") for n in range(15)]
+    herd = [working(root, "a"), *others]
+    assert list_every(len(herd)) == 4.0
+    edits: dict[str, list[Call]] = {view.name: [] for view in herd}
+
+    def look(now: float, *paths: str) -> set[str]:
+        for view in herd:
+            edits[view.name].extend(Call(now - 0.1, "edit", (path,)) for path in paths)
+        coordinator.look(herd, {name: (calls, []) for name, calls in edits.items()}, "main", now)
+        return {touch.path for touch in coordinator._changed["a"][1]}
+
+    change(root, "a", {1: "first"})
+    assert look(100.0, FILE) == {FILE}
+    (worktree(root, "a") / "README.md").write_text("# changed\n")
+    assert look(102.1, "README.md") == {FILE}  # a small herd would list it again by now
+    assert look(104.1, "README.md") == {FILE, "README.md"}
+    (worktree(root, "a") / "NOTES.txt").write_text("x\n")
+    git(worktree(root, "a"), "add", "NOTES.txt")
+    commit(root, "a")
+    assert look(104.3, "NOTES.txt") == {FILE, "README.md", "NOTES.txt"}  # the tip moved
 
 
 def test_a_builder_that_catches_up_with_the_base_is_judged_from_its_new_merge_base(
