@@ -103,3 +103,27 @@ def highest(conflicts: Iterable[Conflict]) -> tuple[Conflict, ...]:
 def conflict_order(conflict: Conflict) -> tuple[str, tuple[str, ...], int]:
     """Conflicts listed by path, then pair, then level: the same order in every view."""
     return (conflict.path, conflict.agents, LEVELS.index(conflict.level))
+
+
+def merge_tree_paths(out: str) -> dict[str, str]:
+    """Conflicted paths from `merge-tree -z` output, with the CONFLICT messages about each.
+
+    The layout is: the tree, the conflicted paths, an empty field, then per message the number
+    of paths it names, those paths, a type and the message.
+    """
+    fields = out.split("\0")
+    try:
+        gap = fields.index("", 1)
+    except ValueError:
+        gap = len(fields)
+    found = {path: "" for path in fields[1:gap]}
+    rest = fields[gap + 1 :]
+    while rest and rest[0].isdigit():
+        count = int(rest[0])
+        named, message = rest[1 : 1 + count], rest[2 + count] if len(rest) > 2 + count else ""
+        rest = rest[3 + count :]
+        for path in named:
+            if path in found and message.startswith("CONFLICT"):
+                joined = f"{found[path]}; {message.strip()}" if found[path] else message.strip()
+                found[path] = joined
+    return {path: words or "git cannot merge it" for path, words in found.items()}

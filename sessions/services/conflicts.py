@@ -35,6 +35,7 @@ from sessions.core.conflict_values import (
     LineRange,
     Touch,
     conflict_order,
+    merge_tree_paths,
 )
 from sessions.core.errors import AgentError, NotARepoError
 from sessions.core.events import Event
@@ -43,6 +44,9 @@ from sessions.services.worktrees import Worktrees
 Meeting = Literal["overlap", "adjacent"]
 
 WINDOW = 30 * 60.0
+# Merges a look asks git for again, of pairs it merged before whose files moved since: a few
+# ms of CPU each, so at most about 6 a second at the dashboard's pace however big the herd.
+MERGES_PER_LOOK = 3
 # Edits and writes count for this long; commits and uncommitted changes count while they stand.
 STANDING = frozenset({"commit", "uncommitted"})
 # corral's own files in a worktree: every agent gets them, so they say nothing about overlap.
@@ -246,31 +250,7 @@ def _merge(cwd: Path, a: str, b: str) -> dict[str, str]:
         raise AgentError(f"git could not try the merge of {a[:12]} and {b[:12]}: {_why(result)}.")
     if result.returncode == 0:
         return {}
-    return _merge_paths(result.stdout)
-
-
-def _merge_paths(out: str) -> dict[str, str]:
-    """Conflicted paths from `merge-tree -z` output, with the CONFLICT messages about each.
-
-    The layout is: the tree, the conflicted paths, an empty field, then per message the number
-    of paths it names, those paths, a type and the message.
-    """
-    fields = out.split("\0")
-    try:
-        gap = fields.index("", 1)
-    except ValueError:
-        gap = len(fields)
-    found = {path: "" for path in fields[1:gap]}
-    rest = fields[gap + 1 :]
-    while rest and rest[0].isdigit():
-        count = int(rest[0])
-        named, message = rest[1 : 1 + count], rest[2 + count] if len(rest) > 2 + count else ""
-        rest = rest[3 + count :]
-        for path in named:
-            if path in found and message.startswith("CONFLICT"):
-                joined = f"{found[path]}; {message.strip()}" if found[path] else message.strip()
-                found[path] = joined
-    return {path: words or "git cannot merge it" for path, words in found.items()}
+    return merge_tree_paths(result.stdout)
 
 
 # -- the look: all three levels, git only when needed -------------------------------------------
@@ -306,6 +286,10 @@ class ConflictFinder:
         self.saved = saved
         self._known = load_findings(saved, base) if saved is not None else Findings()
         self._asked = False  # whether this look asked git anything the saved findings lack
+        # Each pair's last merge answer, and the look it came from (see `_merge`).
+        self._last_merges: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+        self._looks = 0
+        self._merges_left = MERGES_PER_LOOK
 
     def find(
         self, builders: Sequence[Builder], now: float, base_tip: str | None = None
@@ -341,6 +325,10 @@ class ConflictFinder:
             if side_a is not None and side_b is not None:
                 paired.append((a, b, pair, side_a, side_b))
         self._prefetch(paired, cache)
+        # Pairs whose merge is oldest go first, so a spent budget never starves one pair.
+        paired.sort(key=lambda item: self._last_merges.get((item[0], item[1]), (-1, {}))[0])
+        self._looks += 1
+        self._merges_left = MERGES_PER_LOOK
         latest: dict[str, dict[str, float]] = {}
         for a, b, pair, side_a, side_b in paired:
             for name in (a, b):
@@ -352,6 +340,8 @@ class ConflictFinder:
                 found += self._deeper(pair, by_agent[a], by_agent[b], sides, touched, cache)
             except AgentError as error:
                 self.errors[f"{a} and {b}"] = str(error)
+        kept = {(a, b) for a, b, *_ in paired}
+        self._last_merges = {k: v for k, v in self._last_merges.items() if k in kept}
         self._keep(cache)
         return tuple(sorted(found, key=conflict_order))
 
@@ -403,7 +393,7 @@ class ConflictFinder:
         each one's latest touch of every path it touched."""
         found = []
         side_a, side_b = sides
-        merge = self._merge(side_a, side_b, cache)
+        merge = self._merge((a.agent, b.agent), side_a, side_b, cache)
         for conflict in files:
             path, agents = conflict.path, conflict.agents
             since = max(touched[0].get(path, conflict.since), touched[1].get(path, conflict.since))
@@ -453,12 +443,24 @@ class ConflictFinder:
         cache.ranges[key] = ranges
         return ranges
 
-    def _merge(self, a: Side, b: Side, cache: Findings) -> dict[str, str]:
+    def _merge(self, pair: tuple[str, str], a: Side, b: Side, cache: Findings) -> dict[str, str]:
+        """The merge of the two sides' files, from git once per pair of commits.
+
+        A pair git has never merged is merged at once. One merged before, whose files moved
+        since, is merged again only while this look's `MERGES_PER_LOOK` last, oldest first;
+        until its turn its last answer stands. In a herd of thirty writing builders hundreds
+        of pairs move every few seconds, and each merge is a git process of a few ms.
+        """
         key = (a.tip, b.tip)
         merge = cache.merges.get(key, self._known.merges.get(key))
         if merge is None:
+            last = self._last_merges.get(pair)
+            if last is not None and self._merges_left <= 0:
+                return last[1]
+            self._merges_left -= 1
             self._asked = True
             merge = _merge(self.repo_root, a.tip, b.tip)
+        self._last_merges[pair] = (self._looks, merge)
         cache.merges[key] = merge
         return merge
 

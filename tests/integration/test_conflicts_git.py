@@ -23,6 +23,7 @@ from sessions.core.errors import AgentError
 from sessions.core.fingerprint import Call
 from sessions.core.model import AgentView, State
 from sessions.core.rules import CoordinationRules
+from sessions.services import conflicts
 from sessions.services.conflicts import (
     ConflictFinder,
     ConflictTracker,
@@ -419,6 +420,29 @@ def test_in_a_big_herd_a_builder_that_keeps_writing_waits_longer_for_its_listing
     git(worktree(root, "a"), "add", "NOTES.txt")
     commit(root, "a")
     assert look(104.3, "NOTES.txt") == {FILE, "README.md", "NOTES.txt"}  # the tip moved
+
+
+def test_merges_asked_again_per_look_are_few_and_the_oldest_go_first(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pair never merged is merged at once; pairs merged before whose files moved are merged
+    again a few a look (one here), oldest first, their last answer standing until then."""
+    monkeypatch.setattr(conflicts, "MERGES_PER_LOOK", 1)
+    finder = ConflictFinder(root, "main")
+
+    def merges(key: str) -> list[tuple[str, ...]]:
+        found = finder.find([builder(root, name, key) for name in ("a", "b", "c")], now=0.0)
+        return sorted(c.agents for c in found if c.level == "merge")
+
+    for name in ("a", "b", "c"):
+        change(root, name, {5: f"{name} five"})
+    assert merges("1") == [("a", "b"), ("a", "c"), ("b", "c")]  # all new: all merged
+    for name, line in (("b", 20), ("c", 25)):
+        change(root, name, {5: "line 5", line: f"{name} {line}"})  # now each merges cleanly
+    assert len(merges("2")) == 2
+    assert len(merges("3")) == 1
+    assert merges("4") == []
+    assert merges("5") == []
 
 
 def test_a_builder_that_catches_up_with_the_base_is_judged_from_its_new_merge_base(

@@ -7,11 +7,18 @@ from pathlib import Path
 import pytest
 
 from sessions.adapters.journal import Journal
-from sessions.core.conflict_values import ALL_LINES, Builder, Conflict, LineRange, Touch, highest
+from sessions.core.conflict_values import (
+    ALL_LINES,
+    Builder,
+    Conflict,
+    LineRange,
+    Touch,
+    highest,
+    merge_tree_paths,
+)
 from sessions.services.conflicts import (
     WINDOW,
     ConflictTracker,
-    _merge_paths,
     file_level,
     hunk_ranges,
     meeting,
@@ -176,7 +183,7 @@ def test_merge_tree_output_names_each_conflicted_path_with_git_words() -> None:
             "",
         ]
     )
-    assert _merge_paths(out) == {
+    assert merge_tree_paths(out) == {
         "f": "CONFLICT (content): Merge conflict in f",
         "h": "CONFLICT (add/add): Merge conflict in h",
     }
