@@ -44,9 +44,10 @@ from sessions.services.worktrees import Worktrees
 Meeting = Literal["overlap", "adjacent"]
 
 WINDOW = 30 * 60.0
-# Merges a look asks git for again, of pairs it merged before whose files moved since: a few
-# ms of CPU each, so at most about 6 a second at the dashboard's pace however big the herd.
+# Merges a look after the first asks git for, of pairs whose files moved: a few ms of CPU
+# each, so at most about 6 a second at the dashboard's pace however big the herd.
 MERGES_PER_LOOK = 3
+FORGET_MERGES = 1200  # looks (ten minutes at the dashboard's pace) a pair's last merge is kept
 # Edits and writes count for this long; commits and uncommitted changes count while they stand.
 STANDING = frozenset({"commit", "uncommitted"})
 # corral's own files in a worktree: every agent gets them, so they say nothing about overlap.
@@ -340,8 +341,12 @@ class ConflictFinder:
                 found += self._deeper(pair, by_agent[a], by_agent[b], sides, touched, cache)
             except AgentError as error:
                 self.errors[f"{a} and {b}"] = str(error)
+        # A pair out of level 1 for a while (its builders idle) may come back: it keeps its
+        # last answer for a while, so it is not merged again as new.
         kept = {(a, b) for a, b, *_ in paired}
-        self._last_merges = {k: v for k, v in self._last_merges.items() if k in kept}
+        forget = self._looks - FORGET_MERGES
+        last = self._last_merges
+        self._last_merges = {k: v for k, v in last.items() if k in kept or v[0] > forget}
         self._keep(cache)
         return tuple(sorted(found, key=conflict_order))
 
@@ -446,17 +451,19 @@ class ConflictFinder:
     def _merge(self, pair: tuple[str, str], a: Side, b: Side, cache: Findings) -> dict[str, str]:
         """The merge of the two sides' files, from git once per pair of commits.
 
-        A pair git has never merged is merged at once. One merged before, whose files moved
-        since, is merged again only while this look's `MERGES_PER_LOOK` last, oldest first;
-        until its turn its last answer stands. In a herd of thirty writing builders hundreds
-        of pairs move every few seconds, and each merge is a git process of a few ms.
+        A finder's first look merges every pair, so a new process (`corral ls`, the
+        dashboard's first frame) tells the whole truth. Later looks merge pairs whose files
+        moved only while `MERGES_PER_LOOK` last, pairs never merged first, then the oldest;
+        until its turn a pair's last answer stands (none yet: level 1 and 2 speak for it). In a
+        herd of thirty writing builders hundreds of pairs move every few seconds, and each
+        merge is a git process of a few ms.
         """
         key = (a.tip, b.tip)
         merge = cache.merges.get(key, self._known.merges.get(key))
         if merge is None:
-            last = self._last_merges.get(pair)
-            if last is not None and self._merges_left <= 0:
-                return last[1]
+            if self._merges_left <= 0 and self._looks > 1:
+                last = self._last_merges.get(pair)
+                return {} if last is None else last[1]
             self._merges_left -= 1
             self._asked = True
             merge = _merge(self.repo_root, a.tip, b.tip)

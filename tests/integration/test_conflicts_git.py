@@ -425,8 +425,8 @@ def test_in_a_big_herd_a_builder_that_keeps_writing_waits_longer_for_its_listing
 def test_merges_asked_again_per_look_are_few_and_the_oldest_go_first(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A pair never merged is merged at once; pairs merged before whose files moved are merged
-    again a few a look (one here), oldest first, their last answer standing until then."""
+    """A finder's first look merges every pair; later looks merge again only a few pairs whose
+    files moved (one here), oldest first, each one's last answer standing until its turn."""
     monkeypatch.setattr(conflicts, "MERGES_PER_LOOK", 1)
     finder = ConflictFinder(root, "main")
 
