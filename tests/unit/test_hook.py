@@ -77,7 +77,9 @@ class Ran:
         path = self.home / "events" / f"{agent}.jsonl"
         if not path.exists():
             return []
-        return [json.loads(line) for line in path.read_text().splitlines()]
+        # Two appenders that both see a torn end both start a line of their own: the empty
+        # line between is skipped by every reader (sessions/adapters/journal.py).
+        return [json.loads(line) for line in path.read_text().splitlines() if line]
 
     def errors(self) -> list[str]:
         path = self.home / "hook-errors.log"

@@ -60,7 +60,8 @@ def hook(
 
 def events(spool: Spool) -> list[dict[str, Any]]:
     path = Path(spool.home) / "events" / f"{spool.agent}.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [json.loads(line) for line in lines if line]  # readers skip empty lines
 
 
 def errors(spool: Spool) -> list[str]:
