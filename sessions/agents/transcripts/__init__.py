@@ -428,13 +428,20 @@ def read_document(cursor: Cursor, feed: Feed) -> str | None:
 
 def reader(kind: str) -> ModuleType | None:
     """The kind's transcript reader, `sessions/agents/transcripts/<kind>.py`, or None if it keeps no
-    transcript corral reads. A reader has `feed(record, tally)` and `locate(...)`."""
-    if not (kind.isalpha() and kind.islower()):
+    transcript corral reads. A reader has `feed(record, tally)` and `locate(...)`.
+
+    Asked for every agent on every look: a kind without one is remembered, since a failed
+    import searches the package's folders again each time (a tenth of a look at 30 agents)."""
+    if kind in _NO_READER or not (kind.isalpha() and kind.islower()):
         return None
     try:
         return import_module(f"{__name__}.{kind}")
     except ModuleNotFoundError:
+        _NO_READER.add(kind)
         return None
+
+
+_NO_READER: set[str] = set()
 
 
 def _parser(kind: str) -> Callable[[Record, Tally], None]:
