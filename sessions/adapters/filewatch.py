@@ -7,7 +7,10 @@ write is attributed to the right agent even when no corral app is open.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,9 +39,14 @@ def watch_worktree(
     agent: str,
     stop: threading.Event,
     on_files: Callable[[int], None] | None = None,
+    since: float | None = None,
 ) -> None:
     """Append one `FileWrite` event per batch of changes until `stop` is set; `on_files` hears
-    how many files each batch wrote (the runner tells from it whether a run changed anything)."""
+    how many files each batch wrote (the runner tells from it whether a run changed anything).
+
+    The agent starts while the watch is still being set up, and a command may write at once:
+    with `since` (taken before the agent started), the first batch, or the first quiet
+    timeout, also carries every file written since then, so no early write goes unseen."""
     changes = watch(
         worktree,
         watch_filter=DefaultFilter(ignore_dirs=IGNORED_DIRS),
@@ -47,12 +55,18 @@ def watch_worktree(
         stop_event=stop,
         raise_interrupt=False,
         ignore_permission_denied=True,
+        yield_on_timeout=since is not None,
     )
     for batch in changes:
         found: set[str] = set()
         for _, path in batch:
             found.add(_relative(worktree, path))
             found.update(_inside(worktree, Path(path)))
+        if since is not None:
+            found.update(_written_since(worktree, since))
+            since = None
+        if not found:
+            continue
         paths = sorted(found)
         if on_files is not None:
             on_files(len(paths))
@@ -73,6 +87,28 @@ def _inside(worktree: Path, folder: Path) -> list[str]:
     return found
 
 
+def file_clock() -> float:
+    """Now, as the kernel stamps a file it writes: its coarse clock, up to a tick behind
+    `time.time()`, so a file written after this moment is never stamped before it."""
+    coarse = getattr(time, "CLOCK_REALTIME_COARSE", 5 if sys.platform == "linux" else None)
+    return time.clock_gettime(coarse) if coarse is not None else time.time() - 0.02
+
+
+def _written_since(worktree: Path, since: float) -> list[str]:
+    """Files of the worktree last written at `since` or later, outside the ignored folders."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(worktree):
+        dirs[:] = [name for name in dirs if name not in IGNORED_DIRS]
+        for name in files:
+            path = os.path.join(folder, name)
+            try:
+                if os.stat(path, follow_symlinks=False).st_mtime >= since:
+                    found.append(_relative(worktree, path))
+            except OSError:
+                continue
+    return found
+
+
 def _relative(worktree: Path, path: str) -> str:
     try:
         return str(Path(path).relative_to(worktree))
@@ -89,10 +125,11 @@ def start(
     """Watch in a daemon thread; the returned event stops it. A watcher that fails to start
     (no inotify watches left, say) only loses this evidence, never the agent."""
     stop = threading.Event()
+    since = file_clock()
 
     def run() -> None:
         try:
-            watch_worktree(worktree, Journal(events_file), agent, stop, on_files)
+            watch_worktree(worktree, Journal(events_file), agent, stop, on_files, since)
         except Exception as error:  # evidence is optional; the agent must go on
             Journal(events_file).append("WatchError", agent, kind="files", error=str(error))
 
