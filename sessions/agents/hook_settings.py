@@ -3,6 +3,7 @@ merging of corral's entries into a JSON settings file, shared by Claude Code and
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -22,8 +23,6 @@ CORRAL_ROOT = Path(__file__).resolve().parents[2]
 # What tells corral's own hook entries from the user's, in any settings file.
 HOOK_MARKERS = ("sessions.hook", "corral-hook")
 Settings = dict[str, Any]
-# The one program the shell entry runs; found once, so no agent's PATH can change it.
-CAT = shutil.which("cat") or "cat"
 
 
 def hook_argv(kind: str, *extra: str) -> tuple[str, ...]:
@@ -66,9 +65,16 @@ def spool_command(kind: str, *, asks: bool = False) -> str:
         'case $CORRAL_AGENT in ""|*[!a-z0-9-]*) ;; *) d=$CORRAL_HOME/spool/$CORRAL_AGENT; '
         f'if [ -n "$CORRAL_HOME" ] && [ -d "$d" ]{held}; then set -C; '
         f"for n in 0 1 2 3 4 5 6 7; do if true 2>/dev/null >{target}; then "
-        f"{answer}exec {shlex.quote(CAT)} >>{target}; fi; done; fi;; esac; "
+        f"{answer}exec {shlex.quote(_cat())} >>{target}; fi; done; fi;; esac; "
         f"exec {hook_command(kind)}"
     )
+
+
+@functools.cache
+def _cat() -> str:
+    """The one program the shell entry runs, by its full path, so no agent's PATH changes it;
+    found when a line is first written, not whenever this module loads."""
+    return shutil.which("cat") or "cat"
 
 
 def is_corral_hook(entry: object) -> bool:

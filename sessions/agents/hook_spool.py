@@ -61,22 +61,21 @@ class Spool:
         Costs one `stat` when nothing arrived since the last drain left the folder empty.
         """
         try:
+            if os.stat(self.folder).st_mtime_ns == self._empty_at:
+                return 0
             fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except OSError:
             return 0
         try:
-            changed = os.fstat(fd).st_mtime_ns
-            if changed == self._empty_at:
-                return 0
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 return 0  # another corral process is draining it right now
-            return self._drain_locked(fd, changed, time.time() if now is None else now)
+            return self._drain_locked(fd, time.time() if now is None else now)
         finally:
             os.close(fd)
 
-    def _drain_locked(self, fd: int, changed: int, now: float) -> int:
+    def _drain_locked(self, fd: int, now: float) -> int:
         waiting = sorted(_listed(fd))
         lines: list[bytes] = []
         taken: list[str] = []
